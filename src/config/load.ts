@@ -1,0 +1,171 @@
+import { createPublicKey } from 'node:crypto'
+import { readFileSync } from 'node:fs'
+import { dirname, resolve } from 'node:path'
+import { Value } from 'typebox/value'
+import { ConfigInvalid } from '../core/errors.js'
+import { packageRoot } from '../core/package-root.js'
+import { compile, formatProblem } from '../core/validation.js'
+import { PluginEntry, ServerConfig } from './schema.js'
+
+/** The embedded defaults: `config/default.json` at the package root. */
+export const defaultConfigFile = resolve(packageRoot, 'config', 'default.json')
+
+/** Used when no key is configured outside production, with a loud warning. */
+export const DEVELOPMENT_JWT_SECRET = 'development-only-secret-change-me'
+export const DEVELOPMENT_API_KEY = 'development-only-api-key'
+
+export interface LoadedConfig {
+  readonly config: Readonly<ServerConfig>
+  /** Directory that relative plugin paths are resolved from. */
+  readonly baseDir: string
+  /** Where the config came from, for messages. */
+  readonly source: string
+  /** Things the operator should know (development defaults in use). */
+  readonly warnings: readonly string[]
+}
+
+type Env = Record<string, string | undefined>
+
+const validator = compile(ServerConfig)
+
+/** `--config <path>` or `--config=<path>` from argv, else `CONFIG`. */
+export function configPath (argv: readonly string[], env: Env): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!
+    if (a === '--config') return argv[i + 1]
+    if (a.startsWith('--config=')) return a.slice('--config='.length)
+  }
+  return env.CONFIG !== undefined && env.CONFIG !== '' ? env.CONFIG : undefined
+}
+
+/** Reads and resolves the config named by argv/env, or the embedded defaults. */
+export function loadConfig (argv: readonly string[] = process.argv.slice(2), env: Env = process.env): LoadedConfig {
+  const file = resolve(configPath(argv, env) ?? defaultConfigFile)
+  let text: string
+  try {
+    text = readFileSync(file, 'utf8')
+  } catch (err) {
+    throw new ConfigInvalid(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
+  }
+  let raw: unknown
+  try {
+    raw = JSON.parse(text)
+  } catch (err) {
+    throw new ConfigInvalid(`${file} is not valid JSON: ${(err as Error).message}`)
+  }
+  return resolveConfig(raw, { env, source: file, baseDir: dirname(file) })
+}
+
+const setIn = (obj: Record<string, any>, path: string[], value: unknown): void => {
+  let o = obj
+  for (const k of path.slice(0, -1)) o = (o[k] ??= {})
+  o[path[path.length - 1]!] = value
+}
+
+/** Environment overrides, applied before validation so that they are validated too. */
+function applyEnv (raw: Record<string, any>, env: Env): void {
+  const str = (name: string): string | undefined => (env[name] !== undefined && env[name] !== '' ? env[name] : undefined)
+  const port = str('PORT')
+  if (port !== undefined) {
+    if (!/^\d+$/.test(port)) throw new ConfigInvalid(`PORT: must be an integer, got "${port}"`)
+    setIn(raw, ['server', 'port'], Number(port))
+  }
+  if (str('HOST') !== undefined) setIn(raw, ['server', 'host'], str('HOST'))
+  if (str('LOG_LEVEL') !== undefined) setIn(raw, ['server', 'logLevel'], str('LOG_LEVEL'))
+  const keys = { secret: str('JWT_SECRET'), publicKey: str('JWT_PUBLIC_KEY')?.replace(/\\n/g, '\n'), jwksUrl: str('JWKS_URL') }
+  if (keys.secret !== undefined || keys.publicKey !== undefined || keys.jwksUrl !== undefined) {
+    // A key given in the environment replaces the file's key settings.
+    const jwt = (raw.auth ??= {}).jwt ??= {}
+    delete jwt.secret
+    delete jwt.publicKey
+    delete jwt.jwksUrl
+    for (const [k, v] of Object.entries(keys)) if (v !== undefined) jwt[k] = v
+  }
+  const apiKeys = str('API_KEYS')
+  if (apiKeys !== undefined) {
+    setIn(raw, ['auth', 'apiKeys'], apiKeys.split(',').map((s) => s.trim()).filter((s) => s !== '').map((s) => {
+      const at = s.lastIndexOf('@')
+      return at > 0 ? { key: s.slice(0, at), tenantId: s.slice(at + 1) } : s
+    }))
+  }
+  if (str('REDIS_URL') !== undefined) setIn(raw, ['redis', 'url'], str('REDIS_URL'))
+}
+
+const deepFreeze = <T>(o: T): T => {
+  if (o !== null && typeof o === 'object' && !Object.isFrozen(o)) {
+    Object.freeze(o)
+    for (const v of Object.values(o)) deepFreeze(v)
+  }
+  return o
+}
+
+/**
+ * file + env -> defaults -> validate -> freeze. Every problem names its JSON path. Plugin options are
+ * validated later by each plugin's own schema (see the plugin loader).
+ */
+export function resolveConfig (input: unknown, options: { env?: Env, source?: string, baseDir?: string } = {}): LoadedConfig {
+  const env = options.env ?? {}
+  const source = options.source ?? 'config'
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) throw new ConfigInvalid(`${source}: must be a JSON object`)
+  const raw = structuredClone(input) as Record<string, any>
+  applyEnv(raw, env)
+  const config = Value.Default(ServerConfig, raw) as ServerConfig
+  // Record values get no defaults from Value.Default: apply each entry's own.
+  if (config.plugins !== null && typeof config.plugins === 'object' && !Array.isArray(config.plugins)) {
+    for (const [name, entry] of Object.entries(config.plugins)) {
+      if (entry !== null && typeof entry === 'object') config.plugins[name] = Value.Default(PluginEntry, entry) as PluginEntry
+    }
+  }
+  const problems = validator.problems(config)
+  if (problems.length > 0) {
+    throw new ConfigInvalid(`${source}: ${problems.slice(0, 3).map((p) => formatProblem(p, '(root)')).join('; ')}`)
+  }
+  const warnings = checkSemantics(config, env, source)
+  return { config: deepFreeze(config), baseDir: options.baseDir ?? process.cwd(), source, warnings }
+}
+
+const HMAC = /^HS/
+const ALGORITHM_KEY_TYPE: Record<string, string> = { RS: 'rsa', PS: 'rsa', ES: 'ec' }
+
+/** Rules a schema cannot express: one key kind, algorithms that fit it, no development keys in production. */
+function checkSemantics (config: ServerConfig, env: Env, source: string): string[] {
+  const warnings: string[] = []
+  const jwt = config.auth.jwt
+  const kinds = (['secret', 'publicKey', 'jwksUrl'] as const).filter((k) => jwt[k] !== undefined)
+  if (kinds.length > 1) throw new ConfigInvalid(`${source}: auth.jwt: set only one of secret, publicKey, jwksUrl (found ${kinds.join(', ')})`)
+  const production = env.NODE_ENV === 'production'
+  if (kinds.length === 0) {
+    if (production) throw new ConfigInvalid(`${source}: auth.jwt: no key configured; set JWT_SECRET, JWT_PUBLIC_KEY or JWKS_URL (NODE_ENV=production refuses the development secret)`)
+    jwt.secret = DEVELOPMENT_JWT_SECRET
+    warnings.push(`auth.jwt: NO KEY CONFIGURED, using the development secret "${DEVELOPMENT_JWT_SECRET}". Anyone can mint tokens. Set JWT_SECRET, JWT_PUBLIC_KEY or JWKS_URL before exposing this server.`)
+  }
+  let keyType: string | undefined
+  if (jwt.publicKey !== undefined) {
+    try {
+      keyType = createPublicKey(jwt.publicKey).asymmetricKeyType
+    } catch {
+      throw new ConfigInvalid(`${source}: auth.jwt.publicKey: not a PEM public key`)
+    }
+  }
+  if (jwt.algorithms !== undefined) {
+    const symmetric = jwt.secret !== undefined
+    const fits = (a: string): boolean => symmetric
+      ? HMAC.test(a)
+      : !HMAC.test(a) && (keyType === undefined || ALGORITHM_KEY_TYPE[a.slice(0, 2)] === keyType || (a === 'EdDSA' && keyType.startsWith('ed')))
+    const wrong = jwt.algorithms.filter((a) => !fits(a))
+    if (wrong.length > 0) {
+      throw new ConfigInvalid(`${source}: auth.jwt.algorithms: ${wrong.join(', ')} cannot be used with ${symmetric ? 'a shared secret' : keyType !== undefined ? `this ${keyType} public key` : 'JWKS keys'}`)
+    }
+  }
+  if (config.auth.apiKeys.length === 0 && !production) {
+    config.auth.apiKeys.push({ key: DEVELOPMENT_API_KEY, name: 'development' })
+    warnings.push(`auth.apiKeys: none configured, REST triggers accept the development key "${DEVELOPMENT_API_KEY}". Set API_KEYS before exposing this server.`)
+  }
+  const seen = new Set<string>()
+  for (const k of config.auth.apiKeys) {
+    const key = typeof k === 'string' ? k : k.key
+    if (seen.has(key)) throw new ConfigInvalid(`${source}: auth.apiKeys: a key is listed twice`)
+    seen.add(key)
+  }
+  return warnings
+}

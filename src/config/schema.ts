@@ -1,0 +1,117 @@
+import { Type, type Static } from 'typebox'
+
+const Algorithm = Type.Enum(['HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'], {
+  description: 'A JWT signature algorithm. `none` is never accepted.'
+})
+
+export const JwtOptions = Type.Object({
+  secret: Type.Optional(Type.String({ minLength: 1, description: 'HMAC secret (HS256/384/512). Env: JWT_SECRET.' })),
+  publicKey: Type.Optional(Type.String({ minLength: 1, description: 'PEM public key (RS*, PS*, ES*, EdDSA). Env: JWT_PUBLIC_KEY.' })),
+  jwksUrl: Type.Optional(Type.String({ pattern: '^https?://', description: 'URL of a JSON Web Key Set; keys are fetched by `kid` and cached. Env: JWKS_URL.' })),
+  algorithms: Type.Optional(Type.Array(Algorithm, {
+    minItems: 1,
+    uniqueItems: true,
+    description: 'Accepted algorithms, pinned here and never taken from the token. Default: HS256 with a secret, RS256 or ES256 (from the key type) with a public key, RS256 and ES256 with JWKS.'
+  })),
+  issuer: Type.Optional(Type.String({ description: 'Required `iss` claim.' })),
+  audience: Type.Optional(Type.String({ description: 'Required `aud` claim.' })),
+  clockToleranceSec: Type.Integer({ minimum: 0, default: 5, description: 'Seconds of clock skew tolerated on `exp` and `nbf`.' }),
+  claims: Type.Object({
+    userId: Type.String({ minLength: 1, default: 'sub', description: 'Claim holding the user id (a dot path for nested claims).' }),
+    tenantId: Type.String({ minLength: 1, default: 'tenantId', description: 'Claim holding the tenant id.' }),
+    role: Type.String({ minLength: 1, default: 'role', description: 'Claim holding the role (a string or an array of strings).' })
+  }, { additionalProperties: false, default: {} }),
+  defaultTenantId: Type.Optional(Type.String({
+    minLength: 1,
+    description: 'Tenant given to tokens without a tenant claim (single-tenant deployments). Without it such tokens are refused.'
+  })),
+  cacheSize: Type.Integer({ minimum: 0, default: 1000, description: 'Verified tokens kept in an LRU cache (0 disables), so a client joining several namespaces is verified once.' })
+}, { additionalProperties: false, default: {} })
+
+export const ApiKey = Type.Union([
+  Type.String({ minLength: 16, description: 'An API key allowed to publish to any tenant.' }),
+  Type.Object({
+    key: Type.String({ minLength: 16 }),
+    tenantId: Type.Optional(Type.String({ minLength: 1, description: 'When set, the key publishes only to this tenant.' })),
+    name: Type.Optional(Type.String({ description: 'A label for logs.' }))
+  }, { additionalProperties: false })
+])
+
+export const AuthOptions = Type.Object({
+  jwt: JwtOptions,
+  expiryGraceMs: Type.Integer({
+    minimum: 0,
+    default: 30000,
+    description: 'After a connected socket\'s token expires it gets `auth:expired` and is disconnected this long after, unless it sends `auth:refresh` first.'
+  }),
+  apiKeys: Type.Array(ApiKey, { default: [], description: 'Keys accepted in `x-api-key` by REST triggers. Env: API_KEYS (comma-separated, `key@tenant` binds a key to a tenant).' }),
+  publishRoles: Type.Array(Type.String({ minLength: 1 }), {
+    default: ['service'],
+    description: 'Roles whose JWT may call REST triggers (within their own tenant).'
+  })
+}, { additionalProperties: false, default: {} })
+
+export const SocketIoOptions = Type.Object({
+  path: Type.String({ pattern: '^/', default: '/socket.io', description: 'HTTP path of the Socket.IO endpoint (seed 004 uses /api/socket.io).' }),
+  pingInterval: Type.Integer({ minimum: 1000, default: 25000, description: 'ms between server pings.' }),
+  pingTimeout: Type.Integer({ minimum: 1000, default: 20000, description: 'ms without a pong before the connection is considered closed.' }),
+  connectTimeout: Type.Integer({ minimum: 1000, default: 45000, description: 'ms a client has to join a namespace after the handshake.' }),
+  maxHttpBufferSize: Type.Integer({ minimum: 1024, default: 1000000, description: 'Largest message in bytes a client may send.' }),
+  transports: Type.Array(Type.Enum(['polling', 'websocket']), { minItems: 1, uniqueItems: true, default: ['polling', 'websocket'] }),
+  cors: Type.Object({
+    origins: Type.Array(Type.String(), { default: [], description: 'Allowed browser origins for Socket.IO and REST; `*` allows any. Empty: same origin only.' }),
+    credentials: Type.Boolean({ default: false })
+  }, { additionalProperties: false, default: {} }),
+  connectionStateRecovery: Type.Object({
+    enabled: Type.Boolean({ default: false, description: 'Replay the events a client missed while briefly disconnected (memory or Redis streams).' }),
+    maxDisconnectionDurationMs: Type.Integer({ minimum: 1000, default: 120000 })
+  }, { additionalProperties: false, default: {} })
+}, { additionalProperties: false, default: {} })
+
+export const RedisOptions = Type.Object({
+  url: Type.Optional(Type.String({ pattern: '^rediss?://', description: 'Redis URL; when set, Socket.IO uses the Redis streams adapter and stores use Redis. Env: REDIS_URL.' })),
+  keyPrefix: Type.String({ minLength: 1, default: 'rt', description: 'Prefix of every key, stream and channel, so several deployments can share one Redis.' }),
+  connectTimeoutMs: Type.Integer({ minimum: 100, default: 10000 }),
+  adapter: Type.Object({
+    blockTimeInMs: Type.Integer({ minimum: 10, default: 5000, description: 'XREAD BLOCK time of the streams adapter; shutdown may wait this long.' }),
+    maxLen: Type.Integer({ minimum: 100, default: 10000, description: 'Approximate length of the Redis stream (bounds replay on recovery).' }),
+    readCount: Type.Integer({ minimum: 1, default: 100 })
+  }, { additionalProperties: false, default: {} })
+}, { additionalProperties: false, default: {} })
+
+export const PluginEntry = Type.Object({
+  enabled: Type.Boolean({ default: true }),
+  from: Type.Optional(Type.String({
+    minLength: 1,
+    description: 'Where to load the plugin from when it is not built in: a path (relative to the config file) or an npm package name.'
+  })),
+  options: Type.Object({}, { additionalProperties: true, default: {}, description: 'The plugin\'s options, validated by its own schema.' })
+}, { additionalProperties: false })
+
+export const ServerConfig = Type.Object({
+  $schema: Type.Optional(Type.String()),
+  server: Type.Object({
+    host: Type.String({ default: '0.0.0.0', description: 'Env: HOST.' }),
+    port: Type.Integer({ minimum: 0, maximum: 65535, default: 3000, description: 'Env: PORT.' }),
+    logLevel: Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { default: 'info', description: 'Env: LOG_LEVEL.' }),
+    trustProxy: Type.Boolean({ default: false }),
+    bodyLimit: Type.Integer({ minimum: 1024, default: 1048576 })
+  }, { additionalProperties: false, default: {} }),
+  auth: AuthOptions,
+  socketio: SocketIoOptions,
+  redis: RedisOptions,
+  publish: Type.Object({
+    countTimeoutMs: Type.Integer({ minimum: 10, default: 1000, description: 'How long a publish waits for other nodes to report how many sockets they reached.' })
+  }, { additionalProperties: false, default: {} }),
+  shutdown: Type.Object({
+    drainDelayMs: Type.Integer({ minimum: 0, default: 0, description: 'After SIGTERM, /ready answers 503 this long before connections are closed (let load balancers notice).' }),
+    timeoutMs: Type.Integer({ minimum: 100, default: 10000, description: 'Graceful shutdown gives up and exits 1 after this.' })
+  }, { additionalProperties: false, default: {} }),
+  plugins: Type.Record(Type.String({ pattern: '^[a-z0-9][a-z0-9-]*$' }), PluginEntry, {
+    default: {},
+    description: 'Plugins to load, by name: built-in ones by name alone, others with `from`.'
+  })
+}, { additionalProperties: false })
+
+export type ServerConfig = Static<typeof ServerConfig>
+export type PluginEntry = Static<typeof PluginEntry>

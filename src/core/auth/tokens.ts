@@ -1,0 +1,112 @@
+import { createPublicKey } from 'node:crypto'
+import { createVerifier, TokenError, type Algorithm } from 'fast-jwt'
+import buildGetJwks from 'get-jwks'
+import type { ServerConfig } from '../../config/schema.js'
+import { AuthInvalidToken, AuthTokenExpired, type RealtimeError } from '../errors.js'
+
+/** Who a verified token speaks for. Stored on `socket.data.user`, so it survives recovery and is visible to `fetchSockets()`. */
+export interface Identity {
+  readonly userId: string
+  readonly tenantId: string
+  readonly roles: readonly string[]
+  /** Expiry, seconds since the epoch, when the token has one. */
+  readonly exp?: number
+  /** The token's verified claims. */
+  readonly claims: Readonly<Record<string, unknown>>
+}
+
+export interface TokenVerifier {
+  /** Resolves the identity of a valid token; rejects with an `RT_ERR_AUTH_*` error otherwise. */
+  verify (token: string): Promise<Identity>
+}
+
+type JwtConfig = ServerConfig['auth']['jwt']
+
+/** The algorithms a key accepts when the config does not pin them. */
+export function defaultAlgorithms (jwt: JwtConfig): Algorithm[] {
+  if (jwt.secret !== undefined) return ['HS256']
+  if (jwt.publicKey !== undefined) {
+    const type = createPublicKey(jwt.publicKey).asymmetricKeyType
+    if (type === 'ec') return ['ES256']
+    if (type === 'ed25519' || type === 'ed448') return ['EdDSA']
+    return ['RS256']
+  }
+  return ['RS256', 'ES256']
+}
+
+const readClaim = (claims: Record<string, unknown>, path: string): unknown => {
+  if (!path.includes('.')) return claims[path]
+  let value: unknown = claims
+  for (const part of path.split('.')) {
+    if (value === null || typeof value !== 'object') return undefined
+    value = (value as Record<string, unknown>)[part]
+  }
+  return value
+}
+
+const asId = (v: unknown): string | undefined =>
+  typeof v === 'string' && v.length > 0 ? v : typeof v === 'number' && Number.isFinite(v) ? String(v) : undefined
+
+const invalid = (reason: string): RealtimeError => {
+  const err: RealtimeError = new AuthInvalidToken()
+  err.cause = reason
+  return err
+}
+
+/** Maps verified claims to an identity, using the configured claim names. */
+export function identityFrom (claims: Record<string, unknown>, jwt: JwtConfig): Identity {
+  const userId = asId(readClaim(claims, jwt.claims.userId))
+  if (userId === undefined) throw invalid(`missing claim ${jwt.claims.userId}`)
+  const tenantId = asId(readClaim(claims, jwt.claims.tenantId)) ?? jwt.defaultTenantId
+  if (tenantId === undefined) throw invalid(`missing claim ${jwt.claims.tenantId}`)
+  const role = readClaim(claims, jwt.claims.role)
+  const roles = typeof role === 'string' ? [role] : Array.isArray(role) ? role.filter((r): r is string => typeof r === 'string') : []
+  const exp = typeof claims.exp === 'number' ? claims.exp : undefined
+  return { userId, tenantId, roles, exp, claims }
+}
+
+/**
+ * One verifier for sockets and REST, built on fast-jwt (the engine under @fastify/jwt) so that the
+ * socket handshake, which has no Fastify request, and REST share the same pinned algorithms, claims and cache.
+ */
+export function createTokenVerifier (jwt: JwtConfig): TokenVerifier {
+  const algorithms = (jwt.algorithms ?? defaultAlgorithms(jwt)) as Algorithm[]
+  const common = {
+    algorithms,
+    allowedIss: jwt.issuer,
+    allowedAud: jwt.audience,
+    clockTolerance: jwt.clockToleranceSec * 1000,
+    cache: jwt.cacheSize > 0 ? jwt.cacheSize : false
+  }
+  let verify: (token: string) => unknown
+  if (jwt.jwksUrl !== undefined) {
+    const url = new URL(jwt.jwksUrl)
+    const jwks = buildGetJwks({ jwksPath: url.pathname + url.search, providerDiscovery: false })
+    verify = createVerifier({
+      ...common,
+      key: async ({ header }: { header: Record<string, any> }) => await jwks.getPublicKey({ domain: url.origin, alg: header.alg, kid: header.kid })
+    })
+  } else {
+    verify = createVerifier({ ...common, key: jwt.secret ?? jwt.publicKey })
+  }
+
+  return {
+    async verify (token) {
+      let claims: Record<string, unknown>
+      try {
+        claims = await verify(token) as Record<string, unknown>
+      } catch (err) {
+        if (err instanceof TokenError && err.code === TokenError.codes.expired) throw new AuthTokenExpired()
+        throw invalid(err instanceof Error ? err.message : String(err))
+      }
+      return identityFrom(claims, jwt)
+    }
+  }
+}
+
+/** Strips an optional `Bearer ` prefix. */
+export function bareToken (value: unknown): string | undefined {
+  if (typeof value !== 'string') return undefined
+  const token = /^bearer\s+/i.test(value) ? value.replace(/^bearer\s+/i, '') : value
+  return token.length > 0 ? token : undefined
+}

@@ -1,0 +1,30 @@
+import type { FastifyBaseLogger } from 'fastify'
+import type { Redis } from 'ioredis'
+import type { Server } from 'socket.io'
+import type { ServerConfig } from '../config/schema.js'
+import type { RestAuthenticator } from './auth/rest-auth.js'
+import type { TokenVerifier } from './auth/tokens.js'
+import type { NamespaceRegistry } from './namespaces.js'
+import type { SharedStore } from './store/types.js'
+
+/** The core's shared state, reachable by the plugin API (never imported by plugins). */
+export interface Core {
+  readonly config: Readonly<ServerConfig>
+  readonly log: FastifyBaseLogger
+  readonly io: Server
+  readonly registry: NamespaceRegistry
+  readonly rest: RestAuthenticator
+  readonly verifier: TokenVerifier
+  readonly nodeId: string
+  /** The store root (keys prefixed with `redis.keyPrefix`). */
+  readonly store: SharedStore
+  readonly redis: Redis | undefined
+  readonly clustered: boolean
+  /** Values plugins provide to the plugins that depend on them. */
+  readonly provided: Map<string, unknown>
+  /** True once shutdown began: /ready answers 503. */
+  draining: boolean
+}
+
+/** The decorator under which the root instance holds the core; a symbol, so plugins cannot reach it by name. */
+export const kCore = Symbol.for('realtime-server.core')

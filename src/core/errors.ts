@@ -1,0 +1,96 @@
+import createError, { type FastifyError } from '@fastify/error'
+
+/** One row of the error catalog: what `docs/errors.md` documents. */
+export interface ErrorDefinition {
+  readonly code: string
+  readonly statusCode: number
+  readonly message: string
+  readonly fix: string
+}
+
+/** An error of the catalog, as thrown by the core and by plugins. */
+export interface RealtimeError extends FastifyError {
+  /** The payload field the error is about (validation errors). */
+  field?: string
+}
+
+export type RealtimeErrorConstructor = createError.FastifyErrorConstructor<{ code: string, statusCode: number, field?: string }, any[]>
+
+const catalog = new Map<string, ErrorDefinition>()
+
+/**
+ * Declares an error code once, with the text that tells an operator or a client developer how to fix it.
+ * Codes are `RT_ERR_*` in the core and `RT_<PLUGIN>_*` in plugins; `%s` in the message is filled by the arguments.
+ *
+ * @example
+ * export const NotMember = defineError('RT_CHAT_NOT_MEMBER', 'Not a member of channel %s', 403,
+ *   'Join the channel (channel:join) before sending to it.')
+ * throw new NotMember(channelId)
+ */
+export function defineError (code: string, message: string, statusCode: number, fix: string): RealtimeErrorConstructor {
+  const known = catalog.get(code)
+  if (known !== undefined && (known.message !== message || known.statusCode !== statusCode)) {
+    throw new Error(`Error code ${code} is already defined with another message`)
+  }
+  catalog.set(code, { code, statusCode, message, fix })
+  return createError(code, message, statusCode) as RealtimeErrorConstructor
+}
+
+/** Every error code defined so far (core and loaded plugins). */
+export function errorCatalog (): ErrorDefinition[] {
+  return [...catalog.values()]
+}
+
+/** Whether `err` is one of the catalog's errors, safe to show to a client as it is. */
+export function isCatalogError (err: unknown): err is RealtimeError {
+  return err instanceof Error && typeof (err as RealtimeError).code === 'string' && catalog.has((err as RealtimeError).code)
+}
+
+export const ConfigInvalid = defineError('RT_ERR_CONFIG', 'Invalid configuration: %s', 500,
+  'Correct the key named in the message (its JSON path) in the config file or environment; `npm run config:check -- --config <file>` checks a file without starting.')
+export const PluginNotFound = defineError('RT_ERR_PLUGIN_NOT_FOUND', 'Unknown plugin %s', 500,
+  'Use one of the built-in names listed in the message, or give the entry a `from` (a path relative to the config file, or an npm package name).')
+export const PluginInvalid = defineError('RT_ERR_PLUGIN_INVALID', 'Invalid plugin %s', 500,
+  'A plugin module must default-export the result of `definePlugin()` and export its `options` schema; see docs/writing-plugins.md.')
+export const PluginDependency = defineError('RT_ERR_PLUGIN_DEPENDENCY', 'Plugin dependency problem: %s', 500,
+  'Enable the missing plugin in `plugins`, or remove the dependency cycle named in the message.')
+export const NamespaceConflict = defineError('RT_ERR_NAMESPACE_CONFLICT', 'Namespace conflict: %s', 500,
+  'Two plugins want the same namespace, or the same client event on one namespace; configure one of them to use another namespace.')
+export const PluginLifecycle = defineError('RT_ERR_PLUGIN_LIFECYCLE', 'Plugin API misuse: %s', 500,
+  'Register namespaces, events and routes while the plugin is being set up, not after the server is ready.')
+
+export const AuthNoToken = defineError('RT_ERR_AUTH_NO_TOKEN', 'Authentication failed: No token provided', 401,
+  'Send the JWT as `auth.token` in the Socket.IO handshake (a `Bearer ` prefix is accepted) or as an `Authorization: Bearer <jwt>` header.')
+export const AuthInvalidToken = defineError('RT_ERR_AUTH_INVALID_TOKEN', 'Authentication failed: Invalid token', 401,
+  'The token is malformed, signed with another key, uses an algorithm the server does not accept (auth.jwt.algorithms), or lacks the user/tenant claims (auth.jwt.claims).')
+export const AuthTokenExpired = defineError('RT_ERR_AUTH_TOKEN_EXPIRED', 'Authentication failed: Token expired', 401,
+  'Obtain a fresh token and reconnect; connected sockets can send `auth:refresh` { token } before the grace period ends.')
+export const AuthUserMismatch = defineError('RT_ERR_AUTH_USER_MISMATCH', 'Authentication failed: userId does not match the token', 401,
+  'Send the same user id in `auth.userId` as in the token, or leave `auth.userId` out.')
+export const AuthRefreshRefused = defineError('RT_ERR_AUTH_REFRESH', 'Token refresh refused: %s', 401,
+  'Send `auth:refresh` with a valid, unexpired token for the same user and tenant.')
+
+export const Unauthorized = defineError('RT_ERR_UNAUTHORIZED', 'Unauthorized: %s', 401,
+  'Send an API key in `x-api-key`, or `Authorization: Bearer <jwt>` whose role is listed in auth.publishRoles.')
+export const Forbidden = defineError('RT_ERR_FORBIDDEN', 'Forbidden: %s', 403,
+  'The credentials are valid but may not do this: a tenant-bound API key or a user token can only act within its own tenant.')
+export const ValidationFailed = defineError('RT_ERR_VALIDATION', 'Invalid payload: %s', 400,
+  'Correct the field named in the message; each event and route documents its payload schema.')
+export const NotFound = defineError('RT_ERR_NOT_FOUND', 'Not found: %s', 404,
+  'Check the id in the request.')
+export const RateLimited = defineError('RT_ERR_RATE_LIMITED', 'Rate limit exceeded: %s', 429,
+  'Slow down; the limits are set in the plugin options.')
+export const NotReady = defineError('RT_ERR_NOT_READY', 'Not ready: %s', 503,
+  'The server is starting, shutting down, or cannot reach Redis; retry shortly or check REDIS_URL.')
+export const RedisUnreachable = defineError('RT_ERR_REDIS', 'Redis unreachable: %s', 503,
+  'Start Redis or correct REDIS_URL (redis.url); with Redis configured the server does not start without it.')
+export const Internal = defineError('RT_ERR_INTERNAL', 'Internal server error', 500,
+  'A bug or an unreachable dependency; the server log has the details under the same request or socket id.')
+
+/** The `{ code, message, field? }` body sent to clients for any error: catalog errors as they are, others masked. */
+export function clientError (err: unknown): { code: string, message: string, field?: string } {
+  if (isCatalogError(err)) {
+    return err.field === undefined ? { code: err.code, message: err.message } : { code: err.code, message: err.message, field: err.field }
+  }
+  return { code: 'RT_ERR_INTERNAL', message: 'Internal server error' }
+}

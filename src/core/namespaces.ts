@@ -1,0 +1,301 @@
+import type { FastifyBaseLogger } from 'fastify'
+import type { Namespace, Server, Socket } from 'socket.io'
+import type { TSchema } from 'typebox'
+import { armExpiry, disarmExpiry, refreshToken, socketAuthMiddleware } from './auth/socket-auth.js'
+import type { Identity, TokenVerifier } from './auth/tokens.js'
+import { clientError, isCatalogError, NamespaceConflict, PluginLifecycle } from './errors.js'
+import { countLocal, emitTo, selectRooms, type PublishInput, type PublishResult, type RoomSelection } from './publish.js'
+import { roleRoom, tenantRoom, userRoom } from './rooms.js'
+import { contextOf, type SocketContext } from './socket-context.js'
+import { compile, validationError, type Validator } from './validation.js'
+
+export type EventHandler<T = any> = (ctx: SocketContext, data: T) => unknown
+export type ConnectionHook = (ctx: SocketContext) => unknown
+export type DisconnectHook = (ctx: SocketContext, reason: string) => unknown
+type Ack = (response: unknown) => void
+type Listener = (this: Socket, ...args: unknown[]) => void
+
+interface EventEntry {
+  plugin: string
+  listener: Listener
+}
+
+interface NamespaceEntry {
+  readonly nsp: Namespace
+  /** Plugins using the namespace, and whether they asked for it alone. */
+  readonly users: Map<string, boolean>
+  readonly events: Map<string, EventEntry>
+  readonly onConnect: Array<{ plugin: string, fn: ConnectionHook }>
+  readonly onDisconnect: Array<{ plugin: string, fn: DisconnectHook }>
+}
+
+export interface NamespaceStats {
+  sockets: number
+  rooms: number
+  tenants: Record<string, number>
+}
+
+const OK = Object.freeze({ ok: true })
+const CORE = 'core'
+const COUNT_EVENT = 'rt:count'
+const STATS_EVENT = 'rt:stats'
+const CLUSTER_EVENT = 'rt:cluster'
+
+const isThenable = (v: unknown): v is PromiseLike<unknown> =>
+  v !== null && typeof v === 'object' && typeof (v as PromiseLike<unknown>).then === 'function'
+
+export interface RegistryOptions {
+  io: Server
+  verifier: TokenVerifier
+  log: FastifyBaseLogger
+  expiryGraceMs: number
+  clustered: boolean
+  countTimeoutMs: number
+}
+
+/**
+ * The namespaces plugins use, the client events they handle, and the per-socket plumbing the core
+ * adds to every namespace: authentication, the tenant/user/role rooms, token expiry and refresh.
+ */
+export class NamespaceRegistry {
+  readonly #entries = new Map<string, NamespaceEntry>()
+  readonly #pending = new Set<Promise<unknown>>()
+  readonly #o: RegistryOptions
+  #frozen = false
+  readonly publish = (input: PublishInput): Promise<PublishResult> => this.#publish(input)
+
+  readonly #clusterHandlers = new Map<string, Array<(data: unknown) => void>>()
+
+  constructor (options: RegistryOptions) {
+    this.#o = options
+    // `/` always exists in Socket.IO: it is authenticated even when no plugin uses it.
+    const main = this.#create('/')
+    main.nsp.on(CLUSTER_EVENT as any, (name: string, data: unknown) => { this.#deliverCluster(name, data) })
+  }
+
+  /** Runs the handlers of `name` on every node (this one included), through the adapter. */
+  clusterEmit (name: string, data: unknown): void {
+    this.#deliverCluster(name, data)
+    if (this.#o.clustered) this.#entries.get('/')!.nsp.serverSideEmit(CLUSTER_EVENT as any, name, data)
+  }
+
+  clusterOn (name: string, handler: (data: any) => void): void {
+    this.#assertOpen(`cluster handler ${name}`)
+    const list = this.#clusterHandlers.get(name) ?? []
+    list.push(handler)
+    this.#clusterHandlers.set(name, list)
+  }
+
+  #deliverCluster (name: string, data: unknown): void {
+    for (const handler of this.#clusterHandlers.get(name) ?? []) {
+      try {
+        handler(data)
+      } catch (err) {
+        this.#o.log.error({ err, event: name }, 'cluster handler failed')
+      }
+    }
+  }
+
+  /** No namespace or event can be added once the server is ready. */
+  freeze (): void { this.#frozen = true }
+
+  names (): string[] { return [...this.#entries.keys()] }
+
+  #assertOpen (what: string): void {
+    if (this.#frozen) throw new PluginLifecycle(`${what} after the server started`)
+  }
+
+  /** Registers `plugin` as a user of namespace `name`; `exclusive` refuses any other plugin on it. */
+  use (plugin: string, name: string, exclusive: boolean): Namespace {
+    this.#assertOpen(`namespace ${name} requested by "${plugin}"`)
+    const entry = this.#entries.get(name) ?? this.#create(name)
+    for (const [other, otherExclusive] of entry.users) {
+      if (other !== plugin && (exclusive || otherExclusive)) {
+        throw new NamespaceConflict(`namespace "${name}" is claimed by both "${other}" and "${plugin}"`)
+      }
+    }
+    entry.users.set(plugin, exclusive || (entry.users.get(plugin) ?? false))
+    return entry.nsp
+  }
+
+  handle<S extends TSchema | undefined> (plugin: string, name: string, event: string, schema: S, handler: EventHandler): void {
+    this.#assertOpen(`event ${event} registered by "${plugin}"`)
+    const entry = this.#entries.get(name) ?? this.#create(name)
+    const existing = entry.events.get(event)
+    if (existing !== undefined) {
+      throw new NamespaceConflict(`client event "${event}" on namespace "${name}" is registered by both "${existing.plugin}" and "${plugin}"`)
+    }
+    const validator = schema === undefined ? undefined : compile(schema)
+    entry.events.set(event, { plugin, listener: this.#listener(plugin, event, validator, handler) })
+  }
+
+  onConnection (plugin: string, name: string, fn: ConnectionHook): void {
+    this.#assertOpen(`connection hook of "${plugin}"`)
+    this.#entries.get(name)!.onConnect.push({ plugin, fn })
+  }
+
+  onDisconnect (plugin: string, name: string, fn: DisconnectHook): void {
+    this.#assertOpen(`disconnect hook of "${plugin}"`)
+    this.#entries.get(name)!.onDisconnect.push({ plugin, fn })
+  }
+
+  /** Settles once the promises of connection/disconnect hooks started so far have settled. */
+  async drain (): Promise<void> {
+    while (this.#pending.size > 0) await Promise.allSettled([...this.#pending])
+  }
+
+  /** Connected sockets, rooms and sockets per tenant; across the cluster unless `local`. */
+  async stats (name: string, local = false): Promise<NamespaceStats & { partial?: boolean }> {
+    const entry = this.#entries.get(name)
+    if (entry === undefined) return { sockets: 0, rooms: 0, tenants: {} }
+    const mine = localStats(entry.nsp)
+    if (local || !this.#o.clustered) return mine
+    const { responses, partial } = await this.#ask<NamespaceStats>(entry.nsp, STATS_EVENT, null)
+    for (const r of responses) {
+      mine.sockets += r.sockets
+      mine.rooms += r.rooms
+      for (const [t, n] of Object.entries(r.tenants)) mine.tenants[t] = (mine.tenants[t] ?? 0) + n
+    }
+    return partial ? { ...mine, partial } : mine
+  }
+
+  async #publish (input: PublishInput): Promise<PublishResult> {
+    const name = input.namespace ?? '/'
+    const entry = this.#entries.get(name)
+    if (entry === undefined) throw new PluginLifecycle(`publish to namespace "${name}", which no plugin uses`)
+    if (input.count !== true) return { eventId: emitTo(entry.nsp, input).eventId }
+    const selection = selectRooms(input)
+    const { eventId } = emitTo(entry.nsp, input, selection)
+    let recipients = countLocal(entry.nsp, selection)
+    if (!this.#o.clustered) return { eventId, recipients }
+    const { responses, partial } = await this.#ask<number>(entry.nsp, COUNT_EVENT, selection)
+    for (const n of responses) recipients += n
+    return partial ? { eventId, recipients, partial } : { eventId, recipients }
+  }
+
+  /** Asks every other node (server-side emit with ack); a node that does not answer in time makes the result partial. */
+  async #ask<T> (nsp: Namespace, event: string, data: unknown): Promise<{ responses: T[], partial: boolean }> {
+    return await new Promise((resolve) => {
+      const timer = setTimeout(() => { resolve({ responses: [], partial: true }) }, this.#o.countTimeoutMs)
+      nsp.serverSideEmit(event as any, data, (err: Error | null, responses: T[]) => {
+        clearTimeout(timer)
+        resolve({ responses: responses ?? [], partial: err !== null && err !== undefined })
+      })
+    })
+  }
+
+  #create (name: string): NamespaceEntry {
+    const { io, verifier, log } = this.#o
+    const nsp = io.of(name)
+    const entry: NamespaceEntry = { nsp, users: new Map(), events: new Map(), onConnect: [], onDisconnect: [] }
+    this.#entries.set(name, entry)
+    nsp.use(socketAuthMiddleware(verifier, (socket, err) => {
+      log.info({ nsp: name, socketId: socket.id, code: err.code, reason: err.cause }, 'socket authentication refused')
+    }))
+    nsp.on('connection', (socket: Socket) => { this.#onConnection(entry, socket) })
+    // Other nodes ask for counts and stats through the adapter.
+    nsp.on(COUNT_EVENT as any, (selection: RoomSelection, ack: Ack) => { ack(countLocal(nsp, selection)) })
+    nsp.on(STATS_EVENT as any, (_: unknown, ack: Ack) => { ack(localStats(nsp)) })
+    entry.events.set('auth:refresh', { plugin: CORE, listener: this.#refreshListener() })
+    return entry
+  }
+
+  #onConnection (entry: NamespaceEntry, socket: Socket): void {
+    const user = socket.data.user as Identity
+    void socket.join(coreRooms(user))
+    for (const [event, { listener }] of entry.events) socket.on(event, listener)
+    armExpiry(socket, this.#o.expiryGraceMs)
+    socket.once('disconnect', (reason: string) => {
+      disarmExpiry(socket)
+      for (const { plugin, fn } of entry.onDisconnect) this.#runHook(plugin, 'disconnect', socket, () => fn(this.#ctx(socket), reason))
+    })
+    for (const { plugin, fn } of entry.onConnect) this.#runHook(plugin, 'connection', socket, () => fn(this.#ctx(socket)))
+  }
+
+  #ctx (socket: Socket): SocketContext { return contextOf(socket, this.publish) }
+
+  #runHook (plugin: string, kind: string, socket: Socket, run: () => unknown): void {
+    const logError = (err: unknown): void => {
+      this.#o.log.error({ err, plugin, hook: kind, nsp: socket.nsp.name, socketId: socket.id }, `${kind} hook of plugin "${plugin}" failed`)
+    }
+    try {
+      const result = run()
+      if (isThenable(result)) {
+        const p = Promise.resolve(result).catch(logError)
+        this.#pending.add(p)
+        void p.finally(() => this.#pending.delete(p))
+      }
+    } catch (err) {
+      logError(err)
+    }
+  }
+
+  /** One listener per event and namespace, shared by every socket (`this` is the socket). */
+  #listener (plugin: string, event: string, validator: Validator<unknown> | undefined, handler: EventHandler): Listener {
+    const registry = this
+    return function onEvent (this: Socket, ...args: unknown[]): void {
+      const ack = typeof args[args.length - 1] === 'function' ? args.pop() as Ack : undefined
+      const data = args[0]
+      if (validator !== undefined && !validator.check(data)) {
+        registry.#fail(this, plugin, event, ack, validationError(validator.problems(data)[0]!))
+        return
+      }
+      let result: unknown
+      try {
+        result = handler(registry.#ctx(this), data)
+      } catch (err) {
+        registry.#fail(this, plugin, event, ack, err)
+        return
+      }
+      if (isThenable(result)) {
+        result.then((value) => { if (ack !== undefined) ack(value ?? OK) }, (err: unknown) => { registry.#fail(this, plugin, event, ack, err) })
+      } else if (ack !== undefined) {
+        ack(result ?? OK)
+      }
+    }
+  }
+
+  #refreshListener (): Listener {
+    const { verifier, expiryGraceMs } = this.#o
+    const registry = this
+    return function onRefresh (this: Socket, ...args: unknown[]): void {
+      const ack = typeof args[args.length - 1] === 'function' ? args.pop() as Ack : undefined
+      const before = this.data.user as Identity
+      refreshToken(this, verifier, args[0], expiryGraceMs).then((res) => {
+        const after = this.data.user as Identity
+        if (after.roles.join() !== before.roles.join()) {
+          for (const r of before.roles) void this.leave(roleRoom(before.tenantId, r))
+          void this.join(after.roles.map((r) => roleRoom(after.tenantId, r)))
+        }
+        ack?.(res)
+      }, (err: unknown) => { registry.#fail(this, CORE, 'auth:refresh', ack, err) })
+    }
+  }
+
+  /** Answers a failed event: in the ack when there is one, else as an `error` event; never a stack trace. */
+  #fail (socket: Socket, plugin: string, event: string, ack: Ack | undefined, err: unknown): void {
+    if (!isCatalogError(err)) {
+      this.#o.log.error({ err, plugin, event, nsp: socket.nsp.name, socketId: socket.id }, `handler of "${event}" failed`)
+    }
+    const error = clientError(err)
+    if (ack !== undefined) ack({ error })
+    else socket.emit('error', { ...error, event, timestamp: new Date().toISOString() })
+  }
+}
+
+function coreRooms (user: Identity): string[] {
+  const rooms = [tenantRoom(user.tenantId), userRoom(user.tenantId, user.userId)]
+  for (const r of user.roles) rooms.push(roleRoom(user.tenantId, r))
+  return rooms
+}
+
+function localStats (nsp: Namespace): NamespaceStats {
+  const tenants: Record<string, number> = {}
+  for (const socket of nsp.sockets.values()) {
+    const t = (socket.data.user as Identity | undefined)?.tenantId
+    if (t !== undefined) tenants[t] = (tenants[t] ?? 0) + 1
+  }
+  let rooms = 0
+  for (const name of nsp.adapter.rooms.keys()) if (!nsp.sockets.has(name)) rooms++
+  return { sockets: nsp.sockets.size, rooms, tenants }
+}

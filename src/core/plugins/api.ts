@@ -1,0 +1,220 @@
+import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify'
+import type { Redis } from 'ioredis'
+import type { Static, TSchema } from 'typebox'
+import type { ServerConfig } from '../../config/schema.js'
+import { createAccessPolicy, type AccessPolicy, type AccessPolicyOptions } from '../access-policy.js'
+import { tenantOf, type AuthMode, type Principal } from '../auth/rest-auth.js'
+import type { Identity } from '../auth/tokens.js'
+import type { Core } from '../core.js'
+import { PluginDependency, PluginLifecycle, Unauthorized } from '../errors.js'
+import type { ConnectionHook, DisconnectHook, EventHandler, NamespaceStats } from '../namespaces.js'
+import type { PublishInput, PublishResult } from '../publish.js'
+import type { SocketContext } from '../socket-context.js'
+import type { SharedStore } from '../store/types.js'
+import { compile, type Validator } from '../validation.js'
+
+/** A namespace as one plugin sees it: its handlers and hooks, and publishing into it. */
+export interface PluginNamespace {
+  readonly name: string
+  /**
+   * Handles a client event. The payload is checked against `schema` first: an invalid one is answered
+   * `{ error: { code: 'RT_ERR_VALIDATION', message, field } }` in the ack (or an `error` event without ack)
+   * and the handler is not called. The handler's return value (or `{ ok: true }`) is the ack; a thrown
+   * catalog error is sent as `{ error: { code, message } }`, any other error is logged and masked.
+   *
+   * @example
+   * ns.handle('conversation:join', Type.Object({ conversationId: Type.String() }), (ctx, { conversationId }) => {
+   *   ctx.join(`conversation:${conversationId}`)
+   *   return { conversationId, success: true }
+   * })
+   */
+  handle<S extends TSchema> (event: string, schema: S, handler: (ctx: SocketContext, data: Static<S>) => unknown): this
+  /** Runs for every authenticated socket, after it joined its tenant, user and role rooms. */
+  onConnection (hook: (ctx: SocketContext) => unknown): this
+  onDisconnect (hook: (ctx: SocketContext, reason: string) => unknown): this
+  publish (input: Omit<PublishInput, 'namespace'>): Promise<PublishResult>
+  /** Sockets, rooms and sockets per tenant, across the cluster unless `local`. */
+  stats (options?: { local?: boolean }): Promise<NamespaceStats & { partial?: boolean }>
+}
+
+/** Options of a REST trigger. */
+export interface TriggerOptions<B extends TSchema, Q extends TSchema | undefined = undefined> {
+  body: B
+  querystring?: Q
+  /** Who may call it; `publisher` by default. */
+  auth?: AuthMode
+  /** HTTP status of a success; 200 by default. */
+  status?: number
+}
+
+export interface TriggerRequest<B> extends FastifyRequest {
+  body: B
+  principal: Principal
+}
+
+/**
+ * The API a plugin gets as `app.realtime`: everything it needs, without importing core files.
+ * Namespaces, events and routes are declared while the plugin sets up; publishing works any time after.
+ */
+export interface RealtimeApi {
+  /** The plugin's name. */
+  readonly plugin: string
+  readonly log: FastifyBaseLogger
+  /** The validated server configuration (read-only). */
+  readonly config: Readonly<ServerConfig>
+  /** True when several nodes share Redis. */
+  readonly clustered: boolean
+  /** Shared state, keys prefixed with the plugin's name. */
+  readonly store: SharedStore
+  /** The shared Redis connection when Redis is configured, for plugins with their own Redis structures. */
+  readonly redis: Redis | undefined
+  /** This process's id in the cluster (unique per start). */
+  readonly nodeId: string
+
+  /**
+   * Uses a namespace (`/` by default), with the core's authentication already applied. Several plugins
+   * may share one; `exclusive` refuses any other plugin on it.
+   */
+  namespace (name?: string, options?: { exclusive?: boolean }): PluginNamespace
+
+  /**
+   * The one publish primitive: to a tenant, users, rooms or roles, except users, roles, rooms or a socket.
+   * Rooms are tenant-scoped, so no publish reaches another tenant; one node and many behave the same.
+   *
+   * @example
+   * await app.realtime.publish({ tenantId, rooms: [`campaign:${id}`], event: 'campaign:progress', payload })
+   */
+  publish (input: PublishInput): Promise<PublishResult>
+
+  /** A preHandler that authenticates the caller and sets `request.principal`. */
+  authenticate (mode?: AuthMode): preHandlerAsyncHookHandler
+
+  /**
+   * A REST trigger: `POST <prefix><path>` with a validated body, behind API-key/JWT auth.
+   * Routes are prefixed with `/api/<plugin>`.
+   */
+  trigger<B extends TSchema, Q extends TSchema | undefined = undefined> (
+    path: string,
+    options: TriggerOptions<B, Q>,
+    handler: (request: TriggerRequest<Static<B>> & { query: Q extends TSchema ? Static<Q> : unknown }, reply: FastifyReply) => Promise<unknown>
+  ): void
+
+  /** The tenant an authenticated request may act on (see docs: tenant-bound keys and user tokens act only in their own). */
+  tenantOf (request: FastifyRequest, requested?: string): string
+
+  /** Verifies a JWT as the socket handshake does (for transports of a plugin's own, such as plain WebSocket). */
+  verifyToken (token: string): Promise<Identity>
+
+  /** Builds an access policy from its options (`AccessPolicyOptions`): tenant, claim, roles or a backend hook. */
+  accessPolicy (options: AccessPolicyOptions): AccessPolicy
+
+  /**
+   * Messages between the nodes of this plugin, through the Socket.IO adapter: `emit` runs the handlers
+   * of every node, this one included. Without Redis it is a local call.
+   */
+  readonly cluster: {
+    emit (event: string, data: unknown): void
+    on (event: string, handler: (data: any) => void): void
+  }
+
+  /** Compiles a TypeBox schema (for payloads validated outside `handle`). */
+  compile<S extends TSchema> (schema: S): Validator<Static<S>>
+
+  /** Makes a value available to plugins that depend on this one. */
+  provide (value: unknown): void
+  /** The value provided by a plugin listed in this plugin's dependencies. */
+  use<T> (plugin: string): T
+}
+
+export function createPluginApi (core: Core, plugin: string, dependencies: readonly string[], app: FastifyInstance): RealtimeApi {
+  const declared = new Set<string>()
+  const { registry } = core
+  const log = core.log.child({ plugin })
+  let ready = false
+  app.addHook('onReady', async () => { ready = true })
+
+  const publish = async (input: PublishInput): Promise<PublishResult> => {
+    const ns = input.namespace ?? '/'
+    if (!declared.has(ns)) throw new PluginLifecycle(`plugin "${plugin}" publishes to namespace "${ns}" without declaring it with realtime.namespace()`)
+    return await registry.publish(input)
+  }
+
+  const authenticate = (mode: AuthMode = 'publisher'): preHandlerAsyncHookHandler =>
+    async function realtimeAuth (request: FastifyRequest) {
+      (request as FastifyRequest & { principal: Principal }).principal = await core.rest.authenticate(request, mode)
+    }
+
+  const api: RealtimeApi = {
+    plugin,
+    log,
+    config: core.config,
+    clustered: core.clustered,
+    store: core.store.scope(plugin),
+    redis: core.redis,
+    nodeId: core.nodeId,
+
+    namespace (name = '/', options = {}) {
+      registry.use(plugin, name, options.exclusive === true)
+      declared.add(name)
+      const ns: PluginNamespace = {
+        name,
+        handle (event, schema, handler) {
+          registry.handle(plugin, name, event, schema, handler as EventHandler)
+          return ns
+        },
+        onConnection (hook: ConnectionHook) {
+          registry.onConnection(plugin, name, hook)
+          return ns
+        },
+        onDisconnect (hook: DisconnectHook) {
+          registry.onDisconnect(plugin, name, hook)
+          return ns
+        },
+        publish: async (input) => await publish({ ...input, namespace: name }),
+        stats: async (o) => await registry.stats(name, o?.local === true)
+      }
+      return ns
+    },
+
+    publish,
+    authenticate,
+
+    trigger (path, options, handler) {
+      if (ready) throw new PluginLifecycle(`route ${path} of "${plugin}" added after start`)
+      const schema: Record<string, TSchema> = { body: options.body }
+      if (options.querystring !== undefined) schema.querystring = options.querystring
+      const status = options.status ?? 200
+      app.post(path, { schema, preHandler: authenticate(options.auth ?? 'publisher') }, async (request, reply) => {
+        const result = await handler(request as any, reply)
+        if (!reply.sent) reply.code(status)
+        return result
+      })
+    },
+
+    tenantOf (request, requested) {
+      const principal = (request as FastifyRequest & { principal?: Principal | null }).principal
+      if (principal === undefined || principal === null) throw new Unauthorized('route is missing realtime.authenticate()')
+      return tenantOf(principal, requested)
+    },
+
+    compile,
+
+    verifyToken: async (token) => await core.verifier.verify(token),
+
+    accessPolicy: (options) => createAccessPolicy(options, log),
+
+    cluster: {
+      emit (event, data) { registry.clusterEmit(`${plugin}:${event}`, data) },
+      on (event, handler) { registry.clusterOn(`${plugin}:${event}`, handler) }
+    },
+
+    provide (value) { core.provided.set(plugin, value) },
+
+    use<T> (other: string): T {
+      if (!dependencies.includes(other)) throw new PluginDependency(`"${plugin}" uses "${other}" without declaring it in dependencies`)
+      if (!core.provided.has(other)) throw new PluginDependency(`"${other}" provides nothing to "${plugin}"`)
+      return core.provided.get(other) as T
+    }
+  }
+  return api
+}

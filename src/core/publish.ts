@@ -1,0 +1,109 @@
+import { randomUUID } from 'node:crypto'
+import type { Namespace } from 'socket.io'
+import { roleRoom, scopedRoom, tenantRoom, userRoom } from './rooms.js'
+
+/** Who receives a publish. Without users, rooms or roles: the whole tenant. Users, rooms and roles add up. */
+export interface PublishTarget {
+  /** The tenant; every room targeted is within it. */
+  tenantId: string
+  /** Namespace name; `/` when omitted. */
+  namespace?: string
+  users?: readonly string[]
+  /** Plugin rooms such as `campaign:42`. */
+  rooms?: readonly string[]
+  roles?: readonly string[]
+  except?: {
+    users?: readonly string[]
+    roles?: readonly string[]
+    rooms?: readonly string[]
+    /** One socket, usually the sender's. */
+    socketId?: string
+  }
+}
+
+/** The base metadata of an event: sent as the last argument unless `meta` is `false`. */
+export interface EventMeta {
+  eventId: string
+  /** Epoch ms when the event was published. */
+  timestamp: number
+  [key: string]: unknown
+}
+
+export interface PublishInput extends PublishTarget {
+  event: string
+  payload: unknown
+  /**
+   * The argument after the payload: by default `{ eventId, timestamp }`; an object is merged into it;
+   * a function builds it from the base; `false` sends the payload alone.
+   */
+  meta?: false | Record<string, unknown> | ((base: EventMeta) => unknown)
+  /** Use a known id (for idempotent triggers) instead of a new UUID. */
+  eventId?: string
+  /** Count the sockets reached, on every node (costs one cluster round trip with Redis). */
+  count?: boolean
+  /** Drop the event for clients that are not ready to receive (typing indicators and the like). */
+  volatile?: boolean
+}
+
+export interface PublishResult {
+  eventId: string
+  /** Sockets reached, when `count` was asked. */
+  recipients?: number
+  /** True when some node did not report its count in time. */
+  partial?: boolean
+}
+
+export interface RoomSelection {
+  rooms: string[]
+  except: string[]
+}
+
+/** The Socket.IO rooms of a target, all within its tenant. */
+export function selectRooms (t: PublishTarget): RoomSelection {
+  const rooms: string[] = []
+  const tid = t.tenantId
+  if (t.users !== undefined) for (const u of t.users) rooms.push(userRoom(tid, u))
+  if (t.rooms !== undefined) for (const r of t.rooms) rooms.push(scopedRoom(tid, r))
+  if (t.roles !== undefined) for (const r of t.roles) rooms.push(roleRoom(tid, r))
+  if (t.users === undefined && t.rooms === undefined && t.roles === undefined) rooms.push(tenantRoom(tid))
+  const except: string[] = []
+  const ex = t.except
+  if (ex !== undefined) {
+    if (ex.users !== undefined) for (const u of ex.users) except.push(userRoom(tid, u))
+    if (ex.roles !== undefined) for (const r of ex.roles) except.push(roleRoom(tid, r))
+    if (ex.rooms !== undefined) for (const r of ex.rooms) except.push(scopedRoom(tid, r))
+    if (ex.socketId !== undefined) except.push(ex.socketId)
+  }
+  return { rooms, except }
+}
+
+/** Sockets of this node in any of `rooms` and none of `except`. */
+export function countLocal (nsp: Namespace, { rooms, except }: RoomSelection): number {
+  const all = nsp.adapter.rooms
+  if (rooms.length === 1 && except.length === 0) return all.get(rooms[0]!)?.size ?? 0
+  const excluded = new Set<string>()
+  for (const r of except) for (const id of all.get(r) ?? []) excluded.add(id)
+  const seen = new Set<string>()
+  for (const r of rooms) for (const id of all.get(r) ?? []) if (!excluded.has(id)) seen.add(id)
+  return seen.size
+}
+
+const noRooms: RoomSelection = { rooms: [], except: [] }
+
+/**
+ * Emits `event` to the selected rooms through the namespace's adapter, so that one node and many
+ * nodes behave the same. Returns synchronously what is known without asking other nodes.
+ */
+export function emitTo (nsp: Namespace, input: PublishInput, selection: RoomSelection = noRooms): EventMeta {
+  const sel = selection === noRooms ? selectRooms(input) : selection
+  const base: EventMeta = { eventId: input.eventId ?? randomUUID(), timestamp: Date.now() }
+  let op = nsp.to(sel.rooms)
+  if (sel.except.length > 0) op = op.except(sel.except)
+  if (input.volatile === true) op = op.volatile
+  const meta = input.meta
+  if (meta === false) op.emit(input.event, input.payload)
+  else if (meta === undefined) op.emit(input.event, input.payload, base)
+  else if (typeof meta === 'function') op.emit(input.event, input.payload, meta(base))
+  else op.emit(input.event, input.payload, { ...base, ...meta })
+  return base
+}

@@ -1,0 +1,68 @@
+import type { Socket } from 'socket.io'
+import type { Identity } from './auth/tokens.js'
+import type { PublishInput, PublishResult } from './publish.js'
+import { scopedRoom, unscopedRoom } from './rooms.js'
+
+/** What a plugin's socket handler is given: the socket's identity and tenant-scoped room operations. */
+export interface SocketContext {
+  /** The Socket.IO socket, for what the context does not cover (emit to this socket, handshake details). */
+  readonly socket: Socket
+  readonly id: string
+  readonly user: Identity
+  /** The namespace name, e.g. `/` or `/messages`. */
+  readonly namespace: string
+  /** Joins rooms of the socket's own tenant (`campaign:42` becomes that tenant's campaign 42). */
+  join (room: string | readonly string[]): void
+  leave (room: string): void
+  /** Whether the socket is in the room (of its tenant). */
+  isIn (room: string): boolean
+  /** The plugin rooms the socket is in, unscoped. */
+  rooms (): string[]
+  /** Emits to this socket only. */
+  emit (event: string, ...args: unknown[]): void
+  /** Publishes into the socket's tenant and namespace (`except.socketId` can exclude this socket). */
+  publish (input: Omit<PublishInput, 'tenantId' | 'namespace'>): Promise<PublishResult>
+}
+
+type Publish = (input: PublishInput) => Promise<PublishResult>
+
+class Context implements SocketContext {
+  constructor (readonly socket: Socket, readonly publisher: Publish) {}
+
+  get id (): string { return this.socket.id }
+  get user (): Identity { return this.socket.data.user as Identity }
+  get namespace (): string { return this.socket.nsp.name }
+
+  join (room: string | readonly string[]): void {
+    const t = this.user.tenantId
+    void this.socket.join(typeof room === 'string' ? scopedRoom(t, room) : room.map((r) => scopedRoom(t, r)))
+  }
+
+  leave (room: string): void { void this.socket.leave(scopedRoom(this.user.tenantId, room)) }
+
+  isIn (room: string): boolean { return this.socket.rooms.has(scopedRoom(this.user.tenantId, room)) }
+
+  rooms (): string[] {
+    const out: string[] = []
+    for (const r of this.socket.rooms) {
+      const name = unscopedRoom(r)
+      if (name !== undefined) out.push(name)
+    }
+    return out
+  }
+
+  emit (event: string, ...args: unknown[]): void { this.socket.emit(event, ...args) }
+
+  async publish (input: Omit<PublishInput, 'tenantId' | 'namespace'>): Promise<PublishResult> {
+    return await this.publisher({ ...input, tenantId: this.user.tenantId, namespace: this.socket.nsp.name })
+  }
+}
+
+const kContext = Symbol('rt.context')
+type WithContext = Socket & { [kContext]?: Context }
+
+/** The socket's context, created once per socket. */
+export function contextOf (socket: Socket, publish: Publish): SocketContext {
+  const s = socket as WithContext
+  return (s[kContext] ??= new Context(socket, publish))
+}

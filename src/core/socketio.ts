@@ -1,0 +1,54 @@
+import { createAdapter } from '@socket.io/redis-streams-adapter'
+import type { FastifyInstance } from 'fastify'
+import type { Redis } from 'ioredis'
+import { Server, type ServerOptions } from 'socket.io'
+import type { ServerConfig } from '../config/schema.js'
+
+/** Socket.IO server options from the config. */
+export function socketOptions (config: ServerConfig): Partial<ServerOptions> {
+  const s = config.socketio
+  const origins = s.cors.origins
+  return {
+    path: s.path,
+    pingInterval: s.pingInterval,
+    pingTimeout: s.pingTimeout,
+    connectTimeout: s.connectTimeout,
+    maxHttpBufferSize: s.maxHttpBufferSize,
+    transports: s.transports as ServerOptions['transports'],
+    serveClient: false,
+    cors: origins.length === 0 ? undefined : { origin: origins.includes('*') ? true : [...origins], credentials: s.cors.credentials },
+    connectionStateRecovery: s.connectionStateRecovery.enabled
+      // Middlewares run on recovery too: a recovered socket is authenticated again.
+      ? { maxDisconnectionDuration: s.connectionStateRecovery.maxDisconnectionDurationMs, skipMiddlewares: false }
+      : undefined
+  }
+}
+
+/**
+ * Creates the Socket.IO server on Fastify's HTTP server (the core's own small replacement for
+ * fastify-socket.io, which supports Fastify 4 only), with the Redis streams adapter when Redis is
+ * configured. Sockets are closed in `preClose`, before Fastify closes the HTTP server; `beforeAdapterClose`
+ * runs between the two (pending disconnect hooks).
+ */
+export function createSocketServer (app: FastifyInstance, config: ServerConfig, redis: Redis | undefined, beforeAdapterClose: () => Promise<void>): Server {
+  const io = new Server(app.server, socketOptions(config))
+  if (redis !== undefined) {
+    const prefix = config.redis.keyPrefix
+    const a = config.redis.adapter
+    io.adapter(createAdapter(redis, {
+      streamName: `${prefix}:sio:stream`,
+      channelPrefix: `${prefix}:sio`,
+      sessionKeyPrefix: `${prefix}:sio:session:`,
+      blockTimeInMs: a.blockTimeInMs,
+      maxLen: a.maxLen,
+      readCount: a.readCount
+    }))
+  }
+  app.addHook('preClose', async () => {
+    // Closing the transports (not a Socket.IO `disconnect` packet) lets clients reconnect to another node.
+    io.engine.close()
+    await beforeAdapterClose()
+    await Promise.allSettled([...io._nsps.values()].map(async (nsp) => { await nsp.adapter.close() }))
+  })
+  return io
+}

@@ -1,0 +1,36 @@
+/**
+ * The public API for plugin authors. A plugin imports from `realtime-server` only, never from core files.
+ * See docs/writing-plugins.md and examples/hello-plugin/.
+ */
+import type { Principal } from './core/auth/rest-auth.js'
+import type { RealtimeApi } from './core/plugins/api.js'
+
+export { Type } from 'typebox'
+export type { Static, TSchema } from 'typebox'
+export type { ServerConfig } from './config/schema.js'
+export { AccessPolicyOptions, createAccessPolicy, type AccessDecision, type AccessPolicy } from './core/access-policy.js'
+export type { AuthMode, Principal } from './core/auth/rest-auth.js'
+export type { Identity } from './core/auth/tokens.js'
+export {
+  defineError, errorCatalog,
+  ValidationFailed, Forbidden, Unauthorized, NotFound, RateLimited, Internal,
+  type ErrorDefinition, type RealtimeError, type RealtimeErrorConstructor
+} from './core/errors.js'
+export type { NamespaceStats } from './core/namespaces.js'
+export type { PluginNamespace, RealtimeApi, TriggerOptions, TriggerRequest } from './core/plugins/api.js'
+export { definePlugin, type EventCatalog, type PluginApp, type PluginDefinition, type RealtimePlugin } from './core/plugins/define.js'
+export type { EventMeta, PublishInput, PublishResult, PublishTarget } from './core/publish.js'
+export type { SocketContext } from './core/socket-context.js'
+export type { SharedStore, TtlOptions } from './core/store/types.js'
+export { compile, type Problem, type Validator } from './core/validation.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The plugin API; present in a plugin's own context (see definePlugin). */
+    realtime: RealtimeApi
+  }
+  interface FastifyRequest {
+    /** Who called the route, once `realtime.authenticate()` ran. */
+    principal: Principal | null
+  }
+}

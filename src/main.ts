@@ -1,0 +1,40 @@
+import closeWithGrace from 'close-with-grace'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { buildApp } from './app.js'
+import { loadConfig } from './config/load.js'
+import { kCore, type Core } from './core/core.js'
+
+/** load config -> buildApp -> listen -> graceful close on SIGTERM/SIGINT. The only file that touches `process`. */
+async function main (): Promise<void> {
+  let loaded
+  try {
+    loaded = loadConfig(process.argv.slice(2), process.env)
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n`)
+    process.exit(78) // EX_CONFIG
+  }
+  const { config, baseDir, source, warnings } = loaded
+  let app
+  try {
+    app = await buildApp(config, { baseDir })
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n`)
+    process.exit(78)
+  }
+  for (const w of warnings) app.log.warn(`!!! ${w}`)
+  const core = (app as unknown as Record<symbol, Core>)[kCore]!
+
+  closeWithGrace({ delay: config.shutdown.timeoutMs, logger: app.log }, async ({ signal, err }) => {
+    if (err !== undefined) app.log.error({ err }, 'fatal error, shutting down')
+    else app.log.info({ signal }, 'shutting down')
+    core.draining = true
+    if (config.shutdown.drainDelayMs > 0) await sleep(config.shutdown.drainDelayMs)
+    await app.close()
+    app.log.info('closed')
+  })
+
+  await app.listen({ host: config.server.host, port: config.server.port })
+  app.log.info({ config: source, plugins: Object.keys(config.plugins).filter((n) => config.plugins[n]!.enabled), redis: config.redis.url !== undefined }, 'realtime server ready')
+}
+
+await main()
