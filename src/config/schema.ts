@@ -109,7 +109,8 @@ export const ServerConfig = Type.Object({
   }, { additionalProperties: false, default: {} }),
   plugins: Type.Record(Type.String({ pattern: '^[a-z0-9][a-z0-9-]*$' }), PluginEntry, {
     default: {},
-    description: 'Plugins to load, by name: built-in ones by name alone, others with `from`.'
+    propertyNames: { pattern: '^[a-z0-9][a-z0-9-]*$' },
+    description: 'Plugins to load, by name (lowercase letters, digits and dashes): built-in ones by name alone, others with `from`.'
   })
 }, { additionalProperties: false })
 

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify'
 import type { Redis } from 'ioredis'
 import { Server, type ServerOptions } from 'socket.io'
 import type { ServerConfig } from '../config/schema.js'
+import { withStableStreamOffsets } from './stream-offsets.js'
 
 /** Socket.IO server options from the config. */
 export function socketOptions (config: ServerConfig): Partial<ServerOptions> {
@@ -35,7 +36,7 @@ export function createSocketServer (app: FastifyInstance, config: ServerConfig, 
   if (redis !== undefined) {
     const prefix = config.redis.keyPrefix
     const a = config.redis.adapter
-    io.adapter(createAdapter(redis, {
+    io.adapter(createAdapter(withStableStreamOffsets(redis), {
       streamName: `${prefix}:sio:stream`,
       channelPrefix: `${prefix}:sio`,
       sessionKeyPrefix: `${prefix}:sio:session:`,

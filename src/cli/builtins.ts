@@ -1,0 +1,17 @@
+import type { TSchema } from 'typebox'
+import type { PluginSchema } from '../config/json-schema.js'
+import { builtinDir, builtinNames } from '../core/plugins/loader.js'
+import { join } from 'node:path'
+import { existsSync } from 'node:fs'
+import { pathToFileURL } from 'node:url'
+
+/** Imports every built-in plugin for its options schema. */
+export async function builtinSchemas (): Promise<PluginSchema[]> {
+  const out: PluginSchema[] = []
+  for (const name of builtinNames()) {
+    const file = ['index.js', 'index.ts'].map((f) => join(builtinDir, name, f)).find((f) => existsSync(f))!
+    const mod = await import(pathToFileURL(file).href) as { options: TSchema }
+    out.push({ name, options: mod.options })
+  }
+  return out
+}
