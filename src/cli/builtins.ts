@@ -1,9 +1,9 @@
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import type { TSchema } from 'typebox'
 import type { PluginSchema } from '../config/json-schema.js'
 import { builtinDir, builtinNames } from '../core/plugins/loader.js'
-import { join } from 'node:path'
-import { existsSync } from 'node:fs'
-import { pathToFileURL } from 'node:url'
 
 /** Imports every built-in plugin for its options schema. */
 export async function builtinSchemas (): Promise<PluginSchema[]> {

@@ -14,7 +14,7 @@ t.test('an entry added between two idle polls is read by the next poll', async (
   const raw = redis.duplicate()
   t.teardown(async () => { reader.disconnect(); raw.disconnect(); redis.disconnect(); await deleteRedisPrefix(prefix) })
 
-  const poll = async (client: Redis): Promise<unknown> => await client.xread('BLOCK', 20, 'COUNT', 10, 'STREAMS', stream, '$')
+  const poll = async (client: Redis): Promise<unknown> => await client.xread('COUNT', 10, 'BLOCK', 20, 'STREAMS', stream, '$')
   t.equal(await poll(reader), null, 'an idle poll times out')
   t.equal(await poll(raw), null)
   await redis.xadd(stream, '*', 'n', '1')

@@ -30,7 +30,7 @@ export interface PluginDefinition<S extends TSchema> {
 }
 
 /** What `definePlugin` returns: a fastify-plugin-wrapped function carrying its definition. */
-export type RealtimePlugin<S extends TSchema = TSchema> = FastifyPluginAsync<Static<S>> & {
+export type RealtimePlugin<S extends TSchema = TSchema> = FastifyPluginAsync<any> & {
   readonly definition: PluginDefinition<S>
 }
 
