@@ -1,0 +1,145 @@
+// Scenario 4: connection rate with JWT auth. K clients, each with its own HS256 JWT, connect with at
+// most --concurrency handshakes in flight. A connection counts once it is usable: for Socket.IO (the
+// product and bare) when the namespace CONNECT ack "40{sid}" arrives, i.e. after the JWT middleware
+// ran; for raw ws when the 101 arrives (the JWT, in the query string, is verified before the upgrade).
+// Reported: handshakes per second, and server CPU microseconds per connection. Each run first opens
+// and closes --warmup connections (JIT warm-up), which are not measured.
+//   node bench/connect-rate.js           # full: K=5000, 5 reps
+//   node bench/connect-rate.js --quick   # smoke check
+import { closeAll, connectClients } from './lib/clients.js'
+import { helpRequested, list, parseArgs, runMain } from './lib/cli.js'
+import { tokenFor } from './lib/credentials.js'
+import { cpuStatDelta, foreignLoad, pinSelf, readCpuStat, requireOpenFiles, sleep } from './lib/machine.js'
+import { fmt, range, ratios, Recorder, rotate, table, targetLine } from './lib/report.js'
+import { checkBuild, DEFAULT_ENDPOINT, serversCpuMs, startServer } from './lib/servers.js'
+
+const usage = `
+node bench/connect-rate.js [--variants=product,socketio,ws-frame] [--k=5000] [--warmup=500] [--concurrency=100] [--reps=5]
+  [--server-cpu=0] [--client-cpu=1] [--endpoint=bench|tenant-broadcast] [--quick]
+`
+const args = parseArgs(process.argv.slice(2), {
+  variants: 'product,socketio,ws-frame',
+  k: 5000,
+  warmup: 500,
+  concurrency: 100,
+  reps: 5,
+  serverCpu: 0,
+  clientCpu: 1,
+  endpoint: DEFAULT_ENDPOINT
+}, { k: 300, warmup: 100, reps: 1 })
+helpRequested(args, usage)
+const variants = list(args.variants)
+
+async function runOne (variant) {
+  const invalid = []
+  const warnings = []
+  let server
+  let conns = []
+  try {
+    server = await startServer({ variant, cpu: args.serverCpu, endpoint: args.endpoint })
+    const s0 = await server.stats()
+    if (args.warmup > 0) {
+      // Warm the handshake path (JIT) with connections that are closed before the measurement.
+      const w = await connectClients({ variant, servers: [server], n: args.warmup, concurrency: args.concurrency, first: args.k })
+      if (w.failed > 0) invalid.push(`${w.failed} of ${args.warmup} warm-up connections failed (${w.errors.slice(0, 2).join('; ')})`)
+      closeAll(w.conns)
+      await sleep(500)
+    }
+    await sleep(200)
+    const s1 = await server.stats()
+    const c1 = process.cpuUsage()
+    const p1 = readCpuStat()
+    const r = await connectClients({ variant, servers: [server], n: args.k, concurrency: args.concurrency })
+    const c2 = process.cpuUsage()
+    const p2 = readCpuStat()
+    const s2 = await server.stats()
+    conns = r.conns
+    if (r.failed > 0) invalid.push(`${r.failed} of ${args.k} connections failed (${r.errors.slice(0, 2).join('; ')})`)
+    if (r.timedOut) invalid.push('timed out')
+    const sockets = s2.fds - s0.fds
+    if (sockets < r.ok) invalid.push(`the server holds ${sockets} sockets, ${r.ok} clients are connected`)
+    await sleep(200)
+    const lost = conns.filter((c) => c !== undefined && c.lostAt > 0).length
+    if (lost > 0) invalid.push(`${lost} clients lost their connection`)
+    if (server.crashed) invalid.push(`server exited (${server.exitCode})`)
+    const cpuMs = serversCpuMs([s1], [s2])
+    const serverCpuPct = (cpuMs / (s2.now - s1.now)) * 100
+    const clientCpuPct = ((c2.user - c1.user + c2.system - c1.system) / 1000 / r.ms) * 100
+    const cores = cpuStatDelta(p1, p2)
+    const res = {
+      variant,
+      k: args.k,
+      concurrency: args.concurrency,
+      ok: r.ok,
+      failed: r.failed,
+      ms: r.ms,
+      connPerSec: (r.ok / r.ms) * 1000,
+      serverUsPerConn: (cpuMs * 1000) / r.ok,
+      serverCpuPct,
+      clientCpuPct,
+      clientUsPerConn: ((c2.user - c1.user + c2.system - c1.system) / r.ok),
+      cores,
+      foreignPct: foreignLoad(cores, args.serverCpu, serverCpuPct, args.clientCpu, clientCpuPct),
+      invalid,
+      warnings
+    }
+    if (res.foreignPct > 10) warnings.push(`foreign load ${Math.round(res.foreignPct)}% of a core on the bench's CPUs`)
+    if (clientCpuPct > 90) warnings.push(`load generator at ${Math.round(clientCpuPct)}% CPU: the rate may be the client's limit`)
+    res.valid = invalid.length === 0
+    return res
+  } catch (err) {
+    invalid.push(`error: ${err.message}`)
+    return { variant, valid: false, invalid, warnings }
+  } finally {
+    await server?.stop() // the server closes first: TIME_WAIT lands on its side
+    closeAll(conns)
+    await sleep(1000)
+  }
+}
+
+runMain(async () => {
+  checkBuild(variants, args.endpoint)
+  requireOpenFiles(args.k + 1000)
+  pinSelf(args.clientCpu)
+  for (let i = 0; i < args.k + args.warmup; i++) tokenFor(i) // signed before anything is timed
+  const rec = new Recorder('connect-rate', args)
+  for (let rep = 1; rep <= args.reps; rep++) {
+    for (const v of rotate(variants, rep)) {
+      const r = await runOne(v)
+      r.rep = rep
+      rec.add(r, `rep ${rep} ${v.padEnd(8)}: ` + (r.connPerSec === undefined
+        ? 'no measurement'
+        : `${fmt(r.connPerSec)} conn/s (${r.ok} ok, ${r.failed} failed, ${fmt(r.ms)} ms), server ${fmt(r.serverCpuPct)}% cpu ${fmt(r.serverUsPerConn)} us/conn, ` +
+          `client ${fmt(r.clientCpuPct)}% ${fmt(r.clientUsPerConn)} us/conn, foreign ${fmt(r.foreignPct)}%`))
+    }
+  }
+  rec.finish(summary(rec.runs))
+})
+
+function summary (runs) {
+  let out = `endpoint: ${args.endpoint}; K=${args.k} connections (after ${args.warmup} warm-up ones), ${args.concurrency} handshakes in flight, every client with its own HS256 JWT; ${args.reps} reps\n`
+  out += 'median [min..max] over valid runs; ratios per repetition\n\n'
+  const rows = variants.map((v) => {
+    const rs = runs.filter((r) => r.variant === v)
+    const ok = rs.filter((r) => r.valid)
+    return {
+      variant: v,
+      'conn/s': range(ok.map((r) => r.connPerSec)),
+      'srv us/conn': range(ok.map((r) => r.serverUsPerConn)),
+      'conn/s per srv core': range(ok.map((r) => 1e6 / r.serverUsPerConn)),
+      'srv cpu%': range(ok.map((r) => r.serverCpuPct)),
+      'cli us/conn': range(ok.map((r) => r.clientUsPerConn)),
+      'foreign%': range(ok.map((r) => r.foreignPct)),
+      valid: `${ok.length}/${rs.length}`,
+      'conn/s / socketio': v === 'socketio' ? '1' : range(ratios(runs, 'connPerSec', v, 'socketio'), 2),
+      'us/conn / socketio': v === 'socketio' ? '1' : range(ratios(runs, 'serverUsPerConn', v, 'socketio'), 2),
+      'conn/s / ws-frame': v === 'ws-frame' ? '1' : range(ratios(runs, 'connPerSec', v, 'ws-frame'), 2)
+    }
+  })
+  out += table(rows)
+  if (variants.includes('product') && variants.includes('socketio')) {
+    out += '\n## Targets (median of per-repetition ratios)\n'
+    out += targetLine('connection rate: product / socketio (+ fast-jwt) >= 0.9', ratios(runs, 'connPerSec', 'product', 'socketio'), (x) => x >= 0.9) + '\n'
+  }
+  return out
+}

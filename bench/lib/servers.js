@@ -1,0 +1,255 @@
+// Starts the servers under test, each in its own process pinned with taskset, with bench/lib/probe.js
+// preloaded for stats over IPC. Three variants:
+//   product  - the product as users run it: `node dist/src/main.js --config <file>`, REST trigger
+//              through a plugin (the bench plugin or tenant-broadcast, see ENDPOINTS), JWT auth, tenant rooms
+//   socketio - bare Socket.IO 4 doing the same broadcast, with an equivalent JWT check (servers/baseline.js)
+//   ws-frame - raw `ws`, one pre-encoded frame written to every socket (servers/baseline.js)
+import { spawn } from 'node:child_process'
+import fs from 'node:fs'
+import http from 'node:http'
+import os from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { API_KEY, JWT_SECRET } from './credentials.js'
+import { freePort, sleep } from './machine.js'
+import { EVENT_TYPE } from './trigger.js'
+
+const here = path.dirname(fileURLToPath(import.meta.url))
+export const benchDir = path.resolve(here, '..')
+export const repoDir = path.resolve(benchDir, '..')
+const probe = path.join(here, 'probe.js')
+const productMain = path.join(repoDir, 'dist', 'src', 'main.js')
+const baselineMain = path.join(benchDir, 'servers', 'baseline.js')
+
+export const VARIANTS = ['product', 'socketio', 'ws-frame']
+
+/**
+ * The product's publish endpoint. `bench` is the bench's own plugin (bench/product-plugin), used until
+ * the tenant-broadcast plugin lands; `tenant-broadcast` is the built-in plugin users run (the bench's
+ * event type is declared to it as a custom event). Both serve POST { type, payload, tenantId } with
+ * x-api-key and answer { eventId, recipients }.
+ */
+export const ENDPOINTS = {
+  bench: {
+    path: '/api/bench/events',
+    plugins: () => ({ bench: { from: path.join(benchDir, 'product-plugin', 'index.js') } })
+  },
+  'tenant-broadcast': {
+    path: '/api/tenant-broadcast/events',
+    plugins: () => ({
+      'tenant-broadcast': { options: { customEvents: { [EVENT_TYPE]: { schema: { type: 'object' }, description: 'bench event' } } } }
+    })
+  }
+}
+
+/** The endpoint used when --endpoint is not given: BENCH_ENDPOINT, else `bench`. */
+export const DEFAULT_ENDPOINT = process.env.BENCH_ENDPOINT || 'bench'
+
+export function endpointOf (name) {
+  const e = ENDPOINTS[name]
+  if (e === undefined) throw new Error(`unknown --endpoint=${name} (known: ${Object.keys(ENDPOINTS).join(', ')})`)
+  return e
+}
+
+/** How a load-generator client connects to a variant. */
+export function clientOptions (variant) {
+  if (variant === 'ws-frame') return { mode: 'ws', path: (token) => `/ws?token=${token}` }
+  return { mode: 'sio', path: () => '/socket.io/?EIO=4&transport=websocket', auth: (token) => ({ token }) }
+}
+
+/** Fails early when dist/ (or the endpoint's plugin) is missing, and warns when dist/ is older than the sources. */
+export function checkBuild (variants, endpoint = DEFAULT_ENDPOINT) {
+  endpointOf(endpoint)
+  if (!variants.includes('product')) return
+  if (!fs.existsSync(productMain)) throw new Error(`${productMain} is missing: run \`npm run build\` first`)
+  if (endpoint === 'tenant-broadcast' && !fs.existsSync(path.join(repoDir, 'dist', 'plugins', 'tenant-broadcast', 'index.js'))) {
+    throw new Error('dist/plugins/tenant-broadcast/index.js is missing: run `npm run build` (or use --endpoint=bench)')
+  }
+  const built = fs.statSync(productMain).mtimeMs
+  let newest = 0
+  let newestFile = ''
+  const walk = (dir) => {
+    if (!fs.existsSync(dir)) return
+    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+      const p = path.join(dir, e.name)
+      if (e.isDirectory()) {
+        if (e.name !== 'node_modules') walk(p)
+      } else if (e.name.endsWith('.ts') && !e.name.endsWith('.test.ts')) {
+        const m = fs.statSync(p).mtimeMs
+        if (m > newest) {
+          newest = m
+          newestFile = p
+        }
+      }
+    }
+  }
+  walk(path.join(repoDir, 'src'))
+  walk(path.join(repoDir, 'plugins'))
+  if (newest > built) console.warn(`warning: dist/ is older than ${path.relative(repoDir, newestFile)}: run \`npm run build\` to bench the current sources`)
+}
+
+function productConfig ({ port, endpoint, redis }) {
+  const config = {
+    server: { host: '127.0.0.1', port, logLevel: 'warn' },
+    auth: { jwt: { secret: JWT_SECRET }, apiKeys: [API_KEY] },
+    plugins: endpointOf(endpoint).plugins()
+  }
+  if (redis !== undefined) config.redis = { url: redis.url, keyPrefix: redis.keyPrefix }
+  return config
+}
+
+let tmpCount = 0
+
+/**
+ * Starts one server of `variant` and resolves once it answers GET /ready.
+ * options: { variant, cpu, endpoint, redis: { url, keyPrefix } | undefined, exposeGc, logLevel, rooms, env }
+ */
+export async function startServer (options) {
+  const { variant, cpu = 0, endpoint = DEFAULT_ENDPOINT, redis, exposeGc = false, logLevel = 'warn' } = options
+  const port = await freePort()
+  const triggerPath = endpointOf(endpoint).path
+  // BENCH_SERVER_NODE_ARGS: extra node options for every server under test (e.g. --cpu-prof).
+  const extra = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(/\s+/).filter((a) => a !== '')
+  const nodeArgs = [...extra, ...(exposeGc ? ['--expose-gc'] : []), '--import', probe]
+  let argv
+  let tmpDir
+  const env = { ...process.env, NODE_ENV: 'production', ...(options.env ?? {}) }
+  if (variant === 'product') {
+    tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), `rt-bench-${process.pid}-${tmpCount++}-`))
+    const file = path.join(tmpDir, 'config.json')
+    fs.writeFileSync(file, JSON.stringify(productConfig({ port, endpoint, redis }), null, 2))
+    argv = [...nodeArgs, productMain, '--config', file]
+    // The environment overrides the file: set it to the same values so that nothing inherited leaks in.
+    Object.assign(env, {
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      JWT_SECRET,
+      API_KEYS: API_KEY,
+      LOG_LEVEL: logLevel,
+      REDIS_URL: redis?.url ?? '',
+      CONFIG: '',
+      JWT_PUBLIC_KEY: '',
+      JWKS_URL: ''
+    })
+  } else if (variant === 'socketio' || variant === 'ws-frame') {
+    argv = [...nodeArgs, baselineMain, `--impl=${variant}`, `--port=${port}`, `--path=${triggerPath}`]
+    if (options.rooms !== undefined) argv.push(`--rooms=${options.rooms}`)
+    if (redis !== undefined) argv.push(`--redis=${redis.url}`, `--prefix=${redis.keyPrefix}`)
+  } else {
+    throw new Error(`unknown variant ${variant} (known: ${VARIANTS.join(', ')})`)
+  }
+  const pinned = cpu !== 'none' && cpu !== undefined && cpu !== ''
+  const cmd = pinned ? 'taskset' : process.execPath
+  const args = pinned ? ['-c', String(cpu), process.execPath, ...argv] : argv
+  const child = spawn(cmd, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env })
+  const server = new ServerHandle({ variant, port, triggerPath, child, tmpDir })
+  try {
+    await server.waitReady()
+  } catch (err) {
+    await server.stop()
+    throw err
+  }
+  return server
+}
+
+class ServerHandle {
+  constructor ({ variant, port, triggerPath, child, tmpDir }) {
+    this.variant = variant
+    this.port = port
+    this.triggerPath = triggerPath
+    this.child = child
+    this.tmpDir = tmpDir
+    this.pid = child.pid
+    this.exitCode = undefined
+    this.stopping = false
+    this.nextId = 1
+    this.pending = new Map()
+    this.exited = new Promise((resolve) => {
+      child.once('exit', (code, signal) => {
+        this.exitCode = code ?? signal
+        for (const p of this.pending.values()) p.reject(new Error(`server ${variant} exited (${this.exitCode})`))
+        this.pending.clear()
+        resolve(this.exitCode)
+      })
+    })
+    child.on('message', (m) => {
+      if (m === null || typeof m !== 'object' || !m.bench) return
+      const p = this.pending.get(m.id)
+      if (p !== undefined) {
+        this.pending.delete(m.id)
+        p.resolve(m)
+      }
+    })
+    child.on('error', () => {})
+  }
+
+  /** True while the process runs and was not asked to stop. */
+  get alive () { return this.exitCode === undefined }
+
+  /** Exited on its own (a crash invalidates the run). */
+  get crashed () { return this.exitCode !== undefined && !this.stopping }
+
+  request (cmd, timeoutMs = 30000) {
+    if (!this.alive) return Promise.reject(new Error(`server ${this.variant} is not running (exit ${this.exitCode})`))
+    const id = this.nextId++
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id)
+        reject(new Error(`server ${this.variant} did not answer ${cmd} in ${timeoutMs} ms`))
+      }, timeoutMs)
+      this.pending.set(id, {
+        resolve: (m) => { clearTimeout(timer); resolve(m) },
+        reject: (e) => { clearTimeout(timer); reject(e) }
+      })
+      this.child.send({ bench: true, id, cmd })
+    })
+  }
+
+  stats () { return this.request('stats') }
+  gc () { return this.request('gc') }
+
+  async waitReady (timeoutMs = 30000) {
+    const deadline = Date.now() + timeoutMs
+    while (Date.now() < deadline) {
+      if (!this.alive) throw new Error(`server ${this.variant} exited (${this.exitCode}) before it was ready`)
+      const status = await httpStatus(this.port, '/ready')
+      if (status === 200) return
+      await sleep(50)
+    }
+    throw new Error(`server ${this.variant} not ready after ${timeoutMs} ms`)
+  }
+
+  /** Stops the process (probe exit, SIGKILL after 3 s) and removes its temporary config. */
+  async stop () {
+    this.stopping = true
+    if (this.alive) {
+      try {
+        this.child.send({ bench: true, id: 0, cmd: 'exit' })
+      } catch {}
+      const t = setTimeout(() => { this.child.kill('SIGKILL') }, 3000)
+      await this.exited
+      clearTimeout(t)
+    }
+    if (this.tmpDir !== undefined) fs.rmSync(this.tmpDir, { recursive: true, force: true })
+  }
+}
+
+function httpStatus (port, urlPath) {
+  return new Promise((resolve) => {
+    const req = http.get({ host: '127.0.0.1', port, path: urlPath, agent: false, timeout: 2000 }, (res) => {
+      res.resume()
+      resolve(res.statusCode)
+    })
+    req.on('error', () => { resolve(0) })
+    req.on('timeout', () => { req.destroy(); resolve(0) })
+  })
+}
+
+/** Sum of CPU ms used by several servers between two stats snapshots (arrays in the same order). */
+export function serversCpuMs (before, after) {
+  let ms = 0
+  for (let i = 0; i < before.length; i++) {
+    ms += (after[i].cpu.user - before[i].cpu.user + after[i].cpu.system - before[i].cpu.system) / 1000
+  }
+  return ms
+}
