@@ -11,7 +11,7 @@ export interface SocketContext {
   readonly user: Identity
   /** The namespace name, e.g. `/` or `/messages`. */
   readonly namespace: string
-  /** Joins rooms of the socket's own tenant (`campaign:42` becomes that tenant's campaign 42). */
+  /** Joins rooms of the socket's own tenant (`campaign:42` becomes that tenant's campaign 42); no-op once disconnected. */
   join (room: string | readonly string[]): void
   leave (room: string): void
   /** Whether the socket is in the room (of its tenant). */
@@ -34,6 +34,8 @@ class Context implements SocketContext {
   get namespace (): string { return this.socket.nsp.name }
 
   join (room: string | readonly string[]): void {
+    // A socket that left while an async check ran must not be added back to rooms (the entry would leak).
+    if (!this.socket.connected) return
     const t = this.user.tenantId
     void this.socket.join(typeof room === 'string' ? scopedRoom(t, room) : room.map((r) => scopedRoom(t, r)))
   }

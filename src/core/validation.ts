@@ -1,5 +1,6 @@
 import type { Static, TSchema } from 'typebox'
 import { Compile } from 'typebox/compile'
+import { Value } from 'typebox/value'
 import { ValidationFailed, type RealtimeError } from './errors.js'
 
 /** A problem found in a value: the field it concerns (dot path, empty for the value itself) and why. */
@@ -109,5 +110,42 @@ export function compile<S extends TSchema> (schema: S): Validator<Static<S>> {
     assert (value: unknown): asserts value is Static<S> {
       if (!compiled.Check(value)) throw validationError(problems(value)[0] ?? { field: '', message: 'is invalid' })
     }
+  }
+}
+
+/**
+ * Applies a schema's defaults, like TypeBox's `Value.Default`, and also inside record values
+ * (`patternProperties`), which `Value.Default` leaves alone: an access policy in a record keyed by room
+ * kind gets its `timeoutMs` default like any other.
+ */
+export function withDefaults (schema: TSchema, value: unknown): unknown {
+  const filled = Value.Default(schema, value)
+  descend(schema as Record<string, any>, filled)
+  return filled
+}
+
+function descend (schema: Record<string, any>, value: unknown): void {
+  if (value === null || typeof value !== 'object') return
+  if (Array.isArray(value)) {
+    if (schema.items !== undefined && typeof schema.items === 'object') for (const v of value) descend(schema.items, v)
+    return
+  }
+  const obj = value as Record<string, unknown>
+  const props = schema.properties as Record<string, Record<string, any>> | undefined
+  if (props !== undefined) for (const [k, s] of Object.entries(props)) if (k in obj) descend(s, obj[k])
+  const patterns = schema.patternProperties as Record<string, Record<string, any>> | undefined
+  if (patterns !== undefined) {
+    for (const [pattern, s] of Object.entries(patterns)) {
+      const re = new RegExp(pattern)
+      for (const k of Object.keys(obj)) {
+        if (props?.[k] === undefined && re.test(k)) {
+          obj[k] = Value.Default(s as TSchema, obj[k])
+          descend(s, obj[k])
+        }
+      }
+    }
+  }
+  for (const branch of (schema.anyOf ?? []) as Array<Record<string, any>>) {
+    if (Compile(branch as TSchema).Check(obj)) { descend(branch, obj); break }
   }
 }

@@ -3,10 +3,9 @@ import { createRequire } from 'node:module'
 import { isAbsolute, join, resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import type { TSchema } from 'typebox'
-import { Value } from 'typebox/value'
 import type { PluginEntry } from '../../config/schema.js'
 import { ConfigInvalid, PluginDependency, PluginInvalid, PluginNotFound } from '../errors.js'
-import { compile, formatProblem } from '../validation.js'
+import { compile, formatProblem, withDefaults } from '../validation.js'
 import type { RealtimePlugin } from './define.js'
 
 /** A plugin ready to register: its function, validated options, and where it came from. */
@@ -90,7 +89,12 @@ async function loadOne (name: string, entry: PluginEntry, baseDir: string): Prom
 
 /** Applies the schema's defaults and validates; the error names `plugins.<name>.options.<field>`. */
 export function validateOptions (name: string, schema: TSchema, raw: unknown): Record<string, unknown> {
-  const value = Value.Default(schema, structuredClone(raw ?? {})) as Record<string, unknown>
+  let value: Record<string, unknown>
+  try {
+    value = withDefaults(schema, structuredClone(raw ?? {})) as Record<string, unknown>
+  } catch (err) {
+    throw new ConfigInvalid(`plugins.${name}.options: ${(err as Error).message}`)
+  }
   const problems = compile(schema).problems(value)
   if (problems.length > 0) {
     const root = `plugins.${name}.options`

@@ -175,6 +175,8 @@ export function memoryStore (backend: MemoryStoreBackend, prefix = ''): SharedSt
     },
     async sortedScore (key, member) { return backend.read<Map<string, number>>(k(key))?.get(member) },
 
+    keyOf: k,
+
     scope (p) { return memoryStore(backend, `${prefix}${p}:`) }
   }
   return store

@@ -92,6 +92,8 @@ export function redisStore (redis: Redis, prefix: string): SharedStore {
       return s === null ? undefined : Number(s)
     },
 
+    keyOf: k,
+
     scope (p) { return redisStore(redis, `${prefix}${p}:`) }
   }
   return store

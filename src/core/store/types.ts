@@ -47,6 +47,9 @@ export interface SharedStore {
   sortedRange (key: string, min: number, max: number, limit?: number): Promise<Array<{ member: string, score: number }>>
   sortedScore (key: string, member: string): Promise<number | undefined>
 
+  /** The full name under which `key` is stored (the Redis key), for Lua scripts of a plugin's own. */
+  keyOf (key: string): string
+
   /** A view of this store whose keys all start with `prefix:`. */
   scope (prefix: string): SharedStore
 }

@@ -1,0 +1,32 @@
+/**
+ * sessions: live chatbot session tracking (seed 003, "Session Tracking Events").
+ *
+ * - socket (`/messages` by default): `session:join` / `session:leave` { sessionId }, into the tenant's
+ *   `session:{sessionId}` room; the join ack (and a `session:state` event) carries the snapshot;
+ * - REST: `POST /api/sessions/{message-sent,node-executed,status-changed,completed}` apply the event to
+ *   the session's state (409 when the session refuses it) and publish it to the room;
+ *   `GET /api/sessions/:sessionId` and `GET /api/sessions` read the state and the active sessions;
+ * - store: the plugin's SharedStore (memory, or Redis shared by every node). See README.md.
+ */
+import { definePlugin } from 'realtime-server'
+import { events } from './events.js'
+import { sessionRoutes } from './routes.js'
+import { options } from './schema.js'
+import { createSessionStore } from './session-store.js'
+import { sessionSocket } from './socket.js'
+
+export { events, options }
+
+export default definePlugin({
+  name: 'sessions',
+  options,
+  events,
+  setup (app, opts) {
+    const { realtime } = app
+    const ns = realtime.namespace(opts.namespace)
+    const sessions = createSessionStore(realtime, opts)
+    const policy = realtime.accessPolicy(opts.access)
+    sessionSocket(ns, { sessions, policy })
+    sessionRoutes(app, { ns, sessions, policy, options: opts })
+  }
+})

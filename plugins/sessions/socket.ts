@@ -1,0 +1,34 @@
+/**
+ * Socket handlers: `session:join` (access check, room, snapshot) and `session:leave`.
+ */
+import type { AccessPolicy, PluginNamespace } from 'realtime-server'
+import { WatchRefused } from './errors.js'
+import { SessionRoomRequest } from './events.js'
+import type { SessionStore } from './session-store.js'
+
+/** The room of a session's watchers (the core scopes it to the tenant). */
+export const sessionRoom = (sessionId: string): string => `session:${sessionId}`
+
+export function sessionSocket (ns: PluginNamespace, { sessions, policy }: { sessions: SessionStore, policy: AccessPolicy }): void {
+  ns.handle('session:join', SessionRoomRequest, async (ctx, { sessionId }) => {
+    const decision = await policy.check(ctx.user, 'session', sessionId)
+    if (!decision.allowed) throw new WatchRefused(sessionId, decision.reason ?? 'refused')
+    // Join before reading: an event applied after the read is published after the join, so it reaches this
+    // socket; one applied before the read is in the snapshot (and, if it arrives live too, has seq <= state.seq).
+    ctx.join(sessionRoom(sessionId))
+    let state
+    try {
+      state = (await sessions.read(ctx.user.tenantId, sessionId)) ?? null
+    } catch (err) {
+      ctx.leave(sessionRoom(sessionId)) // no live events without their snapshot
+      throw err
+    }
+    ctx.emit('session:state', { sessionId, state })
+    return { sessionId, success: true, state }
+  })
+
+  ns.handle('session:leave', SessionRoomRequest, (ctx, { sessionId }) => {
+    ctx.leave(sessionRoom(sessionId))
+    return { sessionId, success: true }
+  })
+}

@@ -1,0 +1,37 @@
+/**
+ * tenant-broadcast: tenant-scoped events pushed by a backend to every socket of a tenant, to users,
+ * roles or subscribed rooms (seeds 000 and 001). See README.md for options, events, REST triggers and errors.
+ */
+import { definePlugin } from 'realtime-server'
+import { OptionsInvalid } from './errors.js'
+import { EventTypes } from './event-types.js'
+import { events } from './events.js'
+import { IdempotencyKeys } from './idempotency.js'
+import { createPublisher } from './publisher.js'
+import { registerRoutes } from './routes.js'
+import { options } from './schema.js'
+import { registerSocketHandlers } from './socket.js'
+import { registerStats } from './stats.js'
+
+export { options, events }
+export type { BroadcastOptions } from './schema.js'
+
+export default definePlugin({
+  name: 'tenant-broadcast',
+  options,
+  events,
+  setup (app, opts) {
+    const { realtime } = app
+    const kinds = opts.rooms.map((r) => r.kind)
+    const twice = kinds.find((k, i) => kinds.indexOf(k) !== i)
+    if (twice !== undefined) throw new OptionsInvalid(`rooms: the kind "${twice}" is declared twice`)
+
+    const ns = realtime.namespace(opts.namespace)
+    const types = new EventTypes(opts, realtime.compile)
+    const publish = createPublisher(realtime, ns.name)
+    registerSocketHandlers(ns, { realtime, options: opts, types, publish })
+    registerRoutes(app, { options: opts, types, publish, idempotency: new IdempotencyKeys(realtime.store, opts.idempotency) })
+    registerStats(app, ns)
+    realtime.log.debug({ namespace: ns.name, events: types.size, rooms: kinds }, 'tenant-broadcast ready')
+  }
+})

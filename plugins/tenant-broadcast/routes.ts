@@ -1,0 +1,133 @@
+/**
+ * REST triggers (prefix /api/tenant-broadcast, API key or publisher JWT):
+ * - POST /events        one event  -> { eventId, recipients }
+ * - POST /events/batch  up to batch.maxEvents events, all validated before any is published -> { results }
+ * - GET  /events        the event types this deployment accepts, with their payload schemas
+ */
+import { Type, ValidationFailed, type PluginApp, type PublishResult, type RealtimeApi, type RealtimeError, type TSchema } from 'realtime-server'
+import { TenantId } from './events.js'
+import type { EventTypes } from './event-types.js'
+import { fingerprint, type Claim, type IdempotencyKeys } from './idempotency.js'
+import type { EventInput, PublishEvent } from './publisher.js'
+import type { BroadcastOptions } from './schema.js'
+import { targetSchema } from './target.js'
+
+interface EventBody extends EventInput {
+  tenantId?: string
+  idempotencyKey?: string
+}
+
+interface BatchBody {
+  tenantId?: string
+  events: EventBody[]
+}
+
+type BatchResult = PublishResult & { replayed?: true }
+
+export interface RouteDeps {
+  options: BroadcastOptions
+  types: EventTypes
+  publish: PublishEvent
+  idempotency: IdempotencyKeys
+}
+
+const IdempotencyKey = Type.String({ minLength: 1, maxLength: 200, description: 'Same key within the window: same result, published once.' })
+
+function eventBodySchema (options: BroadcastOptions): TSchema {
+  return Type.Object({
+    type: Type.String({ minLength: 1, maxLength: 200, description: 'Event type, e.g. campaign_status_changed or message:received.' }),
+    payload: Type.Unknown({ description: 'Validated against the schema of `type`; sent to clients as it is.' }),
+    tenantId: Type.Optional(TenantId),
+    to: Type.Optional(targetSchema(options.rooms.map((r) => r.kind))),
+    language: Type.Optional(Type.Enum([...options.languages])),
+    idempotencyKey: Type.Optional(IdempotencyKey)
+  }, { additionalProperties: false })
+}
+
+const REPLAYED = 'idempotent-replayed'
+
+export function registerRoutes (app: PluginApp, { options, types, publish, idempotency }: RouteDeps): void {
+  const { realtime } = app
+  const EventBody = eventBodySchema(options)
+  const BatchBody = Type.Object({
+    tenantId: Type.Optional(TenantId),
+    events: Type.Array(EventBody, { minItems: 1, maxItems: options.batch.maxEvents })
+  }, { additionalProperties: false })
+
+  realtime.trigger('/events', { body: EventBody }, async (request, reply) => {
+    const body = request.body as EventBody
+    const tenantId = realtime.tenantOf(request, body.tenantId)
+    types.validate(body.type, body.payload, tenantId)
+    if (body.idempotencyKey === undefined) return await publish(tenantId, body)
+    const claim = await idempotency.claim(tenantId, body.idempotencyKey, fingerprint(body))
+    if (claim.replay !== undefined) {
+      void reply.header(REPLAYED, 'true')
+      return claim.replay
+    }
+    return await claim.run(async () => await publish(tenantId, body))
+  })
+
+  realtime.trigger('/events/batch', { body: BatchBody }, async (request) => {
+    const batch = request.body as BatchBody
+    const items = batch.events
+    const tenants: string[] = []
+    const keys = new Set<string>()
+    // Everything is checked before anything is published.
+    for (let i = 0; i < items.length; i++) {
+      const e = items[i]!
+      const tenantId = tenantFor(realtime, request, e.tenantId ?? batch.tenantId, i)
+      types.validate(e.type, e.payload, tenantId, `events.${i}.`)
+      if (e.idempotencyKey !== undefined) {
+        const k = JSON.stringify([tenantId, e.idempotencyKey])
+        if (keys.has(k)) throw fieldError(`events.${i}.idempotencyKey`, 'is used twice in the batch')
+        keys.add(k)
+      }
+      tenants.push(tenantId)
+    }
+    const claims = await claimAll(idempotency, items, tenants)
+    // Publishing starts in order (each emit leaves synchronously); the counts are awaited together.
+    const pending: Array<Promise<BatchResult>> = items.map((e, i) => {
+      const claim = claims[i]
+      if (claim === undefined) return publish(tenants[i]!, e)
+      if (claim.replay !== undefined) return Promise.resolve({ ...claim.replay, replayed: true })
+      return claim.run(async () => await publish(tenants[i]!, e))
+    })
+    const settled = await Promise.allSettled(pending)
+    const failed = settled.find((s) => s.status === 'rejected')
+    if (failed !== undefined) throw failed.reason
+    return { results: settled.map((s) => (s as PromiseFulfilledResult<BatchResult>).value) }
+  })
+
+  app.get('/events', { preHandler: realtime.authenticate('user') }, async () => {
+    const events: Record<string, { catalog: string, schema: TSchema }> = {}
+    for (const t of types.list()) events[t.type] = { catalog: t.catalog, schema: t.schema }
+    return { catalogs: options.catalogs, events }
+  })
+}
+
+function fieldError (field: string, message: string): RealtimeError {
+  const err: RealtimeError = new ValidationFailed(`${field}: ${message}`)
+  err.field = field
+  return err
+}
+
+/** The tenant of batch item `i`, a missing one reported as `events.<i>.tenantId`. */
+function tenantFor (realtime: RealtimeApi, request: Parameters<RealtimeApi['tenantOf']>[0], requested: string | undefined, i: number): string {
+  try {
+    return realtime.tenantOf(request, requested)
+  } catch (err) {
+    if ((err as RealtimeError).field === 'tenantId') throw fieldError(`events.${i}.tenantId`, 'is required (in the item or the batch) with an API key that is not bound to a tenant')
+    throw err
+  }
+}
+
+/** Claims the items' idempotency keys; when one fails, the keys already claimed are released. */
+async function claimAll (idempotency: IdempotencyKeys, items: EventBody[], tenants: string[]): Promise<Array<Claim | undefined>> {
+  const settled = await Promise.allSettled(items.map(async (e, i) =>
+    e.idempotencyKey === undefined ? undefined : await idempotency.claim(tenants[i]!, e.idempotencyKey, fingerprint(e))))
+  const failed = settled.find((s) => s.status === 'rejected')
+  const claims = settled.map((s) => (s.status === 'fulfilled' ? s.value : undefined))
+  if (failed === undefined) return claims
+  await Promise.all(claims.map(async (c) => { if (c !== undefined && c.replay === undefined) await c.release() }))
+  throw failed.reason
+}
