@@ -1,0 +1,84 @@
+/**
+ * presence: who is online and who is typing, across sockets and nodes (issue 7).
+ *
+ * - online lists: `user:online` / `user:offline` (seed 003) or `customer:online` / `customer:offline`
+ *   (seed 002), once per user and tenant, the offline debounced; queries by ack and REST;
+ * - typing: seed 003's `typing:start` / `typing:stop` or seed 001's `typing:indicator`, per room, throttled,
+ *   expiring;
+ * - with Redis, nodes hold leases: the users of a node that dies go offline within `nodeTimeoutMs`.
+ *
+ * See README.md for the events, options, REST routes and the cluster bound.
+ */
+import { definePlugin } from 'realtime-server'
+import { PresenceConfig } from './errors.js'
+import { events } from './events.js'
+import { MemoryTracker } from './memory-tracker.js'
+import { resolveLists } from './online-lists.js'
+import { Presence } from './presence.js'
+import { RedisTracker } from './redis-tracker.js'
+import { presenceRoutes } from './routes.js'
+import { options } from './schema.js'
+import { queryHandlers, typingHandlers } from './socket.js'
+import { Sweeper } from './sweeper.js'
+import type { PresenceTracker } from './tracker.js'
+import { Typing } from './typing.js'
+
+export { options, events }
+export type { PresenceOptions } from './schema.js'
+
+/** Share of `nodeTimeoutMs` a lease lasts; heartbeats and sweeps run every fifth of it, so a dead node is seen within 0.8 of the bound. */
+const LEASE_SHARE = 0.6
+const TICKS_PER_BOUND = 5
+
+export default definePlugin({
+  name: 'presence',
+  options,
+  events,
+  setup (app, opts) {
+    const { realtime } = app
+    const lists = resolveLists(opts.online)
+    const tracker: PresenceTracker = realtime.redis === undefined
+      ? new MemoryTracker({ lastSeenTtlMs: opts.lastSeenTtlMs })
+      : new RedisTracker(realtime.redis, {
+        prefix: realtime.store.keyOf(''),
+        nodeId: realtime.nodeId,
+        leaseMs: Math.round(opts.nodeTimeoutMs * LEASE_SHARE),
+        lastSeenTtlMs: opts.lastSeenTtlMs
+      })
+    const sweeper = new Sweeper(async () => await presence.tick(), Math.round(opts.nodeTimeoutMs / TICKS_PER_BOUND), (err) => {
+      realtime.log.error({ err }, 'presence sweep failed')
+    })
+    const presence = new Presence(realtime, tracker, lists, {
+      offlineDelayMs: opts.offlineDelayMs,
+      onPending: (dueInMs) => { sweeper.wakeIn(dueInMs) }
+    })
+    presence.register()
+    for (const list of lists.values()) queryHandlers(realtime, presence, list, opts.maxListSize)
+
+    const typing = opts.typing.map((o) => new Typing(realtime, o))
+    const typingNamespaces = new Set<string>()
+    for (const t of typing) {
+      if (typingNamespaces.has(t.namespace)) throw new PresenceConfig(`two typing entries on namespace ${t.namespace}`)
+      typingNamespaces.add(t.namespace)
+      typingHandlers(realtime, t)
+    }
+
+    presenceRoutes(app, presence, opts.maxListSize)
+
+    // The first tick registers the lease (and ends what a previous run left) before the server listens.
+    app.addHook('onReady', async () => {
+      await sweeper.run()
+      sweeper.start()
+    })
+    // Runs after the core's preClose: sockets closed, their disconnect hooks done, Redis still open.
+    app.addHook('preClose', async () => {
+      await sweeper.stop()
+      for (const t of typing) t.close()
+      try {
+        await presence.leave()
+      } catch (err) {
+        realtime.log.error({ err }, 'presence could not release this node; the other nodes will when its lease expires')
+      }
+    })
+  }
+})

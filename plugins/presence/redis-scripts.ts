@@ -1,0 +1,222 @@
+/**
+ * The Lua scripts of the Redis tracker. Each runs atomically in Redis, so every transition (first socket,
+ * last socket, end of a debounce, release of a dead node's socket) happens exactly once, whichever node
+ * runs it, and the node whose script made it announces it. Times come from the Redis server (`TIME`), so
+ * the clocks of the nodes do not matter.
+ *
+ * Keys, under P = `<redis.keyPrefix>:presence:`:
+ * - `P nodes`          sorted set: node id -> lease expiry (ms)
+ * - `P node:<id>`      hash: membership field -> {"g": group, "u": userId, "r": [rooms]}, the sockets a node holds
+ * - `P n:<g>`          hash: userId -> sockets (0 while the offline is pending); its fields are the online users
+ * - `P since:<g>`      hash: userId -> online since (ms)
+ * - `P seen:<g>`       hash: userId -> last seen (ms), expiring `lastSeenTtlMs` after its last write
+ * - `P r:<g>:<room>`   hash: userId -> sockets in the room
+ * - `P pending`        sorted set: `<g>\n<userId>` -> when the offline is due
+ *
+ * The scripts build key names from their arguments, so they need one Redis server (not Redis Cluster).
+ */
+import { createHash } from 'node:crypto'
+import type { RealtimeApi } from 'realtime-server'
+
+export type RedisClient = NonNullable<RealtimeApi['redis']>
+
+const PRELUDE = `
+local P = ARGV[1]
+local function now()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+-- One socket leaves: its rooms, then the user's count. Returns nil, {1, delay} (pending) or {2, t} (offline now).
+local function release(e, delay, ttl, t)
+  for _, r in ipairs(e.r) do
+    local rk = P .. 'r:' .. e.g .. ':' .. r
+    if redis.call('HINCRBY', rk, e.u, -1) <= 0 then redis.call('HDEL', rk, e.u) end
+  end
+  local ck = P .. 'n:' .. e.g
+  local n = redis.call('HINCRBY', ck, e.u, -1)
+  if n > 0 then return nil end
+  if n < 0 then
+    redis.call('HDEL', ck, e.u)
+    return nil
+  end
+  local sk = P .. 'seen:' .. e.g
+  redis.call('HSET', sk, e.u, t)
+  redis.call('PEXPIRE', sk, ttl)
+  if delay > 0 then
+    redis.call('ZADD', P .. 'pending', t + delay, e.g .. '\\n' .. e.u)
+    return {1, delay}
+  end
+  redis.call('HDEL', ck, e.u)
+  redis.call('HDEL', P .. 'since:' .. e.g, e.u)
+  return {2, t}
+end
+`
+
+/** ARGV: P, nodeId, leaseMs. Returns 1 when the lease had lapsed or did not exist. */
+const HEARTBEAT = `
+local t = now()
+local prev = redis.call('ZSCORE', P .. 'nodes', ARGV[2])
+redis.call('ZADD', P .. 'nodes', t + tonumber(ARGV[3]), ARGV[2])
+if prev and tonumber(prev) >= t then return 0 end
+return 1
+`
+
+/** ARGV: P, nodeId, field, group, userId, rooms (JSON array), seenTtlMs. Returns {kind, t}: 1 online, 2 resumed, 0 nothing. Idempotent. */
+const CONNECT = `
+local nk = P .. 'node:' .. ARGV[2]
+if redis.call('HEXISTS', nk, ARGV[3]) == 1 then return {0, 0} end
+local g, u = ARGV[4], ARGV[5]
+local rooms = cjson.decode(ARGV[6])
+redis.call('HSET', nk, ARGV[3], cjson.encode({ g = g, u = u, r = rooms }))
+for _, r in ipairs(rooms) do redis.call('HINCRBY', P .. 'r:' .. g .. ':' .. r, u, 1) end
+local ck = P .. 'n:' .. g
+local existed = redis.call('HEXISTS', ck, u)
+local n = redis.call('HINCRBY', ck, u, 1)
+local t = now()
+if existed == 0 then
+  redis.call('HSET', P .. 'since:' .. g, u, t)
+  local sk = P .. 'seen:' .. g
+  redis.call('HSET', sk, u, t)
+  redis.call('PEXPIRE', sk, tonumber(ARGV[7]))
+  return {1, t}
+end
+if n == 1 then
+  redis.call('ZREM', P .. 'pending', g .. '\\n' .. u)
+  return {2, t}
+end
+return {0, t}
+`
+
+/** ARGV: P, nodeId, field, room, +1 (join) or -1 (leave). */
+const ROOM = `
+local nk = P .. 'node:' .. ARGV[2]
+local v = redis.call('HGET', nk, ARGV[3])
+if not v then return 0 end
+local e = cjson.decode(v)
+local room, join = ARGV[4], ARGV[5] == '1'
+local rooms, found = {}, false
+for _, r in ipairs(e.r) do
+  if r == room then found = true else table.insert(rooms, r) end
+end
+if found == join then return 0 end
+if join then table.insert(rooms, room) end
+e.r = rooms
+local rk = P .. 'r:' .. e.g .. ':' .. room
+if join then
+  redis.call('HINCRBY', rk, e.u, 1)
+elseif redis.call('HINCRBY', rk, e.u, -1) <= 0 then
+  redis.call('HDEL', rk, e.u)
+end
+redis.call('HSET', nk, ARGV[3], cjson.encode(e))
+return 1
+`
+
+/** ARGV: P, nodeId, field, delayMs, seenTtlMs. Returns {0} (nothing), {1, dueInMs} (pending) or {2, lastSeen} (offline now). */
+const RELEASE = `
+local nk = P .. 'node:' .. ARGV[2]
+local v = redis.call('HGET', nk, ARGV[3])
+if not v then return {0, 0} end
+redis.call('HDEL', nk, ARGV[3])
+local r = release(cjson.decode(v), tonumber(ARGV[4]), tonumber(ARGV[5]), now())
+if r == nil then return {0, 0} end
+return r
+`
+
+/**
+ * ARGV: P, batch, nodeId ('' for any node whose lease expired), delayMs, seenTtlMs.
+ * Releases up to about \`batch\` sockets of one node and drops the node once it holds none. Each socket is
+ * taken (HDEL) inside the script, so nodes sweeping at once never release one twice.
+ * Returns {} when no node is due, else {node, socketsLeft, g1, u1, t1, g2, ...} with the users now offline.
+ */
+const REAP = `
+local t = now()
+local node = ARGV[3]
+if node == '' then
+  local dead = redis.call('ZRANGEBYSCORE', P .. 'nodes', '-inf', t, 'LIMIT', 0, 1)
+  if #dead == 0 then return {} end
+  node = dead[1]
+end
+local nk = P .. 'node:' .. node
+local batch = tonumber(ARGV[2])
+local fields, cursor = {}, '0'
+repeat
+  local res = redis.call('HSCAN', nk, cursor, 'COUNT', batch)
+  cursor = res[1]
+  for _, x in ipairs(res[2]) do table.insert(fields, x) end
+until cursor == '0' or #fields >= batch * 2
+local out = { node, 0 }
+local delay, ttl = tonumber(ARGV[4]), tonumber(ARGV[5])
+for i = 1, #fields, 2 do
+  if redis.call('HDEL', nk, fields[i]) == 1 then
+    local e = cjson.decode(fields[i + 1])
+    local r = release(e, delay, ttl, t)
+    if r ~= nil and r[1] == 2 then
+      table.insert(out, e.g)
+      table.insert(out, e.u)
+      table.insert(out, t)
+    end
+  end
+end
+local left = redis.call('HLEN', nk)
+if left == 0 then redis.call('ZREM', P .. 'nodes', node) end
+out[2] = left
+return out
+`
+
+/**
+ * ARGV: P, limit. Ends the debounces that are due: users still without sockets go offline.
+ * Returns {nextDueInMs or -1, {g1, u1, lastSeen1, g2, ...}}.
+ */
+const FINALIZE = `
+local t = now()
+local pk = P .. 'pending'
+local due = redis.call('ZRANGEBYSCORE', pk, '-inf', t, 'LIMIT', 0, tonumber(ARGV[2]))
+local out = {}
+for _, m in ipairs(due) do
+  redis.call('ZREM', pk, m)
+  local i = string.find(m, '\\n', 1, true)
+  local g, u = string.sub(m, 1, i - 1), string.sub(m, i + 1)
+  local ck = P .. 'n:' .. g
+  local n = redis.call('HGET', ck, u)
+  if n and tonumber(n) <= 0 then
+    redis.call('HDEL', ck, u)
+    redis.call('HDEL', P .. 'since:' .. g, u)
+    table.insert(out, g)
+    table.insert(out, u)
+    table.insert(out, redis.call('HGET', P .. 'seen:' .. g, u) or tostring(t))
+  end
+end
+local nxt = redis.call('ZRANGE', pk, 0, 0, 'WITHSCORES')
+local nextIn = -1
+if #nxt > 0 then nextIn = math.max(0, tonumber(nxt[2]) - t) end
+return { nextIn, out }
+`
+
+/** A script run by its SHA, loaded on first use (or after a Redis restart). */
+class LuaScript {
+  readonly #source: string
+  readonly #sha: string
+
+  constructor (body: string) {
+    this.#source = PRELUDE + body
+    this.#sha = createHash('sha1').update(this.#source).digest('hex')
+  }
+
+  async run (redis: RedisClient, args: ReadonlyArray<string | number>): Promise<any> {
+    try {
+      return await redis.evalsha(this.#sha, 0, ...args)
+    } catch (err) {
+      if (!String((err as Error).message).startsWith('NOSCRIPT')) throw err
+      return await redis.eval(this.#source, 0, ...args)
+    }
+  }
+}
+
+export const scripts = {
+  heartbeat: new LuaScript(HEARTBEAT),
+  connect: new LuaScript(CONNECT),
+  room: new LuaScript(ROOM),
+  release: new LuaScript(RELEASE),
+  reap: new LuaScript(REAP),
+  finalize: new LuaScript(FINALIZE)
+}

@@ -1,0 +1,138 @@
+/**
+ * Typing indicators of one namespace, kept per room and user on the node of the typing socket.
+ *
+ * - `typing:start` broadcasts `isTyping: true` to the room (never to the sender's own sockets), at most
+ *   once per `throttleMs` however often it arrives, and (re)arms the expiry;
+ * - `typing:stop`, the expiry (`timeoutMs` after the last start) and the socket's disconnection broadcast
+ *   `isTyping: false` once;
+ * - only a socket that joined the room may type in it.
+ */
+import type { PublishInput, RealtimeApi, SocketContext } from 'realtime-server'
+import { NotInRoom, PresenceConfig } from './errors.js'
+import type { TypingOptions } from './schema.js'
+
+type Format = 'conversation' | 'contact'
+export type TypingPayload = Record<string, string>
+
+const FIELDS: Record<Format, readonly string[]> = {
+  conversation: ['conversationId'],
+  contact: ['contactId', 'whatsappAccountId']
+}
+const DEFAULT_ROOM: Record<Format, string> = {
+  conversation: 'conversation:{conversationId}',
+  contact: 'contact:{contactId}'
+}
+
+interface Typist {
+  readonly tenantId: string
+  readonly room: string
+  readonly userId: string
+  data: TypingPayload
+  socketId: string
+  sentAt: number
+  timer: NodeJS.Timeout | undefined
+}
+
+/** The room of a payload, from a template such as `conversation:{conversationId}`; unknown fields fail at start-up. */
+export function roomTemplate (template: string, format: Format): (data: TypingPayload) => string {
+  const fields = FIELDS[format]
+  for (const [, name] of template.matchAll(/\{([^}]*)\}/g)) {
+    if (!fields.includes(name!)) throw new PresenceConfig(`typing room "${template}" names {${name}}, but ${format} payloads have ${fields.map((f) => `{${f}}`).join(', ')}`)
+  }
+  return (data) => template.replace(/\{([^}]*)\}/g, (_, name: string) => data[name]!)
+}
+
+export class Typing {
+  readonly namespace: string
+  readonly format: Format
+  readonly #realtime: RealtimeApi
+  readonly #roomOf: (data: TypingPayload) => string
+  readonly #timeoutMs: number
+  readonly #throttleMs: number
+  readonly #typists = new Map<string, Typist>()
+  readonly #bySocket = new Map<string, Set<string>>()
+
+  constructor (realtime: RealtimeApi, o: TypingOptions) {
+    this.#realtime = realtime
+    this.namespace = o.namespace
+    this.format = o.format as Format
+    this.#roomOf = roomTemplate(o.room ?? DEFAULT_ROOM[this.format], this.format)
+    this.#timeoutMs = o.timeoutMs
+    this.#throttleMs = o.throttleMs
+  }
+
+  async start (ctx: SocketContext, data: TypingPayload): Promise<void> {
+    const room = this.#roomOf(data)
+    if (!ctx.isIn(room)) throw new NotInRoom(room)
+    const { tenantId, userId } = ctx.user
+    const key = `${tenantId}\n${room}\n${userId}`
+    let typist = this.#typists.get(key)
+    if (typist === undefined) {
+      typist = { tenantId, room, userId, data, socketId: ctx.id, sentAt: -Infinity, timer: undefined }
+      this.#typists.set(key, typist)
+    } else {
+      this.#bySocket.get(typist.socketId)?.delete(key)
+      typist.data = data
+      typist.socketId = ctx.id
+    }
+    this.#ofSocket(ctx.id).add(key)
+    clearTimeout(typist.timer)
+    typist.timer = setTimeout(() => { void this.#end(key) }, this.#timeoutMs)
+    typist.timer.unref()
+    const now = Date.now()
+    if (now - typist.sentAt < this.#throttleMs) return
+    typist.sentAt = now
+    await this.#realtime.publish(this.#broadcast(typist, true))
+  }
+
+  async stop (ctx: SocketContext, data: TypingPayload): Promise<void> {
+    const { tenantId, userId } = ctx.user
+    await this.#end(`${tenantId}\n${this.#roomOf(data)}\n${userId}`)
+  }
+
+  /** The socket closed: everything it was typing ends. */
+  async disconnected (ctx: SocketContext): Promise<void> {
+    const keys = this.#bySocket.get(ctx.id)
+    if (keys === undefined) return
+    this.#bySocket.delete(ctx.id)
+    await Promise.all([...keys].map(async (key) => { await this.#end(key) }))
+  }
+
+  /** Shutdown: timers stop without broadcasting (the sockets are gone). */
+  close (): void {
+    for (const t of this.#typists.values()) clearTimeout(t.timer)
+    this.#typists.clear()
+    this.#bySocket.clear()
+  }
+
+  async #end (key: string): Promise<void> {
+    const typist = this.#typists.get(key)
+    if (typist === undefined) return
+    this.#typists.delete(key)
+    clearTimeout(typist.timer)
+    this.#bySocket.get(typist.socketId)?.delete(key)
+    try {
+      await this.#realtime.publish(this.#broadcast(typist, false))
+    } catch (err) {
+      this.#realtime.log.error({ err, room: typist.room }, 'typing stop not sent')
+    }
+  }
+
+  #broadcast (t: Typist, isTyping: boolean): PublishInput {
+    const payload = this.format === 'conversation'
+      ? { conversationId: t.data.conversationId, userId: t.userId, isTyping }
+      : { contactId: t.data.contactId, whatsappAccountId: t.data.whatsappAccountId, isTyping, userId: t.userId, timestamp: new Date().toISOString() }
+    const event = this.format === 'contact' ? 'typing:indicator' : isTyping ? 'typing:start' : 'typing:stop'
+    // A start may be dropped for a client that is not ready (the next one comes); a stop may not.
+    return { tenantId: t.tenantId, namespace: this.namespace, rooms: [t.room], except: { users: [t.userId] }, event, payload, volatile: isTyping }
+  }
+
+  #ofSocket (socketId: string): Set<string> {
+    let keys = this.#bySocket.get(socketId)
+    if (keys === undefined) {
+      keys = new Set()
+      this.#bySocket.set(socketId, keys)
+    }
+    return keys
+  }
+}
