@@ -2,7 +2,10 @@ import { randomUUID } from 'node:crypto'
 import type { Namespace } from 'socket.io'
 import { roleRoom, scopedRoom, tenantRoom, userRoom } from './rooms.js'
 
-/** Who receives a publish. Without users, rooms or roles: the whole tenant. Users, rooms and roles add up. */
+/**
+ * Who receives a publish. Without users, rooms or roles: the whole tenant. Users, rooms and roles add up;
+ * lists that are given but empty select nobody.
+ */
 export interface PublishTarget {
   /** The tenant; every room targeted is within it. */
   tenantId: string
@@ -97,6 +100,8 @@ const noRooms: RoomSelection = { rooms: [], except: [] }
 export function emitTo (nsp: Namespace, input: PublishInput, selection: RoomSelection = noRooms): EventMeta {
   const sel = selection === noRooms ? selectRooms(input) : selection
   const base: EventMeta = { eventId: input.eventId ?? randomUUID(), timestamp: Date.now() }
+  // Empty target lists select nobody (`to([])` would be the whole namespace, every tenant).
+  if (sel.rooms.length === 0) return base
   let op = nsp.to(sel.rooms)
   if (sel.except.length > 0) op = op.except(sel.except)
   if (input.volatile === true) op = op.volatile

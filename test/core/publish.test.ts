@@ -39,6 +39,9 @@ t.test('the publish primitive targets tenants, users, rooms and roles, never ano
   t.same(await publish({ rooms: ['campaign:1'], except: { roles: ['staff'] } }), { status: 200, recipients: 1, got: ['a1'] }, 'except a role')
   t.same(await publish({ tenantId: 'B', users: ['a1'] }), { status: 200, recipients: 1, got: ['b1'] }, 'the same user id in tenant B is another user')
   t.same(await publish({ tenantId: 'C' }), { status: 200, recipients: 0, got: [] }, 'an empty tenant')
+  // Regression: `to([])` is Socket.IO's "everyone in the namespace"; empty lists must reach nobody.
+  t.same(await publish({ users: [] }), { status: 200, recipients: 0, got: [] }, 'empty users reach nobody, in no tenant')
+  t.same(await publish({ users: [], rooms: [], roles: [] }), { status: 200, recipients: 0, got: [] }, 'all lists empty')
 
   t.test('a socket publishes into its own tenant only, optionally excluding itself', async (t) => {
     const got = waitFor(b1, 'ev', { filter: (p) => p.tag === 'from-b1' })
