@@ -64,9 +64,14 @@ async function setup (app: FastifyInstance, config: Readonly<ServerConfig>, plug
   const backend = new MemoryStoreBackend()
   if (config.redis.url !== undefined) {
     redis = await connectRedis(config.redis, (err) => { app.log.warn({ err: err.message }, 'redis connection error') })
-    // @fastify/redis owns the client from here: `app.redis` for plugins of the ecosystem, and quit() in onClose,
-    // which runs after preClose (where Socket.IO closes).
-    await app.register(fastifyRedis, { client: redis, closeClient: true })
+    // `app.redis` for plugins of the ecosystem. Closed in onClose, which runs after preClose (where Socket.IO
+    // closes); a connection that already ended must not make the shutdown fail.
+    await app.register(fastifyRedis, { client: redis, closeClient: false })
+    const client = redis
+    app.addHook('onClose', async () => {
+      if (client.status === 'end') return
+      await client.quit().catch(() => { client.disconnect() })
+    })
   }
   app.addHook('onClose', async () => { backend.close() })
 

@@ -148,7 +148,7 @@ export async function startServer (options: StartOptions = {}): Promise<TestServ
       return socket
     },
     async emitWithAck (socket, event, ...args) {
-      return await socket.timeout(5000).emitWithAck(event, ...args)
+      return await socket.timeout(15_000).emitWithAck(event, ...args)
     },
     async request (method, p, o = {}) {
       const headers: Record<string, string> = { ...(o.headers ?? {}) }
@@ -181,7 +181,7 @@ export function signToken (claims: Json, options: TokenOptions = {}): string {
 
 /** Resolves with the arguments of the next `event` (matching `filter`), rejects after `timeoutMs`. */
 export async function waitFor (socket: ClientSocket, event: string, options: { timeoutMs?: number, filter?: (...args: any[]) => boolean } = {}): Promise<any[]> {
-  const { timeoutMs = 5000, filter } = options
+  const { timeoutMs = 15_000, filter } = options
   return await new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       socket.off(event, listener)

@@ -4,14 +4,24 @@ import type { TSchema } from 'typebox'
 import { armExpiry, disarmExpiry, refreshToken, socketAuthMiddleware } from './auth/socket-auth.js'
 import type { Identity, TokenVerifier } from './auth/tokens.js'
 import { clientError, isCatalogError, NamespaceConflict, PluginLifecycle } from './errors.js'
-import { countLocal, emitTo, selectRooms, type PublishInput, type PublishResult, type RoomSelection } from './publish.js'
-import { roleRoom, tenantRoom, userRoom } from './rooms.js'
+import { countLocal, emitTo, selectRooms, type PublishInput, type PublishResult, type PublishTarget, type RoomSelection } from './publish.js'
+import { roleRoom, scopedRoom, tenantRoom, userRoom } from './rooms.js'
 import { contextOf, type SocketContext } from './socket-context.js'
 import { compile, validationError, type Validator } from './validation.js'
 
 export type EventHandler<T = any> = (ctx: SocketContext, data: T) => unknown
 export type ConnectionHook = (ctx: SocketContext) => unknown
 export type DisconnectHook = (ctx: SocketContext, reason: string) => unknown
+/** An event published into a namespace, as seen by `onPublish` hooks on the publishing node. */
+export interface PublishedEvent {
+  readonly input: PublishInput
+  readonly eventId: string
+  /** The argument sent after the payload (undefined with `meta: false`). */
+  readonly meta: unknown
+  /** The publishing plugin; undefined for `ctx.publish` from a socket handler. */
+  readonly plugin: string | undefined
+}
+export type PublishHook = (event: PublishedEvent) => void
 type Ack = (response: unknown) => void
 type Listener = (this: Socket, ...args: unknown[]) => void
 
@@ -27,6 +37,7 @@ interface NamespaceEntry {
   readonly events: Map<string, EventEntry>
   readonly onConnect: Array<{ plugin: string, fn: ConnectionHook }>
   readonly onDisconnect: Array<{ plugin: string, fn: DisconnectHook }>
+  readonly onPublish: Array<{ plugin: string, fn: PublishHook }>
 }
 
 export interface NamespaceStats {
@@ -62,7 +73,7 @@ export class NamespaceRegistry {
   readonly #pending = new Set<Promise<unknown>>()
   readonly #o: RegistryOptions
   #frozen = false
-  readonly publish = (input: PublishInput): Promise<PublishResult> => this.#publish(input)
+  readonly publish = (input: PublishInput, plugin?: string): Promise<PublishResult> => this.#publish(input, plugin)
 
   readonly #clusterHandlers = new Map<string, Array<(data: unknown) => void>>()
 
@@ -139,6 +150,25 @@ export class NamespaceRegistry {
     this.#entries.get(name)!.onDisconnect.push({ plugin, fn })
   }
 
+  /** Sees every publish into the namespace made by other plugins (to bridge it to another transport). */
+  onPublish (plugin: string, name: string, fn: PublishHook): void {
+    this.#assertOpen(`publish hook of "${plugin}"`)
+    this.#entries.get(name)!.onPublish.push({ plugin, fn })
+  }
+
+  /** Adds (or removes) the sockets of a target, on every node, to a room of the target's tenant. */
+  async socketsJoin (name: string, target: PublishTarget, room: string, leave = false): Promise<void> {
+    const entry = this.#entries.get(name)
+    if (entry === undefined) throw new PluginLifecycle(`namespace "${name}" is not used by any plugin`)
+    const { rooms, except } = selectRooms(target)
+    if (rooms.length === 0) return
+    let op = entry.nsp.in(rooms)
+    if (except.length > 0) op = op.except(except)
+    const scoped = scopedRoom(target.tenantId, room)
+    if (leave) op.socketsLeave(scoped)
+    else op.socketsJoin(scoped)
+  }
+
   /** Settles once the promises of connection/disconnect hooks started so far have settled. */
   async drain (): Promise<void> {
     while (this.#pending.size > 0) await Promise.allSettled([...this.#pending])
@@ -159,18 +189,30 @@ export class NamespaceRegistry {
     return partial ? { ...mine, partial } : mine
   }
 
-  async #publish (input: PublishInput): Promise<PublishResult> {
+  async #publish (input: PublishInput, plugin?: string): Promise<PublishResult> {
     const name = input.namespace ?? '/'
     const entry = this.#entries.get(name)
     if (entry === undefined) throw new PluginLifecycle(`publish to namespace "${name}", which no plugin uses`)
-    if (input.count !== true) return { eventId: emitTo(entry.nsp, input).eventId }
     const selection = selectRooms(input)
-    const { eventId } = emitTo(entry.nsp, input, selection)
+    const { eventId, meta } = emitTo(entry.nsp, input, selection)
+    if (entry.onPublish.length > 0) this.#notifyPublish(entry, { input, eventId, meta, plugin })
+    if (input.count !== true) return { eventId }
     let recipients = countLocal(entry.nsp, selection)
     if (!this.#o.clustered) return { eventId, recipients }
     const { responses, partial } = await this.#ask<number>(entry.nsp, COUNT_EVENT, selection)
     for (const n of responses) recipients += n
     return partial ? { eventId, recipients, partial } : { eventId, recipients }
+  }
+
+  #notifyPublish (entry: NamespaceEntry, event: PublishedEvent): void {
+    for (const { plugin, fn } of entry.onPublish) {
+      if (plugin === event.plugin) continue
+      try {
+        fn(event)
+      } catch (err) {
+        this.#o.log.error({ err, plugin, event: event.input.event }, 'publish hook failed')
+      }
+    }
   }
 
   /** Asks every other node (server-side emit with ack); a node that does not answer in time makes the result partial. */
@@ -187,7 +229,7 @@ export class NamespaceRegistry {
   #create (name: string): NamespaceEntry {
     const { io, verifier, log } = this.#o
     const nsp = io.of(name)
-    const entry: NamespaceEntry = { nsp, users: new Map(), events: new Map(), onConnect: [], onDisconnect: [] }
+    const entry: NamespaceEntry = { nsp, users: new Map(), events: new Map(), onConnect: [], onDisconnect: [], onPublish: [] }
     this.#entries.set(name, entry)
     nsp.use(socketAuthMiddleware(verifier, (socket, err) => {
       log.info({ nsp: name, socketId: socket.id, code: err.code, reason: err.cause }, 'socket authentication refused')

@@ -93,22 +93,27 @@ export function countLocal (nsp: Namespace, { rooms, except }: RoomSelection): n
 
 const noRooms: RoomSelection = { rooms: [], except: [] }
 
+/** What one emit sent: its id, and the argument after the payload (undefined with `meta: false`). */
+export interface Emitted {
+  eventId: string
+  meta: unknown
+}
+
 /**
  * Emits `event` to the selected rooms through the namespace's adapter, so that one node and many
  * nodes behave the same. Returns synchronously what is known without asking other nodes.
  */
-export function emitTo (nsp: Namespace, input: PublishInput, selection: RoomSelection = noRooms): EventMeta {
+export function emitTo (nsp: Namespace, input: PublishInput, selection: RoomSelection = noRooms): Emitted {
   const sel = selection === noRooms ? selectRooms(input) : selection
   const base: EventMeta = { eventId: input.eventId ?? randomUUID(), timestamp: Date.now() }
+  const m = input.meta
+  const meta = m === false ? undefined : m === undefined ? base : typeof m === 'function' ? m(base) : { ...base, ...m }
   // Empty target lists select nobody (`to([])` would be the whole namespace, every tenant).
-  if (sel.rooms.length === 0) return base
+  if (sel.rooms.length === 0) return { eventId: base.eventId, meta }
   let op = nsp.to(sel.rooms)
   if (sel.except.length > 0) op = op.except(sel.except)
   if (input.volatile === true) op = op.volatile
-  const meta = input.meta
-  if (meta === false) op.emit(input.event, input.payload)
-  else if (meta === undefined) op.emit(input.event, input.payload, base)
-  else if (typeof meta === 'function') op.emit(input.event, input.payload, meta(base))
-  else op.emit(input.event, input.payload, { ...base, ...meta })
-  return base
+  if (m === false) op.emit(input.event, input.payload)
+  else op.emit(input.event, input.payload, meta)
+  return { eventId: base.eventId, meta }
 }

@@ -7,8 +7,8 @@ import { tenantOf, type AuthMode, type Principal } from '../auth/rest-auth.js'
 import type { Identity } from '../auth/tokens.js'
 import type { Core } from '../core.js'
 import { PluginDependency, PluginLifecycle, Unauthorized } from '../errors.js'
-import type { ConnectionHook, DisconnectHook, EventHandler, NamespaceStats } from '../namespaces.js'
-import type { PublishInput, PublishResult } from '../publish.js'
+import type { ConnectionHook, DisconnectHook, EventHandler, NamespaceStats, PublishHook } from '../namespaces.js'
+import type { PublishInput, PublishResult, PublishTarget } from '../publish.js'
 import type { SocketContext } from '../socket-context.js'
 import type { SharedStore } from '../store/types.js'
 import { compile, type Validator } from '../validation.js'
@@ -33,6 +33,17 @@ export interface PluginNamespace {
   onConnection (hook: (ctx: SocketContext) => unknown): this
   onDisconnect (hook: (ctx: SocketContext, reason: string) => unknown): this
   publish (input: Omit<PublishInput, 'namespace'>): Promise<PublishResult>
+  /**
+   * Sees, on the publishing node, every event other plugins (and socket handlers) publish into this
+   * namespace: for bridging them to a transport of the plugin's own.
+   */
+  onPublish (hook: PublishHook): this
+  /**
+   * Adds the sockets of a target (users, rooms or roles of one tenant), on every node, to a room of that
+   * tenant; e.g. all tabs of a user who joined a channel from one of them.
+   */
+  socketsJoin (target: Omit<PublishTarget, 'namespace'>, room: string): Promise<void>
+  socketsLeave (target: Omit<PublishTarget, 'namespace'>, room: string): Promise<void>
   /** Sockets, rooms and sockets per tenant, across the cluster unless `local`. */
   stats (options?: { local?: boolean }): Promise<NamespaceStats & { partial?: boolean }>
 }
@@ -136,7 +147,7 @@ export function createPluginApi (core: Core, plugin: string, dependencies: reado
   const publish = async (input: PublishInput): Promise<PublishResult> => {
     const ns = input.namespace ?? '/'
     if (!declared.has(ns)) throw new PluginLifecycle(`plugin "${plugin}" publishes to namespace "${ns}" without declaring it with realtime.namespace()`)
-    return await registry.publish(input)
+    return await registry.publish(input, plugin)
   }
 
   const authenticate = (mode: AuthMode = 'publisher'): preHandlerAsyncHookHandler =>
@@ -171,6 +182,12 @@ export function createPluginApi (core: Core, plugin: string, dependencies: reado
           return ns
         },
         publish: async (input) => await publish({ ...input, namespace: name }),
+        onPublish (hook) {
+          registry.onPublish(plugin, name, hook)
+          return ns
+        },
+        socketsJoin: async (target, room) => { await registry.socketsJoin(name, target, room) },
+        socketsLeave: async (target, room) => { await registry.socketsJoin(name, target, room, true) },
         stats: async (o) => await registry.stats(name, o?.local === true)
       }
       return ns

@@ -1,0 +1,25 @@
+/** Conversations (seed 003): `conversation:join` / `conversation:leave` of the `conversation:{id}` rooms. */
+import type { AccessPolicy } from 'realtime-server'
+import type { Chat } from './chat.js'
+import { ConversationRefused } from './errors.js'
+import { ConversationRef } from './events.js'
+import { conversationRoom } from './rooms.js'
+
+export function registerConversationHandlers (chat: Chat, policy: AccessPolicy): void {
+  const { ns } = chat
+
+  ns.handle('conversation:join', ConversationRef, async (ctx, { conversationId }) => {
+    const decision = await policy.check(ctx.user, 'conversation', conversationId)
+    if (!decision.allowed) throw new ConversationRefused(conversationId, decision.reason ?? 'refused by the access policy')
+    ctx.join(conversationRoom(conversationId))
+    // Seed 003 answers with the `conversation:joined` event; the ack carries the same.
+    const joined = { conversationId, success: true as const }
+    ctx.emit('conversation:joined', joined)
+    return joined
+  })
+
+  ns.handle('conversation:leave', ConversationRef, (ctx, { conversationId }) => {
+    ctx.leave(conversationRoom(conversationId))
+    return { conversationId, success: true as const }
+  })
+}

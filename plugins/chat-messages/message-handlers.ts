@@ -1,0 +1,122 @@
+/**
+ * The message lifecycle (seed 004): `message:send` -> stored (SENT) -> `message:delivered` to the sender
+ * and `message:created` to the channel (DELIVERED); `message:read` -> READ. Every failed send is
+ * answered with `message:failed` (and in the ack), never dropped.
+ */
+import { randomUUID } from 'node:crypto'
+import { Type, ValidationFailed, type SocketContext, type Static, type Validator } from 'realtime-server'
+import { enterRoom } from './channel-handlers.js'
+import { now, type Chat } from './chat.js'
+import { AlreadyProcessing, catalogError, ContentTooLong, MessageNotFound, SendFailed, TooManyMessages } from './errors.js'
+import { ReadMessage, SendMessage, type ChatMessage } from './events.js'
+import { SocketRateLimiter } from './rate-limit.js'
+import { channelRoom } from './rooms.js'
+import { profileOf } from './user-profile.js'
+
+/** The tempId of a payload, even an invalid one, so that the failure names it. */
+const tempIdOf = (raw: unknown): string | null => {
+  const v = raw !== null && typeof raw === 'object' ? (raw as { tempId?: unknown }).tempId : undefined
+  return typeof v === 'string' ? v : null
+}
+
+/** Length in characters (code points), counted only when the UTF-16 length could exceed the limit. */
+const tooLong = (text: string, max: number): boolean => text.length > max && [...text].length > max
+
+export function registerMessageHandlers (chat: Chat): void {
+  const { ns, options, store, membership, realtime } = chat
+  const { maxContentLength, rateLimit } = options.messages
+  const limiter = new SocketRateLimiter(rateLimit.messages, rateLimit.windowMs)
+  const sendPayload: Validator<Static<typeof SendMessage>> = realtime.compile(SendMessage)
+
+  const findMessage = async (tenantId: string, messageId: string, channelId?: string): Promise<ChatMessage> => {
+    const message = await store.get(tenantId, messageId)
+    if (message === undefined || (channelId !== undefined && message.channelId !== channelId)) throw new MessageNotFound(messageId)
+    return message
+  }
+
+  const delivered = (messageId: string, tempId: string | null) => ({ messageId, tempId, status: 'DELIVERED' as const, processed: true as const })
+
+  async function send (ctx: SocketContext, raw: unknown, tempId: string | null): Promise<object> {
+    if (!limiter.take(ctx.socket)) throw new TooManyMessages(rateLimit.messages, rateLimit.windowMs)
+    sendPayload.assert(raw)
+    const { content, channelId, replyToId } = raw
+    if (content.trim() === '') throw Object.assign(new ValidationFailed('content: must not be blank'), { field: 'content' })
+    if (tooLong(content, maxContentLength)) throw new ContentTooLong(maxContentLength)
+    const { tenantId, userId } = ctx.user
+
+    if (tempId !== null) {
+      const claim = await store.claimTempId(tenantId, userId, tempId)
+      if (claim.state === 'processing') throw new AlreadyProcessing()
+      if (claim.state === 'done') {
+        // A retry of a send that succeeded: the original id, nothing stored or broadcast again.
+        const payload = delivered(claim.messageId, tempId)
+        ctx.emit('message:delivered', payload)
+        const message = await store.get(tenantId, claim.messageId)
+        return { ...payload, ...(message === undefined ? {} : { message }), duplicate: true }
+      }
+    }
+
+    let stored: ChatMessage
+    try {
+      await membership.check(ctx.user, channelId)
+      if (replyToId !== undefined) await findMessage(tenantId, replyToId, channelId)
+      stored = await store.create(tenantId, {
+        id: randomUUID(),
+        content,
+        channelId,
+        userId,
+        replyToId: replyToId ?? null,
+        user: profileOf(ctx.user, options.profile),
+        createdAt: now()
+      }, tempId ?? undefined)
+    } catch (err) {
+      if (tempId !== null) await store.releaseTempId(tenantId, userId, tempId).catch((e: unknown) => { realtime.log.warn({ err: e }, 'cannot release a tempId') })
+      throw err
+    }
+
+    // Stored: from here on the message exists, and a retry with its tempId gets its id.
+    enterRoom(ctx, channelId)
+    let message: ChatMessage = { ...stored, deliveryStatus: 'DELIVERED', updatedAt: now() }
+    try {
+      message = await store.advanceStatus(tenantId, stored.id, 'DELIVERED', message.updatedAt) ?? message
+    } catch (err) {
+      realtime.log.warn({ err, messageId: stored.id }, 'message stored but its status stays SENT')
+    }
+    const payload = delivered(message.id, tempId)
+    ctx.emit('message:delivered', payload)
+    await ctx.publish({ rooms: [channelRoom(channelId)], event: 'message:created', payload: { message, tempId, processed: true } })
+    return { ...payload, message }
+  }
+
+  ns.handle('message:send', Type.Unknown(), async (ctx, raw) => {
+    const tempId = tempIdOf(raw)
+    try {
+      return await send(ctx, raw, tempId)
+    } catch (err) {
+      let error = catalogError(err)
+      if (error === undefined) {
+        realtime.log.error({ err, socketId: ctx.id }, 'message:send failed')
+        error = catalogError(new SendFailed())!
+      }
+      const failed = { tempId, status: 'FAILED' as const, processed: true as const }
+      ctx.emit('message:failed', { error: error.message, code: error.code, ...(error.field === undefined ? {} : { field: error.field }), ...failed, timestamp: now() })
+      return { error, ...failed }
+    }
+  })
+
+  ns.handle('message:read', ReadMessage, async (ctx, { messageId, channelId }: Static<typeof ReadMessage>) => {
+    const { tenantId, userId } = ctx.user
+    const message = await findMessage(tenantId, messageId, channelId)
+    await membership.check(ctx.user, message.channelId)
+    // The author reading their own message changes nothing.
+    if (message.userId === userId) return { messageId, userId, status: message.deliveryStatus, timestamp: now(), changed: false }
+    const read = await store.markRead(tenantId, messageId, userId, now())
+    if (read === undefined) throw new MessageNotFound(messageId)
+    const receipt = { messageId, userId, status: 'READ' as const, timestamp: read.readAt }
+    if (read.first) {
+      await store.advanceStatus(tenantId, messageId, 'READ', read.readAt)
+      await ctx.publish({ rooms: [channelRoom(message.channelId)], event: 'message:read', payload: receipt })
+    }
+    return { ...receipt, changed: read.first }
+  })
+}

@@ -1,0 +1,15 @@
+/** The `user { id, name, imageUrl }` of a message, from the sender's verified JWT claims. */
+import type { Identity } from 'realtime-server'
+import { claimAt } from './claims.js'
+import type { Profile } from './events.js'
+import type { ChatOptions } from './schema.js'
+
+const text = (v: unknown): string | undefined => (typeof v === 'string' && v.length > 0 ? v : undefined)
+
+export function profileOf (user: Identity, options: ChatOptions['profile']): Profile {
+  return {
+    id: user.userId,
+    name: text(claimAt(user.claims, options.nameClaim)) ?? user.userId,
+    imageUrl: text(claimAt(user.claims, options.imageUrlClaim)) ?? null
+  }
+}

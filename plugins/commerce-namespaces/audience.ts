@@ -1,0 +1,104 @@
+/**
+ * Who receives an event: the matrix row, narrowed by the payload's `targetRoles` and by the publisher's
+ * broadcasting options, never widened. One `Audience` drives both transports: `socketTarget()` turns it
+ * into the core's publish target (tenant-scoped rooms, so filtering happens on the server and on every
+ * node through the adapter), `reaches()` is the same rule for one plain-WebSocket client.
+ */
+import { EVERYONE, type MatrixRule } from './schema.js'
+
+/** The broadcasting options of the seed, per publish. Each one can only narrow who receives the event. */
+export interface BroadcastOptions {
+  /** Only these roles (intersected with the roles the matrix allows; `*` narrows nothing). */
+  roles?: readonly string[]
+  /** Only these users (who must still hold a role the matrix allows). */
+  userIds?: readonly string[]
+  /** Deliver in this namespace instead of the event's own (one of the configured namespaces). */
+  namespace?: string
+  /** Never these users. */
+  excludeUserIds?: readonly string[]
+}
+
+/** A serialisable description of the recipients of one event within its tenant. */
+export interface Audience {
+  /** Every user of the tenant, whatever their roles (the table's "all"). */
+  everyone: boolean
+  /** Roles that receive the event. */
+  roles: string[]
+  /** Roles that receive it only when `owner` is their own user id. */
+  ownerRoles: string[]
+  /** The user id in the payload's owner field, if any. */
+  owner?: string
+  /** When set, nobody but these users. */
+  users?: string[]
+  exceptUsers: string[]
+}
+
+/** The recipient side of a check: a verified identity. */
+export interface Member {
+  readonly userId: string
+  readonly roles: readonly string[]
+}
+
+const uniq = (list: readonly string[]): string[] => [...new Set(list)]
+
+/** The audience of one event. `ownerField` names the payload field that holds the owner's user id. */
+export function audienceOf (rule: MatrixRule, data: Record<string, unknown>, options: BroadcastOptions, ownerField: string): Audience {
+  let everyone = rule.roles.includes(EVERYONE)
+  let roles = everyone ? [] : uniq(rule.roles)
+  let ownerRoles = everyone ? [] : rule.ownerRoles.filter((r) => roles.includes(r))
+  const narrow = (allowed: readonly string[]): void => {
+    if (allowed.includes(EVERYONE)) return
+    if (everyone) {
+      everyone = false
+      roles = uniq(allowed)
+    } else {
+      roles = roles.filter((r) => allowed.includes(r))
+      ownerRoles = ownerRoles.filter((r) => allowed.includes(r))
+    }
+  }
+  if (rule.targetRoles && Array.isArray(data.targetRoles)) narrow(data.targetRoles.filter((r): r is string => typeof r === 'string'))
+  if (options.roles !== undefined) narrow(options.roles)
+  const owner = data[ownerField]
+  const audience: Audience = {
+    everyone,
+    roles: roles.filter((r) => !ownerRoles.includes(r)),
+    ownerRoles,
+    exceptUsers: uniq(options.excludeUserIds ?? [])
+  }
+  if (typeof owner === 'string' && owner !== '' && ownerRoles.length > 0) audience.owner = owner
+  if (options.userIds !== undefined) audience.users = uniq(options.userIds)
+  return audience
+}
+
+/** Whether a user with these roles receives the event (the plain-WebSocket side of the rule). */
+export function reaches (a: Audience, m: Member): boolean {
+  if (a.exceptUsers.includes(m.userId)) return false
+  if (a.users !== undefined && !a.users.includes(m.userId)) return false
+  if (a.everyone) return true
+  if (m.roles.some((r) => a.roles.includes(r))) return true
+  return a.owner === m.userId && m.roles.some((r) => a.ownerRoles.includes(r))
+}
+
+/**
+ * The room of the sockets of one user holding one role. Every socket joins one per role on connection, so
+ * that "this user, but only with that role" is a single tenant-scoped room the core can target.
+ */
+export const memberRoom = (role: string, userId: string): string =>
+  `commerce:${encodeURIComponent(role)}:${encodeURIComponent(userId)}`
+
+/** The core publish target of an audience (Socket.IO side), or `undefined` when nobody may receive it. */
+export function socketTarget (a: Audience): { users?: string[], roles?: string[], rooms?: string[], except?: { users: string[] } } | undefined {
+  const except = a.exceptUsers.length > 0 ? { except: { users: a.exceptUsers } } : {}
+  // An empty list must never reach the core: a publish whose rooms are all empty lists is not tenant-scoped.
+  if (a.users?.length === 0) return undefined
+  if (a.everyone) return { ...(a.users === undefined ? {} : { users: a.users }), ...except }
+  const owners = a.owner === undefined || (a.users !== undefined && !a.users.includes(a.owner))
+    ? []
+    : a.ownerRoles.map((r) => memberRoom(r, a.owner!))
+  if (a.users !== undefined) {
+    const rooms = [...a.roles.flatMap((r) => a.users!.map((u) => memberRoom(r, u))), ...owners]
+    return rooms.length === 0 ? undefined : { rooms, ...except }
+  }
+  if (a.roles.length === 0 && owners.length === 0) return undefined
+  return { ...(a.roles.length > 0 ? { roles: a.roles } : {}), ...(owners.length > 0 ? { rooms: owners } : {}), ...except }
+}

@@ -1,0 +1,59 @@
+/**
+ * commerce-namespaces: seed 002's role-filtered namespaces (orders, customers, inventory, products,
+ * payments, system) and its 23 event types, delivered as `{ type, namespace, data, timestamp }` envelopes
+ * on Socket.IO (`/<namespace>`, handlers get `(data, envelope)`) and on a plain WebSocket endpoint.
+ *
+ * - REST: `POST /api/commerce-namespaces/events` { type, data, tenantId?, roles?, userIds?, excludeUserIds?, namespace?, count? }
+ * - Socket.IO: connect to `/orders`, `/payments`, ... with the JWT; nothing to send.
+ * - WebSocket: `ws://host/ws/commerce?token=<jwt>&namespaces=orders,payments` (see websocket.ts).
+ * - Service: `realtime.use<CommerceEvents>('commerce-namespaces').publish(tenantId, type, data, options)`.
+ */
+import { definePlugin } from 'realtime-server'
+import { CommerceConfigInvalid } from './errors.js'
+import { payloads } from './events.js'
+import { trackMemberRooms } from './member-rooms.js'
+import { bridgeToWebSockets } from './bridge.js'
+import { createPublisher, payloadValidators, type Delivery } from './publisher.js'
+import { commerceRoutes } from './routes.js'
+import { inconsistencies, options } from './schema.js'
+import { serveWebSocket } from './websocket.js'
+
+export { options }
+export type { BroadcastOptions } from './audience.js'
+export type { EventEnvelope, EventPayload, EventType } from './events.js'
+export type { CommerceEvents, PublishOptions, PublishOutcome } from './publisher.js'
+export type { CommerceOptions } from './schema.js'
+
+export const events = { server: payloads }
+
+const DELIVER = 'deliver'
+
+export default definePlugin({
+  name: 'commerce-namespaces',
+  options,
+  events,
+  setup (app, opts) {
+    const { realtime } = app
+    const problems = inconsistencies(opts, realtime.config.socketio.path)
+    if (problems.length > 0) throw new CommerceConfigInvalid(problems.join('; '))
+
+    const namespaces = new Map(opts.namespaces.map((name) => {
+      const ns = realtime.namespace(`/${name}`)
+      trackMemberRooms(realtime, ns)
+      return [name, ns] as const
+    }))
+
+    const validators = payloadValidators(realtime)
+    let toWebSockets: ((d: Delivery) => void) | undefined
+    if (opts.websocket.enabled) {
+      const endpoint = serveWebSocket(app, opts)
+      realtime.cluster.on(DELIVER, (d: Delivery) => { endpoint.deliver(d) })
+      toWebSockets = (d) => { realtime.cluster.emit(DELIVER, d) }
+      bridgeToWebSockets(realtime, opts, namespaces, validators, toWebSockets)
+    }
+
+    const commerce = createPublisher(opts, namespaces, validators, toWebSockets)
+    commerceRoutes(app, commerce)
+    realtime.provide(commerce)
+  }
+})

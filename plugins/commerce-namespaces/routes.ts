@@ -1,0 +1,30 @@
+/**
+ * The REST trigger: `POST /api/commerce-namespaces/events` publishes one event of any of the 23 types,
+ * with the seed's broadcasting options. Behind the core's publisher auth (API key or a JWT with a publish role).
+ */
+import { Type, type PluginApp } from 'realtime-server'
+import { eventTypes } from './events.js'
+import type { CommerceEvents } from './publisher.js'
+
+const UserIds = (description: string, minItems: number) =>
+  Type.Array(Type.String({ minLength: 1 }), { minItems, maxItems: 1000, uniqueItems: true, description })
+
+export const PublishBody = Type.Object({
+  tenantId: Type.Optional(Type.String({ minLength: 1, description: 'Required with an API key not bound to a tenant; otherwise the caller\'s own.' })),
+  type: Type.Enum(eventTypes, { description: 'One of the 23 event types.' }),
+  data: Type.Object({}, { description: 'The payload; validated against the type\'s schema (errors name `data.<field>`).' }),
+  roles: Type.Optional(UserIds('Only these roles, within those the matrix allows.', 1)),
+  userIds: Type.Optional(UserIds('Only these users, if they hold a role the matrix allows.', 1)),
+  excludeUserIds: Type.Optional(UserIds('Never these users.', 0)),
+  namespace: Type.Optional(Type.String({ minLength: 1, description: 'Deliver in this configured namespace instead of the event\'s own.' })),
+  count: Type.Optional(Type.Boolean({ description: 'Answer with the number of Socket.IO sockets reached.' }))
+}, { additionalProperties: false })
+
+export function commerceRoutes (app: PluginApp, commerce: CommerceEvents): void {
+  const { realtime } = app
+  realtime.trigger('/events', { body: PublishBody }, async (request) => {
+    const { tenantId: requested, type, data, ...options } = request.body
+    const tenantId = realtime.tenantOf(request, requested)
+    return await commerce.publish(tenantId, type, data as never, options)
+  })
+}

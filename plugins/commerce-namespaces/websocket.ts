@@ -1,0 +1,289 @@
+/**
+ * The plain WebSocket endpoint of seed 002's client (`useWebSocket({ namespaces })`, `ws.handleMessage`).
+ * Served on the server's own HTTP server (its `upgrade` event, only for `websocket.path`), authenticated with
+ * the same JWT as Socket.IO, it sends the same JSON envelopes with the same filtering (`reaches`).
+ *
+ * Client → server (JSON text; `id` is optional and echoed in the reply):
+ * - `{ action: 'subscribe' | 'unsubscribe', namespaces: string[], id? }` → `{ type: 'subscribed' | 'unsubscribed', namespaces, id? }`
+ * - `{ action: 'ping', id? }` → `{ type: 'pong', timestamp, id? }`
+ * - `{ action: 'refresh', token, id? }` → `{ type: 'refreshed', exp, id? }`
+ * Server → client: event envelopes `{ type, namespace, data, timestamp }`; replies and `auth_expired`
+ * (never carrying `namespace`); failures as `{ type: 'error', error: { code, message, field? }, id? }`.
+ */
+import type { IncomingMessage } from 'node:http'
+import { STATUS_CODES } from 'node:http'
+import type { Duplex } from 'node:stream'
+import { Type, Unauthorized, ValidationFailed, type Identity, type PluginApp, type Problem, type RealtimeError } from 'realtime-server'
+import { WebSocket, WebSocketServer, type RawData } from 'ws'
+import { reaches } from './audience.js'
+import { BadMessage, UnknownNamespace } from './errors.js'
+import type { Delivery } from './publisher.js'
+import type { CommerceOptions } from './schema.js'
+
+/** The longest delay a Node timer accepts; later expiries re-arm. */
+const MAX_TIMER_MS = 2 ** 31 - 1
+/** Close code when the token expired without a refresh (4000-4999: application codes). */
+export const CLOSE_TOKEN_EXPIRED = 4401
+
+const MessageId = Type.Optional(Type.Union([Type.String({ maxLength: 100 }), Type.Number()], { description: 'Echoed in the reply.' }))
+const Namespaces = Type.Array(Type.String({ minLength: 1, maxLength: 100 }), { minItems: 1, maxItems: 100 })
+
+/** Messages a client may send, by action. */
+export const clientMessages = {
+  subscribe: Type.Object({ action: Type.Literal('subscribe'), namespaces: Namespaces, id: MessageId }, { additionalProperties: false }),
+  unsubscribe: Type.Object({ action: Type.Literal('unsubscribe'), namespaces: Namespaces, id: MessageId }, { additionalProperties: false }),
+  ping: Type.Object({ action: Type.Literal('ping'), id: MessageId }, { additionalProperties: false }),
+  refresh: Type.Object({ action: Type.Literal('refresh'), token: Type.String({ minLength: 1 }), id: MessageId }, { additionalProperties: false })
+}
+const AnyMessage = Type.Object({ action: Type.Enum(Object.keys(clientMessages)), id: MessageId })
+
+interface Client {
+  readonly ws: WebSocket
+  user: Identity
+  readonly subscriptions: Set<string>
+  alive: boolean
+  expiry?: NodeJS.Timeout
+}
+
+export interface WebSocketEndpoint {
+  /** Sends a delivery to this node's clients that it reaches. */
+  deliver (d: Delivery): void
+}
+
+const bearer = (value: string | undefined | null): string | undefined => {
+  if (typeof value !== 'string') return undefined
+  const token = value.replace(/^bearer\s+/i, '').trim()
+  return token.length > 0 ? token : undefined
+}
+
+/** An RT_ERR_AUTH_* error as the socket handshake reports it; anything else is an invalid token. */
+const authError = (err: unknown): { code: string, message: string } => {
+  const e = err as Partial<RealtimeError>
+  return typeof e.code === 'string' && e.code.startsWith('RT_ERR_AUTH') && typeof e.message === 'string'
+    ? { code: e.code, message: e.message }
+    : { code: 'RT_ERR_AUTH_INVALID_TOKEN', message: 'Authentication failed: Invalid token' }
+}
+
+/** `RT_ERR_VALIDATION` naming the field of the first problem. */
+const invalid = (p: Problem | undefined): RealtimeError => {
+  const field = p?.field ?? ''
+  const err: RealtimeError = new ValidationFailed(`${field === '' ? 'message' : field}: ${p?.message ?? 'is invalid'}`)
+  err.field = field
+  return err
+}
+
+const errorBody = (err: unknown): { code: string, message: string, field?: string } => {
+  const e = err as RealtimeError
+  return e.field === undefined ? { code: e.code, message: e.message } : { code: e.code, message: e.message, field: e.field }
+}
+
+/** Answers an upgrade request with an HTTP error and closes the connection. */
+function refuse (socket: Duplex, status: number, body: { code: string, message: string, field?: string }): void {
+  if (!socket.writable) return
+  const json = JSON.stringify({ statusCode: status, error: STATUS_CODES[status], ...body })
+  socket.once('finish', () => { socket.destroy() })
+  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(json)}\r\n\r\n${json}`)
+}
+
+export function serveWebSocket (app: PluginApp, opts: CommerceOptions): WebSocketEndpoint {
+  const { realtime } = app
+  const log = realtime.log
+  const { path, maxPayloadBytes, heartbeatMs, closeTimeoutMs } = opts.websocket
+  const known = new Set(opts.namespaces)
+  const graceMs = realtime.config.auth.expiryGraceMs
+  const wss = new WebSocketServer({ noServer: true, maxPayload: maxPayloadBytes, clientTracking: false })
+  const byTenant = new Map<string, Set<Client>>()
+  const validators = Object.fromEntries(Object.entries(clientMessages).map(([k, s]) => [k, realtime.compile(s)]))
+  const anyMessage = realtime.compile(AnyMessage)
+  let closing = false
+
+  /** `namespaces` as names without a leading slash; an unknown one is a 400 naming its index under `field`. */
+  function namespacesOf (list: readonly string[], field: string): string[] {
+    const names = list.map((n) => n.replace(/^\//, ''))
+    const bad = names.findIndex((n) => !known.has(n))
+    if (bad >= 0) {
+      const err: RealtimeError = new UnknownNamespace(`${names[bad]!} (configured: ${opts.namespaces.join(', ')})`)
+      err.field = `${field}.${bad}`
+      throw err
+    }
+    return names
+  }
+
+  const send = (client: Client, message: Record<string, unknown>): void => {
+    if (client.ws.readyState === WebSocket.OPEN) client.ws.send(JSON.stringify(message))
+  }
+
+  function armExpiry (client: Client): void {
+    clearTimeout(client.expiry)
+    client.expiry = undefined
+    const exp = client.user.exp
+    if (exp === undefined) return
+    const delay = exp * 1000 - Date.now()
+    if (delay > MAX_TIMER_MS) {
+      client.expiry = setTimeout(armExpiry, MAX_TIMER_MS, client)
+      return
+    }
+    client.expiry = setTimeout(() => {
+      send(client, { type: 'auth_expired', expiredAt: new Date(exp * 1000).toISOString(), graceMs })
+      client.expiry = setTimeout(() => { client.ws.close(CLOSE_TOKEN_EXPIRED, 'token expired') }, graceMs)
+    }, Math.max(delay, 0))
+  }
+
+  async function refresh (client: Client, token: string): Promise<{ exp: number | null }> {
+    let identity: Identity
+    try {
+      identity = await realtime.verifyToken(token)
+    } catch (err) {
+      throw new Unauthorized(authError(err).message.replace('Authentication failed: ', '').toLowerCase())
+    }
+    if (identity.userId !== client.user.userId || identity.tenantId !== client.user.tenantId) {
+      throw new Unauthorized('the token is for another user or tenant')
+    }
+    client.user = identity
+    armExpiry(client)
+    return { exp: identity.exp ?? null }
+  }
+
+  async function answer (client: Client, message: unknown): Promise<Record<string, unknown>> {
+    if (!anyMessage.check(message)) throw invalid(anyMessage.problems(message)[0])
+    const validator = validators[message.action]!
+    if (!validator.check(message)) throw invalid(validator.problems(message)[0])
+    const m = message as { action: keyof typeof clientMessages, namespaces?: string[], token?: string }
+    switch (m.action) {
+      case 'subscribe':
+        for (const n of namespacesOf(m.namespaces!, 'namespaces')) client.subscriptions.add(n)
+        return { type: 'subscribed', namespaces: [...client.subscriptions].sort() }
+      case 'unsubscribe':
+        for (const n of namespacesOf(m.namespaces!, 'namespaces')) client.subscriptions.delete(n)
+        return { type: 'unsubscribed', namespaces: [...client.subscriptions].sort() }
+      case 'ping':
+        return { type: 'pong', timestamp: Date.now() }
+      case 'refresh':
+        return { type: 'refreshed', ...await refresh(client, m.token!) }
+    }
+  }
+
+  function onMessage (client: Client, raw: RawData): void {
+    let message: unknown
+    try {
+      message = JSON.parse(raw.toString())
+    } catch {
+      send(client, { type: 'error', error: errorBody(new BadMessage('not JSON')) })
+      return
+    }
+    const id = (message as { id?: unknown } | null)?.id
+    const withId = (reply: Record<string, unknown>): Record<string, unknown> =>
+      typeof id === 'string' || typeof id === 'number' ? { ...reply, id } : reply
+    answer(client, message).then(
+      (reply) => { send(client, withId(reply)) },
+      (err: unknown) => {
+        const known = err instanceof Error && (err as RealtimeError).code?.startsWith('RT_') === true
+        if (!known) log.error({ err }, 'websocket message failed')
+        send(client, withId({ type: 'error', error: known ? errorBody(err) : { code: 'RT_ERR_INTERNAL', message: 'Internal server error' } }))
+      })
+  }
+
+  function register (ws: WebSocket, user: Identity, namespaces: string[]): void {
+    const client: Client = { ws, user, subscriptions: new Set(namespaces), alive: true }
+    let set = byTenant.get(user.tenantId)
+    if (set === undefined) byTenant.set(user.tenantId, set = new Set())
+    set.add(client)
+    ws.on('message', (raw) => { onMessage(client, raw) })
+    ws.on('pong', () => { client.alive = true })
+    ws.on('error', (err) => { log.debug({ err: err.message, userId: user.userId }, 'websocket client error') })
+    ws.once('close', () => {
+      clearTimeout(client.expiry)
+      const own = byTenant.get(client.user.tenantId)
+      own?.delete(client)
+      if (own?.size === 0) byTenant.delete(client.user.tenantId)
+    })
+    armExpiry(client)
+  }
+
+  async function accept (req: IncomingMessage, socket: Duplex, head: Buffer, url: URL): Promise<void> {
+    const token = bearer(url.searchParams.get('token')) ?? (/^bearer\s/i.test(req.headers.authorization ?? '') ? bearer(req.headers.authorization) : undefined)
+    if (token === undefined) {
+      refuse(socket, 401, { code: 'RT_ERR_AUTH_NO_TOKEN', message: 'Authentication failed: No token provided' })
+      return
+    }
+    let user: Identity
+    try {
+      user = await realtime.verifyToken(token)
+    } catch (err) {
+      log.info({ code: authError(err).code }, 'websocket authentication refused')
+      refuse(socket, 401, authError(err))
+      return
+    }
+    let namespaces: string[]
+    try {
+      const requested = url.searchParams.get('namespaces')
+      namespaces = requested === null || requested === '' ? [] : namespacesOf(requested.split(','), 'namespaces')
+    } catch (err) {
+      refuse(socket, 400, errorBody(err))
+      return
+    }
+    if (closing) {
+      refuse(socket, 503, { code: 'RT_ERR_NOT_READY', message: 'Not ready: shutting down' })
+      return
+    }
+    if (socket.destroyed) return
+    wss.handleUpgrade(req, socket, head, (ws) => { register(ws, user, namespaces) })
+  }
+
+  const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    const url = new URL(req.url ?? '/', 'http://localhost')
+    if (url.pathname !== path) return
+    // A reset while the token is checked, or after a refusal, must not become an uncaught error; once `ws`
+    // owns the socket it handles errors itself.
+    socket.on('error', () => {})
+    accept(req, socket, head, url).catch((err: unknown) => {
+      log.error({ err }, 'websocket upgrade failed')
+      socket.destroy()
+    })
+  }
+  app.server.on('upgrade', onUpgrade)
+
+  const heartbeat = setInterval(() => {
+    for (const set of byTenant.values()) {
+      for (const client of set) {
+        if (!client.alive) {
+          client.ws.terminate()
+          continue
+        }
+        client.alive = false
+        client.ws.ping()
+      }
+    }
+  }, heartbeatMs)
+  heartbeat.unref()
+
+  app.addHook('preClose', async () => {
+    closing = true
+    clearInterval(heartbeat)
+    app.server.off('upgrade', onUpgrade)
+    const clients = [...byTenant.values()].flatMap((s) => [...s])
+    await Promise.all(clients.map(async ({ ws }) => {
+      if (ws.readyState === WebSocket.CLOSED) return
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => { ws.terminate() }, closeTimeoutMs)
+        ws.once('close', () => { clearTimeout(timer); resolve() })
+        ws.close(1001, 'server shutting down')
+      })
+    }))
+    wss.close()
+  })
+
+  return {
+    deliver (d) {
+      const set = byTenant.get(d.tenantId)
+      if (set === undefined) return
+      let frame: Buffer | undefined
+      for (const client of set) {
+        if (client.subscriptions.has(d.namespace) && reaches(d.audience, client.user) && client.ws.readyState === WebSocket.OPEN) {
+          // Encoded once for every recipient, sent as a text frame.
+          client.ws.send(frame ??= Buffer.from(d.text), { binary: false })
+        }
+      }
+    }
+  }
+}
