@@ -18,6 +18,7 @@ import { Server } from 'socket.io'
 import { WebSocketServer } from 'ws'
 import { list, parseArgs } from '../lib/cli.js'
 import { API_KEY, JWT_SECRET } from '../lib/credentials.js'
+import { textFrame } from '../lib/frame.js'
 
 const args = parseArgs(process.argv.slice(2), {
   impl: 'socketio',
@@ -152,28 +153,6 @@ if (args.impl === 'socketio') {
   }
 } else {
   throw new Error(`unknown --impl=${args.impl}`)
-}
-
-/** One unmasked server-to-client text frame. */
-function textFrame (text) {
-  const data = Buffer.from(text)
-  const len = data.length
-  let hdr
-  if (len < 126) {
-    hdr = Buffer.allocUnsafe(2)
-    hdr[1] = len
-  } else if (len < 65536) {
-    hdr = Buffer.allocUnsafe(4)
-    hdr[1] = 126
-    hdr.writeUInt16BE(len, 2)
-  } else {
-    hdr = Buffer.allocUnsafe(10)
-    hdr[1] = 127
-    hdr.writeUInt32BE(0, 2)
-    hdr.writeUInt32BE(len, 6)
-  }
-  hdr[0] = 0x81
-  return Buffer.concat([hdr, data])
 }
 
 app.get('/ready', async (_req, reply) => {

@@ -42,7 +42,7 @@ export function configReference (plugins: readonly PluginSchema[]): string {
   const parts = [
     '# Configuration reference',
     '',
-    'Generated from the TypeBox schemas by `npm run config:schema` (a test fails when it drifts). How to',
+    'Generated from the TypeBox schemas by `npm run generate` (a test fails when it drifts). How to',
     'write a config file, and the environment overrides, are in [configuration.md](configuration.md).',
     '',
     '## Server',

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify'
 import type { Redis } from 'ioredis'
 import { Server, type ServerOptions } from 'socket.io'
 import type { ServerConfig } from '../config/schema.js'
+import { installFastBroadcast } from './fast-broadcast.js'
 import { withStableStreamOffsets } from './stream-offsets.js'
 
 /** Socket.IO server options from the config. */
@@ -17,6 +18,9 @@ export function socketOptions (config: ServerConfig): Partial<ServerOptions> {
     maxHttpBufferSize: s.maxHttpBufferSize,
     transports: s.transports as ServerOptions['transports'],
     serveClient: false,
+    // Upgrades on other paths (a plugin's own WebSocket endpoint) may take a JWKS fetch before answering;
+    // Engine.IO ends unanswered foreign upgrades after this long.
+    destroyUpgradeTimeout: 10_000,
     cors: origins.length === 0 ? undefined : { origin: origins.includes('*') ? true : [...origins], credentials: s.cors.credentials },
     connectionStateRecovery: s.connectionStateRecovery.enabled
       // Middlewares run on recovery too: a recovered socket is authenticated again.
@@ -45,6 +49,7 @@ export function createSocketServer (app: FastifyInstance, config: ServerConfig, 
       readCount: a.readCount
     }))
   }
+  if (config.socketio.fastBroadcast) installFastBroadcast(io)
   app.addHook('preClose', async () => {
     // Closing the transports (not a Socket.IO `disconnect` packet) lets clients reconnect to another node.
     io.engine.close()

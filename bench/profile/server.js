@@ -1,0 +1,97 @@
+// A minimal server for bench/profile/broadcast-cost.js: N clients in one room, one broadcast per IPC
+// message, nothing else (no HTTP trigger, no JWT), so that the per-recipient broadcast path is all
+// that is measured. Variants (--impl):
+//   sio       bare Socket.IO 4 (defaults), io.to(room).emit(type, payload, meta)
+//   sio-fast  the same with the product's fast broadcast path installed (dist/src/core/fast-broadcast.js:
+//             run `npm run build` first)
+//   ws-frame  raw `ws`, one pre-encoded frame Buffer written to every net.Socket (the limit)
+//   product   the product itself (dist/src/app.js, in-process), publishing with the core's emitTo;
+//             --fast=0 turns socketio.fastBroadcast off
+// IPC: { cmd: 'broadcast', seq } -> one broadcast; { cmd: 'stats' } -> process.cpuUsage(); { cmd: 'exit' }.
+// pingInterval is 10 minutes so that no heartbeat falls in a measurement window (valgrind is slow).
+import { randomUUID } from 'node:crypto'
+import http from 'node:http'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from '../lib/cli.js'
+import { textFrame } from '../lib/frame.js'
+
+const args = parseArgs(process.argv.slice(2), { impl: 'sio', port: 0, fast: '1', rooms: '3' })
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
+const ROOM = 't:bench'
+const PING = { pingInterval: 600000, pingTimeout: 600000 }
+const payloadOf = (seq) => ({
+  t: seq,
+  seq,
+  type: 'order.updated',
+  data: { orderId: 'ord_8f3a2b1c9d7e', status: 'shipped', amount: 12999, currency: 'EUR', carrier: 'DHL', updatedAt: '2024-05-01T12:34:56.789Z', by: 'user_42' }
+})
+
+let broadcast
+let server
+let close = async () => {}
+let count = () => 0
+let sid = 0
+
+if (args.impl === 'sio' || args.impl === 'sio-fast') {
+  const { Server } = await import('socket.io')
+  server = http.createServer()
+  const io = new Server(server, { serveClient: false, ...PING })
+  if (args.impl === 'sio-fast') {
+    const { installFastBroadcast } = await import(path.join(repo, 'dist', 'src', 'core', 'fast-broadcast.js'))
+    installFastBroadcast(io)
+  }
+  const nsp = io.of('/')
+  nsp.on('connection', (socket) => {
+    const i = sid++
+    const rooms = [ROOM, `${ROOM}:u:${i}`, `${ROOM}:r:viewer`].slice(0, Number(args.rooms))
+    socket.join(rooms)
+  })
+  broadcast = (seq) => { nsp.to(ROOM).emit('order.updated', payloadOf(seq), { eventId: randomUUID(), timestamp: Date.now() }) }
+  count = () => nsp.sockets.size
+} else if (args.impl === 'ws-frame') {
+  const { WebSocketServer } = await import('ws')
+  server = http.createServer()
+  const wss = new WebSocketServer({ server })
+  const set = new Set()
+  wss.on('connection', (ws) => {
+    set.add(ws)
+    ws.on('close', () => set.delete(ws))
+    ws.on('error', () => {})
+  })
+  broadcast = (seq) => {
+    const meta = { eventId: randomUUID(), timestamp: Date.now() }
+    const frame = textFrame(`42[${JSON.stringify('order.updated')},${JSON.stringify(payloadOf(seq))},${JSON.stringify(meta)}]`)
+    for (const ws of set) ws._socket.write(frame)
+  }
+  count = () => set.size
+} else if (args.impl === 'product') {
+  const { buildApp } = await import(path.join(repo, 'dist', 'src', 'app.js'))
+  const { resolveConfig } = await import(path.join(repo, 'dist', 'src', 'config', 'load.js'))
+  const { JWT_SECRET, TENANT } = await import('../lib/credentials.js')
+  const { config } = resolveConfig({
+    server: { host: '127.0.0.1', port: 0, logLevel: 'warn' },
+    auth: { jwt: { secret: JWT_SECRET }, apiKeys: ['profile-api-key-0123456789'] },
+    socketio: { ...PING, fastBroadcast: String(args.fast) !== '0' }
+  }, { source: 'profile' })
+  const app = await buildApp(config, { plugins: [] })
+  await app.listen({ host: '127.0.0.1', port: Number(args.port) })
+  server = app.server
+  // The core's publish, as a plugin's `namespace('/').publish()` reaches it (without count).
+  const core = app[Symbol.for('realtime-server.core')]
+  const nsp = core.io.of('/')
+  broadcast = (seq) => { void core.registry.publish({ tenantId: TENANT, event: 'order.updated', payload: payloadOf(seq) }) }
+  count = () => nsp.sockets.size
+  close = async () => { await app.close() }
+} else {
+  throw new Error(`unknown --impl=${args.impl}`)
+}
+
+if (!server.listening) await new Promise((resolve) => server.listen(Number(args.port), '127.0.0.1', resolve))
+process.on('message', (m) => {
+  if (m.cmd === 'broadcast') broadcast(m.seq)
+  else if (m.cmd === 'stats') process.send({ cmd: 'stats', cpu: process.cpuUsage(), sockets: count() })
+  else if (m.cmd === 'exit') void close().finally(() => process.exit(0))
+})
+process.on('disconnect', () => process.exit(0))
+process.send({ cmd: 'ready', port: server.address().port })

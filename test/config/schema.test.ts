@@ -1,0 +1,24 @@
+import t from 'tap'
+import { readdirSync, readFileSync } from 'node:fs'
+import { builtinSchemas } from '../../src/cli/builtins.js'
+import { buildJsonSchema } from '../../src/config/json-schema.js'
+import { errorDocs } from '../../src/config/error-docs.js'
+import { configReference } from '../../src/config/reference.js'
+import { errorCatalog } from '../../src/core/errors.js'
+
+t.test('generated files match their sources (run `npm run generate`)', async (t) => {
+  const plugins = await builtinSchemas()
+  const committed = JSON.parse(readFileSync('config/schema.json', 'utf8'))
+  t.same(committed, buildJsonSchema(plugins), 'config/schema.json drifted: run `npm run generate`')
+  t.equal(readFileSync('docs/config-reference.md', 'utf8'), configReference(plugins), 'docs/config-reference.md drifted: run `npm run generate`')
+  t.equal(readFileSync('docs/errors.md', 'utf8'), errorDocs(errorCatalog()), 'docs/errors.md drifted: run `npm run generate`')
+  t.same(Object.keys(committed.properties.plugins.properties).sort(), plugins.map((p) => p.name).sort(), 'every built-in plugin is described')
+})
+
+t.test('every config file points editors at the schema', async (t) => {
+  const files = ['config/default.json', ...readdirSync('config/examples').map((f) => `config/examples/${f}`)]
+  for (const f of files) {
+    const json = JSON.parse(readFileSync(f, 'utf8'))
+    t.equal(json.$schema, f === 'config/default.json' ? './schema.json' : '../schema.json', f)
+  }
+})

@@ -1,0 +1,561 @@
+import t, { type Test } from 'tap'
+import { randomUUID } from 'node:crypto'
+import { once } from 'node:events'
+import { createServer, type Server as HttpServer } from 'node:http'
+import net from 'node:net'
+import { setImmediate as tick } from 'node:timers/promises'
+import { Server, type ServerOptions, type Socket } from 'socket.io'
+import { io as ioClient, type Socket as ClientSocket } from 'socket.io-client'
+import { fastBroadcastStats, installFastBroadcast, type FastBroadcastStats } from '../../src/core/fast-broadcast.js'
+import { startServer, waitFor, type TestServer } from 'realtime-server/testing'
+
+// The fast path (src/core/fast-broadcast.ts) must be invisible: every test runs the same scenario on a
+// server with it and on one without it and compares what clients received, byte for byte where a raw
+// client can see the bytes; the counters prove which path was taken.
+
+interface Sio {
+  io: Server
+  http: HttpServer
+  port: number
+  stats: FastBroadcastStats | undefined
+  /** Server-side sockets, in connection order. */
+  sockets: Socket[]
+}
+
+async function sio (t: Test, fast: boolean, opts: Partial<ServerOptions> = {}): Promise<Sio> {
+  const http = createServer()
+  const io = new Server(http, { serveClient: false, pingInterval: 60000, pingTimeout: 60000, ...opts })
+  const stats = fast ? installFastBroadcast(io).stats : undefined
+  const sockets: Socket[] = []
+  io.on('connection', (socket) => {
+    sockets.push(socket)
+    void socket.join(['all', `n${sockets.length}`])
+  })
+  http.listen(0, '127.0.0.1')
+  await once(http, 'listening')
+  t.teardown(async () => { await new Promise((resolve) => { void io.close(resolve) }) })
+  return { io, http, port: (http.address() as net.AddressInfo).port, stats, sockets }
+}
+
+async function both (t: Test, opts: Partial<ServerOptions> = {}): Promise<[Sio, Sio]> {
+  return [await sio(t, true, opts), await sio(t, false, opts)]
+}
+
+/** Everything a websocket client receives, as raw TCP bytes: a minimal Engine.IO v4 / Socket.IO v5 client. */
+class RawClient {
+  readonly sock: net.Socket
+  /** Raw bytes after the HTTP upgrade. */
+  readonly bytes: Buffer[] = []
+  /** Text frames (Engine.IO packets) and binary frames, in order. */
+  readonly frames: Array<string | Buffer> = []
+  readonly connected: Promise<void>
+  #pending = Buffer.alloc(0)
+  #upgraded = false
+  #onConnect!: () => void
+  #waiters: Array<() => void> = []
+
+  constructor (port: number) {
+    this.connected = new Promise((resolve) => { this.#onConnect = resolve })
+    this.sock = net.connect(port, '127.0.0.1', () => {
+      this.sock.write('GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+        'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n')
+    })
+    this.sock.on('data', (chunk: Buffer) => { this.#data(chunk) })
+    this.sock.on('error', () => {})
+  }
+
+  #data (chunk: Buffer): void {
+    if (!this.#upgraded) {
+      const head = Buffer.concat([this.#pending, chunk])
+      const end = head.indexOf('\r\n\r\n')
+      if (end < 0) { this.#pending = head; return }
+      this.#upgraded = true
+      this.#pending = Buffer.alloc(0)
+      chunk = head.subarray(end + 4)
+    }
+    if (chunk.length === 0) return
+    this.bytes.push(Buffer.from(chunk))
+    const buf = Buffer.concat([this.#pending, chunk])
+    let off = 0
+    while (off + 2 <= buf.length) {
+      let len = buf[off + 1]! & 0x7f
+      let hdr = 2
+      if (len === 126) {
+        if (off + 4 > buf.length) break
+        len = buf.readUInt16BE(off + 2)
+        hdr = 4
+      } else if (len === 127) {
+        if (off + 10 > buf.length) break
+        len = Number(buf.readBigUInt64BE(off + 2))
+        hdr = 10
+      }
+      if (off + hdr + len > buf.length) break
+      const opcode = buf[off]! & 0x0f
+      const data = buf.subarray(off + hdr, off + hdr + len)
+      off += hdr + len
+      if (opcode === 1) this.#text(data.toString())
+      else if (opcode === 2) this.frames.push(Buffer.from(data))
+    }
+    this.#pending = Buffer.from(buf.subarray(off))
+    for (const w of this.#waiters.splice(0)) w()
+  }
+
+  #text (s: string): void {
+    this.frames.push(s)
+    if (s.startsWith('0')) this.send('40')
+    else if (s === '2') this.send('3')
+    else if (s.startsWith('40')) this.#onConnect()
+  }
+
+  send (text: string): void {
+    const data = Buffer.from(text)
+    this.sock.write(Buffer.concat([Buffer.from([0x81, 0x80 | data.length, 0, 0, 0, 0]), data]))
+  }
+
+  /** Frames after the open packet and the CONNECT ack (which carry random ids). */
+  get after (): Array<string | Buffer> { return this.frames.slice(2) }
+
+  async until (pred: (c: RawClient) => boolean, timeoutMs = 10000): Promise<void> {
+    const deadline = Date.now() + timeoutMs
+    while (!pred(this)) {
+      if (Date.now() > deadline) throw new Error(`timed out; ${this.frames.length} frames`)
+      await new Promise<void>((resolve) => { this.#waiters.push(resolve); setTimeout(resolve, 50) })
+    }
+  }
+
+  close (): void { this.sock.destroy() }
+}
+
+/** The raw bytes a client received after its CONNECT ack. */
+function bytesAfterConnect (c: RawClient): Buffer {
+  const all = Buffer.concat(c.bytes)
+  let off = 0
+  for (let i = 0; i < 2; i++) off += 2 + (all[off + 1]! & 0x7f) // open and CONNECT ack are short frames
+  return all.subarray(off)
+}
+
+async function raw (t: Test, s: Sio): Promise<RawClient> {
+  const c = new RawClient(s.port)
+  t.teardown(() => { c.close() })
+  await c.connected
+  await until(() => s.sockets.length > 0 && s.sockets.at(-1)!.rooms.has('all'))
+  return c
+}
+
+async function until (pred: () => boolean, timeoutMs = 10000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!pred()) {
+    if (Date.now() > deadline) throw new Error('timed out')
+    await new Promise((resolve) => setTimeout(resolve, 5))
+  }
+}
+
+function client (t: Test, port: number, opts: Record<string, unknown> = {}): ClientSocket {
+  const c = ioClient(`http://127.0.0.1:${port}`, { transports: ['websocket'], reconnection: false, forceNew: true, ...opts })
+  t.teardown(() => { c.disconnect() })
+  return c
+}
+
+/** The arguments of the next `event` of a socket.io-client socket. */
+const next = async (c: ClientSocket, event: string): Promise<any[]> =>
+  await new Promise((resolve) => { c.once(event, (...args: any[]) => { resolve(args) }) })
+
+const events = (c: RawClient): string[] => c.after.filter((f): f is string => typeof f === 'string' && f.startsWith('42'))
+
+t.test('the same bytes with the fast path on and off: frame sizes, unicode, rooms, except, acks, compress, local, volatile', async (t) => {
+  const servers = await both(t)
+  const clients = await Promise.all(servers.map(async (s) => [await raw(t, s), await raw(t, s)] as const))
+  const script = async (s: Sio): Promise<void> => {
+    const steps: Array<() => unknown> = [
+      () => s.io.emit('small', 'a'),
+      () => s.io.emit('medium', 'm'.repeat(200)), // 16-bit length
+      () => s.io.emit('large', 'L'.repeat(70000)), // 64-bit length
+      () => s.io.emit('unicode', 'héllo 🌍', { n: [1, 2.5, null, true] }),
+      () => s.io.to('n1').emit('room', 1),
+      () => s.io.except('n1').emit('except', 2),
+      () => s.io.to(['all', 'n2']).emit('two rooms, once', 3),
+      () => s.io.compress(false).emit('nocompress', 4),
+      () => s.io.local.emit('local', 5),
+      () => s.io.volatile.emit('volatile', 6),
+      () => s.sockets[0]!.emit('direct', 7),
+      () => s.sockets[0]!.broadcast.emit('broadcast from socket 1', 8),
+      () => s.io.timeout(2000).emit('with ack', 9, () => {}),
+      // In one tick: the first write leaves the transport busy until the next tick, so Socket.IO queues the
+      // next packets and flushes them together, and drops the volatile one: the fast path must do the same.
+      () => { s.io.emit('burst', 1); s.sockets[1]!.emit('burst direct', 2); s.io.volatile.emit('burst volatile', 3); s.io.emit('burst', 4) }
+    ]
+    const idle = (): boolean => s.sockets.every((x) => x.conn.transport.writable && (x.conn.transport as any).socket._socket.writableLength === 0)
+    for (const step of steps) {
+      step()
+      await tick()
+      await until(idle) // each step meets idle sockets, whatever the machine's load
+    }
+  }
+  for (const s of servers) await script(s)
+  for (const [a, b] of clients) await Promise.all([a, b].map(async (c) => { await c.until((x) => events(x).some((e) => e.includes('"burst",4'))) }))
+  await new Promise((resolve) => setTimeout(resolve, 100)) // acks and anything late
+  const [fast, plain] = clients
+  for (const i of [0, 1]) {
+    t.same(events(fast![i]!), events(plain![i]!), `client ${i + 1}: the same events`)
+    t.ok(bytesAfterConnect(fast![i]!).equals(bytesAfterConnect(plain![i]!)), `client ${i + 1}: the same bytes`)
+  }
+  t.notOk(events(fast![0]!).some((e) => e.includes('burst volatile')), 'a volatile packet behind a busy transport is dropped, as by Socket.IO')
+  t.ok(events(fast![0]!).some((e) => e.startsWith('42["volatile"')), 'a volatile packet to an idle socket is sent')
+  t.ok(servers[0].stats!.fast >= 20, `fast path taken (${servers[0].stats!.fast} writes)`)
+  t.ok(servers[0].stats!.fallback >= 2, 'busy transports fell back')
+  t.same(fastBroadcastStats(servers[0].io), servers[0].stats)
+  t.equal(fastBroadcastStats(servers[1].io), undefined)
+})
+
+t.test('the same recipients as Socket.IO when a broadcast re-enters: nested broadcasts, a socket re-added to the room', async (t) => {
+  const servers = await both(t)
+  const clients = await Promise.all(servers.map(async (s) => [await raw(t, s), await raw(t, s), await raw(t, s)] as const))
+  for (const s of servers) {
+    const [first, , third] = s.sockets
+    third!.onAnyOutgoing((event: string) => {
+      if (event !== 'outer') return
+      // The first socket, already called back, leaves and joins again: the room's Set iteration meets it again.
+      void first!.leave('all')
+      void first!.join('all')
+      s.io.to(['all', 'n3']).emit('inner', 1) // a broadcast from inside a broadcast
+    })
+    s.io.to(['all', 'n1', 'n2']).emit('outer', 1)
+    await tick()
+    s.io.to('all').emit('end')
+    s.io.to(['all', 'n1']).except('n3').emit('end2')
+  }
+  for (const [, , c3] of clients) await c3.until((x) => events(x).some((e) => e.includes('end')))
+  for (const c of clients.flat()) await c.until((x) => events(x).length >= 3 && x.after.length > 0)
+  await new Promise((resolve) => setTimeout(resolve, 50))
+  const [fast, plain] = clients
+  for (const i of [0, 1, 2]) {
+    t.same(events(fast![i]!), events(plain![i]!), `client ${i + 1}`)
+  }
+  t.same(events(fast![0]!), ['42["outer",1]', '42["inner",1]', '42["end"]', '42["end2"]'], 'the re-added socket gets "outer" once')
+  t.same(events(fast![1]!), ['42["outer",1]', '42["inner",1]', '42["end"]', '42["end2"]'])
+  t.same(events(fast![2]!), ['42["inner",1]', '42["outer",1]', '42["end"]'])
+  const rooms = await Promise.all(servers.map(async (s) => (await s.io.in(['n1', 'all']).except('n2').fetchSockets()).map((x) => x.rooms.size)))
+  t.same(rooms[0], rooms[1], 'fetchSockets picks the same sockets')
+})
+
+t.test('a write that fails at once closes the connection as Socket.IO does (transport error)', async (t) => {
+  const servers = await both(t)
+  const reasons: string[] = []
+  for (const s of servers) {
+    const c = await raw(t, s)
+    const closed = new Promise<string>((resolve) => { s.sockets[0]!.once('disconnect', resolve) })
+    ;(s.sockets[0]!.conn.transport as any).socket._socket._handle.readStop() // the server does not read the reset...
+    c.sock.resetAndDestroy() // ...so that its next write fails at once (EPIPE or ECONNRESET)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    s.io.emit('x', 'y'.repeat(1000))
+    reasons.push(await closed)
+  }
+  t.same(reasons, ['transport error', 'transport error'])
+})
+
+t.test('binary payloads take Socket.IO\'s path and arrive intact', async (t) => {
+  const servers = await both(t)
+  const clients = await Promise.all(servers.map(async (s) => await raw(t, s)))
+  for (const s of servers) {
+    s.io.emit('bin', Buffer.from([0, 1, 2, 255]), { nested: Buffer.from('xyz') })
+    await tick()
+    s.io.emit('text', 'after')
+  }
+  for (const c of clients) await c.until((x) => events(x).some((e) => e.includes('after')))
+  t.same(clients[0]!.after.map(String), clients[1]!.after.map(String))
+  t.ok(bytesAfterConnect(clients[0]!).equals(bytesAfterConnect(clients[1]!)), 'the same bytes')
+  t.equal(clients[0]!.after.filter((f) => Buffer.isBuffer(f)).length, 2, 'two binary attachments')
+  t.equal(servers[0].stats!.fast, 1, 'only the text packet took the fast path')
+
+  const sc = client(t, servers[0].port)
+  await next(sc, 'connect')
+  const got = next(sc, 'bin')
+  servers[0].io.emit('bin', Buffer.from([9, 8, 7]))
+  const [buf] = await got as [Buffer]
+  t.same([...buf], [9, 8, 7], 'socket.io-client decodes it')
+})
+
+t.test('order is kept when broadcasts interleave with direct emits, acks and pings', async (t) => {
+  const servers = await both(t, { pingInterval: 20, pingTimeout: 10000 })
+  const results: number[][] = []
+  for (const s of servers) {
+    const c = client(t, s.port)
+    await next(c, 'connect')
+    const seen: number[] = []
+    c.onAny((e: string, n: number) => { if (e !== 'ask') seen.push(n) })
+    c.on('ask', (n: number, ack: (x: number) => void) => { seen.push(n); ack(n) })
+    const socket = s.sockets[0]!
+    let n = 0
+    for (let round = 0; round < 60; round++) {
+      s.io.emit('b', ++n)
+      socket.emit('d', ++n)
+      s.io.to('all').emit('b', ++n)
+      const acked = await socket.timeout(2000).emitWithAck('ask', ++n)
+      t.equal(acked, n)
+      s.io.emit('b', ++n)
+      if (round % 10 === 0) await new Promise((resolve) => setTimeout(resolve, 25)) // let pings through
+      await tick()
+    }
+    await until(() => seen.length === n)
+    results.push(seen)
+    t.same(seen, Array.from({ length: n }, (_, i) => i + 1), 'every event, in order')
+  }
+  t.same(results[0], results[1])
+  t.ok(servers[0].stats!.fast > 100)
+})
+
+t.test('a slow client: backpressure, big payloads, volatile packets', async (t) => {
+  const servers = await both(t)
+  const big = 'B'.repeat(256 * 1024)
+  for (const s of servers) {
+    const slow = await raw(t, s)
+    slow.sock.pause() // stops reading: the server's socket buffer fills
+    const socket = s.sockets[0]!
+    const netSocket = (socket.conn.transport as any).socket._socket
+    const expected: string[] = []
+    let i = 0
+    // Until the kernel stops taking the writes: then Engine.IO's transport stays busy until they are out.
+    while (netSocket.writableLength === 0) {
+      s.io.emit('big', i, big)
+      expected.push(`big${i}`)
+      i++
+      await tick()
+      if (i > 1000) throw new Error('the connection does not back up')
+    }
+    for (let k = 0; k < 5; k++) {
+      s.io.volatile.emit('vol', k) // each in its own tick, behind a broadcast that is not out: dropped
+      await tick()
+    }
+    for (let k = 0; k < 5; k++) {
+      s.io.volatile.emit('vol', k)
+      await tick()
+      s.io.emit('big', i, big)
+      expected.push(`big${i}`)
+      socket.emit('direct', i)
+      expected.push(`direct${i}`)
+      i++
+      await tick()
+    }
+    s.io.emit('last', 'x')
+    expected.push('lastx')
+    slow.sock.resume()
+    await slow.until((c) => events(c).some((e) => e.startsWith('42["last"')), 30000)
+    const ev = events(slow).map((e) => JSON.parse(e.slice(2)))
+    t.same(ev.filter((a) => a[0] !== 'vol').map((a) => `${a[0] as string}${String(a[1])}`), expected, 'every non-volatile event, in emission order')
+    t.ok(ev.every((a) => a[0] !== 'big' || a[2].length === big.length), 'big payloads intact')
+    t.same(ev.filter((a) => a[0] === 'vol'), [], 'volatile packets behind a backed-up connection are dropped')
+    const after = await raw(t, s)
+    s.io.volatile.emit('vol', 'idle')
+    await after.until((c) => events(c).length === 1)
+    t.same(events(after), ['42["vol","idle"]'], 'and sent to an idle one')
+  }
+  t.ok(servers[0].stats!.fast >= 1 && servers[0].stats!.fallback > 0, `fast ${servers[0].stats!.fast}, fallback ${servers[0].stats!.fallback}`)
+})
+
+t.test('a byte-identical stream when the client is slow, with the same pacing', async (t) => {
+  // The kernel decides when a write is partial, so the pacing is by the client's reads, not by timing.
+  const servers = await both(t)
+  const got: Buffer[] = []
+  for (const s of servers) {
+    const c = await raw(t, s)
+    c.sock.pause()
+    for (let i = 0; i < 20; i++) { s.io.emit('big', i, 'P'.repeat(100000 + i)); await tick() }
+    s.io.emit('end')
+    c.sock.resume()
+    await c.until((x) => events(x).some((e) => e.startsWith('42["end"')), 30000)
+    got.push(bytesAfterConnect(c))
+  }
+  t.ok(got[0]!.equals(got[1]!), 'the same bytes')
+})
+
+t.test('polling clients, and clients that upgrade from polling to websocket mid-stream', async (t) => {
+  const servers = await both(t)
+  const runs: Array<{ polling: number[], upgrading: number[], ws: number[] }> = []
+  for (const s of servers) {
+    let n = 0
+    let stop = false
+    const pump = (async () => {
+      while (!stop) { s.io.emit('seq', ++n); await new Promise((resolve) => setTimeout(resolve, 1)) }
+    })()
+    const record = (c: ClientSocket): number[] => { const seen: number[] = []; c.on('seq', (i: number) => { seen.push(i) }); return seen }
+    const ws = client(t, s.port)
+    const wsSeen = record(ws)
+    const polling = client(t, s.port, { transports: ['polling'] })
+    const pollingSeen = record(polling)
+    const upgrading = client(t, s.port, { transports: ['polling', 'websocket'] })
+    const upgradingSeen = record(upgrading)
+    let upgraded = false
+    upgrading.io.engine.on('upgrade', () => { upgraded = true })
+    await until(() => upgraded && upgradingSeen.length > 50 && pollingSeen.length > 50 && wsSeen.length > 50, 20000)
+    stop = true
+    await pump
+    const last = n
+    await until(() => [wsSeen, pollingSeen, upgradingSeen].every((seen) => seen.at(-1) === last), 10000)
+    for (const [name, seen] of [['websocket', wsSeen], ['polling', pollingSeen], ['upgrading', upgradingSeen]] as const) {
+      const first = seen[0]!
+      t.same(seen, Array.from({ length: last - first + 1 }, (_, i) => first + i), `${name}: no gap, no duplicate, in order`)
+    }
+    t.equal(upgrading.io.engine.transport.name, 'websocket')
+    runs.push({ polling: pollingSeen, upgrading: upgradingSeen, ws: wsSeen })
+  }
+  t.ok(servers[0].stats!.fast > 50 && servers[0].stats!.fallback > 50, `both paths used (fast ${servers[0].stats!.fast}, fallback ${servers[0].stats!.fallback})`)
+})
+
+t.test('connection-state recovery: missed events replayed with their offsets, then the fast path again', async (t) => {
+  const servers = await both(t, { connectionStateRecovery: { maxDisconnectionDuration: 60000, skipMiddlewares: true } })
+  const runs: Array<Array<[string, number]>> = []
+  for (const s of servers) {
+    const c = client(t, s.port, { reconnection: true, reconnectionDelay: 50, reconnectionDelayMax: 50 })
+    await next(c, 'connect')
+    const seen: Array<[string, number]> = []
+    c.on('ev', (tag: string, i: number) => { seen.push([tag, i]) })
+    for (let i = 1; i <= 5; i++) { s.io.emit('ev', 'before', i); await tick() }
+    await until(() => seen.length === 5)
+    const offsetBefore = (c as any)._lastOffset as string
+    t.type(offsetBefore, 'string', 'the client has an offset')
+    c.io.engine.close() // a network drop: the client reconnects and asks to recover
+    await until(() => !c.connected && s.sockets[0]!.disconnected)
+    for (let i = 1; i <= 5; i++) { s.io.emit('ev', 'missed', i); await tick() }
+    await next(c, 'connect')
+    t.equal(c.recovered, true, 'the session was recovered')
+    for (let i = 1; i <= 5; i++) { s.io.emit('ev', 'after', i); await tick() }
+    await until(() => seen.length === 15)
+    t.same(seen, ['before', 'missed', 'after'].flatMap((tag) => [1, 2, 3, 4, 5].map((i) => [tag, i])), 'all, in order, once')
+    const adapter = s.io.of('/').adapter as any
+    t.equal((c as any)._lastOffset, adapter.packets.at(-1).id, 'the client\'s offset is the last packet\'s')
+    runs.push(seen)
+  }
+  t.same(runs[0], runs[1])
+  t.ok(servers[0].stats!.fast >= 10)
+})
+
+t.test('outgoing listeners, broadcast acks and Engine.IO observers', async (t) => {
+  const [s] = await both(t)
+  const c = client(t, s.port)
+  await next(c, 'connect')
+  const outgoing: unknown[] = []
+  s.sockets[0]!.onAnyOutgoing((...args) => { outgoing.push(args) })
+  c.on('q', (x: number, ack: (y: number) => void) => { ack(x * 2) })
+  const responses = await s.io.timeout(2000).emitWithAck('q', 21)
+  t.same(responses, [42], 'the broadcast ack is answered')
+  t.same(outgoing, [['q', 21]], 'onAnyOutgoing saw the broadcast')
+  const before = s.stats!.fast
+  t.equal(before, 1)
+
+  const created: unknown[] = []
+  s.sockets[0]!.conn.on('packetCreate', (p) => { created.push(p.data) })
+  const got = next(c, 'x')
+  s.io.emit('x', 1)
+  await got
+  t.equal(s.stats!.fast, before, 'a packetCreate listener sends the socket down Socket.IO\'s path')
+  t.same(created, ['2["x",1]'])
+})
+
+t.test('not installed with permessage-deflate; uninstall; installing twice', async (t) => {
+  const http = createServer()
+  const io = new Server(http, { perMessageDeflate: { threshold: 0 } })
+  t.teardown(async () => { await new Promise((resolve) => { void io.close(resolve) }) })
+  installFastBroadcast(io)
+  t.equal(fastBroadcastStats(io), undefined, 'permessage-deflate: not installed')
+
+  const s = await sio(t, true)
+  const again = installFastBroadcast(s.io)
+  t.not(again.stats, s.stats, 'a second install is a no-op')
+  t.equal(fastBroadcastStats(s.io), s.stats)
+  const c = await raw(t, s)
+  s.io.emit('a', 1)
+  await c.until((x) => events(x).length === 1)
+  t.same([s.stats!.fast, again.stats.fast], [1, 0])
+
+  const other = await sio(t, true)
+  const oc = await raw(t, other)
+  const { uninstall } = installFastBroadcast(other.io) // the first install's handle is other.stats' owner
+  uninstall() // a no-op handle: the server keeps its fast path
+  other.io.emit('b', 1)
+  await oc.until((x) => events(x).length === 1)
+  t.equal(other.stats!.fast, 1)
+})
+
+t.test('uninstall: every socket takes Socket.IO\'s path again', async (t) => {
+  const http = createServer()
+  const io = new Server(http, { serveClient: false })
+  const installed = installFastBroadcast(io)
+  http.listen(0, '127.0.0.1')
+  await once(http, 'listening')
+  t.teardown(async () => { await new Promise((resolve) => { void io.close(resolve) }) })
+  const c = client(t, (http.address() as net.AddressInfo).port)
+  await next(c, 'connect')
+  const seen: number[] = []
+  c.on('x', (i: number) => { seen.push(i) })
+  io.emit('x', 1)
+  await until(() => seen.length === 1)
+  installed.uninstall()
+  t.equal(fastBroadcastStats(io), undefined)
+  io.emit('x', 2)
+  await until(() => seen.length === 2)
+  t.same(seen, [1, 2])
+  t.same(installed.stats, { fast: 1, fallback: 0 }, 'the second went Socket.IO\'s way')
+})
+
+t.test('the product: fastBroadcast on and off deliver the same events; the option turns it off', async (t) => {
+  const probe = { probe: { from: './test/fixtures/plugins/probe' } }
+  const servers: TestServer[] = []
+  for (const fastBroadcast of [true, false]) {
+    const server = await startServer({ config: { plugins: probe, socketio: { fastBroadcast } } })
+    t.teardown(() => server.close())
+    servers.push(server)
+  }
+  const ioOf = (server: TestServer): Server => (server.app as any)[Symbol.for('realtime-server.core')].io
+  t.ok(fastBroadcastStats(ioOf(servers[0]!)) !== undefined, 'on by default')
+  t.equal(fastBroadcastStats(ioOf(servers[1]!)), undefined, 'socketio.fastBroadcast: false')
+  const runs: unknown[][] = []
+  for (const server of servers) {
+    const a = await server.connect('/', { token: server.token({ sub: 'a', tenantId: 'T', role: 'staff' }) })
+    const b = await server.connect('/', { token: server.token({ sub: 'b', tenantId: 'T' }) })
+    const seen: unknown[] = []
+    a.onAny((event: string, payload: unknown, meta: { eventId: string }) => { seen.push([event, payload, typeof meta.eventId]) })
+    const last = waitFor(a, 'ev', { filter: (p) => p.i === 'last' })
+    for (const body of [{}, { users: ['a'] }, { roles: ['staff'] }, { except: { users: ['b'] } }, { payload: { i: 'last', s: 'é'.repeat(300) } }]) {
+      const res = await server.request('POST', '/api/probe/publish', { apiKey: true, body: { tenantId: 'T', event: 'ev', payload: { i: 1, s: 'x' }, ...body } })
+      t.equal(res.status, 200)
+    }
+    await last
+    runs.push(seen)
+    t.ok(b.connected)
+  }
+  t.same(runs[0], runs[1])
+  t.ok(fastBroadcastStats(ioOf(servers[0]!))!.fast >= 5)
+})
+
+t.test('two nodes on Redis: local delivery of remote broadcasts takes the fast path', async (t) => {
+  const probe = { probe: { from: './test/fixtures/plugins/probe' } }
+  const prefix = `test-fast-${randomUUID().slice(0, 8)}`
+  const a = await startServer({ config: { plugins: probe }, redis: prefix })
+  const b = await startServer({ config: { plugins: probe }, redis: prefix })
+  t.teardown(async () => { await a.close(); await b.close() })
+  const ioOf = (server: TestServer): Server => (server.app as any)[Symbol.for('realtime-server.core')].io
+  const ca = await a.connect('/', { token: a.token({ sub: 'u1', tenantId: 'T' }) })
+  const cb = await b.connect('/', { token: b.token({ sub: 'u2', tenantId: 'T' }) })
+  const seen: Record<string, number[]> = { a: [], b: [] }
+  ca.on('ev', (p: { i: number }) => { seen.a!.push(p.i) })
+  cb.on('ev', (p: { i: number }) => { seen.b!.push(p.i) })
+  const publish = async (from: TestServer, i: number): Promise<void> => {
+    const res = await from.request('POST', '/api/probe/publish', { apiKey: true, body: { tenantId: 'T', event: 'ev', payload: { i } } })
+    t.equal(res.status, 200)
+  }
+  // The first broadcasts after start-up may race the other node's first stream read: wait until one crosses.
+  let i = 0
+  while (seen.b!.length === 0 && i < 50) {
+    await publish(a, ++i)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+  const firstB = seen.b![0]!
+  for (let k = 0; k < 30; k++) await publish(a, ++i) // A's client locally, B's through the stream
+  await until(() => seen.a!.at(-1) === i && seen.b!.at(-1) === i, 10000)
+  for (let k = 0; k < 10; k++) await publish(b, ++i) // the other way round
+  await until(() => seen.a!.at(-1) === i && seen.b!.at(-1) === i, 10000)
+  t.same(seen.a, Array.from({ length: i }, (_, k) => k + 1), 'node A\'s client: all, in order')
+  t.same(seen.b, Array.from({ length: i - firstB + 1 }, (_, k) => firstB + k), 'node B\'s client: all since the first, in order')
+  t.ok(fastBroadcastStats(ioOf(a))!.fast >= 40, `node A: its own broadcasts and B's (${fastBroadcastStats(ioOf(a))!.fast})`)
+  t.ok(fastBroadcastStats(ioOf(b))!.fast >= 40, `node B: A's broadcasts, received through Redis, and its own (${fastBroadcastStats(ioOf(b))!.fast})`)
+})
