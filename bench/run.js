@@ -2,7 +2,7 @@
 //   node bench/run.js                    # the full measurement (about an hour on 2 cores)
 //   node bench/run.js --quick            # smoke check of every scenario (a few minutes)
 //   node bench/run.js --only=fanout,memory
-//   node bench/run.js --endpoint=tenant-broadcast
+//   node bench/run.js --endpoint=bench        # the minimal stand-in plugin instead of tenant-broadcast
 // Options given here are passed on to the scenarios that know them (--reps, --endpoint,
 // --server-cpu, --client-cpu, --variants). Each scenario writes bench/results/<scenario>.txt and
 // appends its runs to bench/results/<scenario>.jsonl; this script concatenates the summaries of the

@@ -22,6 +22,9 @@ const productMain = path.join(repoDir, 'dist', 'src', 'main.js')
 const baselineMain = path.join(benchDir, 'servers', 'baseline.js')
 
 export const VARIANTS = ['product', 'socketio', 'ws-frame']
+/** Not run unless named in --variants: the product with `socketio.fastBroadcast` off (Socket.IO's own write path). */
+export const EXTRA_VARIANTS = ['product-nofast']
+const isProduct = (variant) => variant === 'product' || variant === 'product-nofast'
 
 /**
  * The product's publish endpoint. `bench` is the bench's own plugin (bench/product-plugin), used until
@@ -42,8 +45,8 @@ export const ENDPOINTS = {
   }
 }
 
-/** The endpoint used when --endpoint is not given: BENCH_ENDPOINT, else `bench`. */
-export const DEFAULT_ENDPOINT = process.env.BENCH_ENDPOINT || 'bench'
+/** The endpoint used when --endpoint is not given: BENCH_ENDPOINT, else the built-in `tenant-broadcast`. */
+export const DEFAULT_ENDPOINT = process.env.BENCH_ENDPOINT || 'tenant-broadcast'
 
 export function endpointOf (name) {
   const e = ENDPOINTS[name]
@@ -60,7 +63,7 @@ export function clientOptions (variant) {
 /** Fails early when dist/ (or the endpoint's plugin) is missing, and warns when dist/ is older than the sources. */
 export function checkBuild (variants, endpoint = DEFAULT_ENDPOINT) {
   endpointOf(endpoint)
-  if (!variants.includes('product')) return
+  if (!variants.some(isProduct)) return
   if (!fs.existsSync(productMain)) throw new Error(`${productMain} is missing: run \`npm run build\` first`)
   if (endpoint === 'tenant-broadcast' && !fs.existsSync(path.join(repoDir, 'dist', 'plugins', 'tenant-broadcast', 'index.js'))) {
     throw new Error('dist/plugins/tenant-broadcast/index.js is missing: run `npm run build` (or use --endpoint=bench)')
@@ -88,10 +91,11 @@ export function checkBuild (variants, endpoint = DEFAULT_ENDPOINT) {
   if (newest > built) console.warn(`warning: dist/ is older than ${path.relative(repoDir, newestFile)}: run \`npm run build\` to bench the current sources`)
 }
 
-function productConfig ({ port, endpoint, redis }) {
+function productConfig ({ port, endpoint, redis, fastBroadcast }) {
   const config = {
     server: { host: '127.0.0.1', port, logLevel: 'warn' },
     auth: { jwt: { secret: JWT_SECRET }, apiKeys: [API_KEY] },
+    socketio: { fastBroadcast },
     plugins: endpointOf(endpoint).plugins()
   }
   if (redis !== undefined) config.redis = { url: redis.url, keyPrefix: redis.keyPrefix }
@@ -114,10 +118,10 @@ export async function startServer (options) {
   let argv
   let tmpDir
   const env = { ...process.env, NODE_ENV: 'production', ...(options.env ?? {}) }
-  if (variant === 'product') {
+  if (isProduct(variant)) {
     tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), `rt-bench-${process.pid}-${tmpCount++}-`))
     const file = path.join(tmpDir, 'config.json')
-    fs.writeFileSync(file, JSON.stringify(productConfig({ port, endpoint, redis }), null, 2))
+    fs.writeFileSync(file, JSON.stringify(productConfig({ port, endpoint, redis, fastBroadcast: variant === 'product' }), null, 2))
     argv = [...nodeArgs, productMain, '--config', file]
     // The environment overrides the file: set it to the same values so that nothing inherited leaks in.
     Object.assign(env, {
@@ -136,7 +140,7 @@ export async function startServer (options) {
     if (options.rooms !== undefined) argv.push(`--rooms=${options.rooms}`)
     if (redis !== undefined) argv.push(`--redis=${redis.url}`, `--prefix=${redis.keyPrefix}`)
   } else {
-    throw new Error(`unknown variant ${variant} (known: ${VARIANTS.join(', ')})`)
+    throw new Error(`unknown variant ${variant} (known: ${[...VARIANTS, ...EXTRA_VARIANTS].join(', ')})`)
   }
   const pinned = cpu !== 'none' && cpu !== undefined && cpu !== ''
   const cmd = pinned ? 'taskset' : process.execPath

@@ -1,6 +1,6 @@
-// The bench's stand-in for the tenant-broadcast plugin, written against the public API only, so that
-// the product can be benched before tenant-broadcast lands (select it with --endpoint=tenant-broadcast
-// once it does). Same contract:
+// A minimal stand-in for the tenant-broadcast plugin (the default endpoint), written against the public
+// API only: it publishes without schema validation or idempotency, so --endpoint=bench isolates the
+// core's publish path from the plugin's own work. Same contract:
 //   POST /api/bench/events  { type, payload, tenantId? }  (x-api-key)
 //   -> the whole tenant receives emit(type, payload, { eventId, timestamp })
 //   <- { eventId, recipients }
