@@ -25,7 +25,7 @@ export const JwtOptions = Type.Object({
     minLength: 1,
     description: 'Tenant given to tokens without a tenant claim (single-tenant deployments). Without it such tokens are refused.'
   })),
-  cacheSize: Type.Integer({ minimum: 0, default: 1000, description: 'Verified tokens kept in an LRU cache (0 disables), so a client joining several namespaces is verified once.' })
+  cacheSize: Type.Integer({ minimum: 0, default: 1000, description: 'Verified public-key tokens (RS*, PS*, ES*, EdDSA, JWKS) kept in an LRU cache (0 disables), so a client joining several namespaces is verified once. HMAC tokens are not cached: checking one costs what the cache key costs.' })
 }, { additionalProperties: false, default: {} })
 
 export const ApiKey = Type.Union([

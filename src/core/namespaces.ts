@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { Namespace, Server, Socket } from 'socket.io'
 import type { TSchema } from 'typebox'
-import { armExpiry, disarmExpiry, refreshToken, socketAuthMiddleware } from './auth/socket-auth.js'
+import { ExpiryWheel, refreshToken, socketAuthMiddleware } from './auth/socket-auth.js'
 import type { Identity, TokenVerifier } from './auth/tokens.js'
 import { clientError, isCatalogError, NamespaceConflict, PluginLifecycle } from './errors.js'
 import { countLocal, emitTo, selectRooms, type PublishInput, type PublishResult, type PublishTarget, type RoomSelection } from './publish.js'
@@ -72,6 +72,9 @@ export class NamespaceRegistry {
   readonly #entries = new Map<string, NamespaceEntry>()
   readonly #pending = new Set<Promise<unknown>>()
   readonly #o: RegistryOptions
+  readonly #expiry: ExpiryWheel
+  /** The 'disconnect' listener of every socket (`this` is the socket). */
+  readonly #onDisconnect: (this: Socket, reason: string) => void
   #frozen = false
   readonly publish = (input: PublishInput, plugin?: string): Promise<PublishResult> => this.#publish(input, plugin)
 
@@ -79,6 +82,9 @@ export class NamespaceRegistry {
 
   constructor (options: RegistryOptions) {
     this.#o = options
+    this.#expiry = new ExpiryWheel(options.expiryGraceMs)
+    const registry = this
+    this.#onDisconnect = function onDisconnect (this: Socket, reason: string) { registry.#disconnected(this, reason) }
     // `/` always exists in Socket.IO: it is authenticated even when no plugin uses it.
     const main = this.#create('/')
     main.nsp.on(CLUSTER_EVENT as any, (name: string, data: unknown) => { this.#deliverCluster(name, data) })
@@ -246,12 +252,17 @@ export class NamespaceRegistry {
     const user = socket.data.user as Identity
     void socket.join(coreRooms(user))
     for (const [event, { listener }] of entry.events) socket.on(event, listener)
-    armExpiry(socket, this.#o.expiryGraceMs)
-    socket.once('disconnect', (reason: string) => {
-      disarmExpiry(socket)
-      for (const { plugin, fn } of entry.onDisconnect) this.#runHook(plugin, 'disconnect', socket, () => fn(this.#ctx(socket), reason))
-    })
+    this.#expiry.arm(socket)
+    // One listener shared by every socket ('disconnect' is emitted once): no closure per socket.
+    socket.on('disconnect', this.#onDisconnect)
     for (const { plugin, fn } of entry.onConnect) this.#runHook(plugin, 'connection', socket, () => fn(this.#ctx(socket)))
+  }
+
+  #disconnected (socket: Socket, reason: string): void {
+    this.#expiry.disarm(socket)
+    const entry = this.#entries.get(socket.nsp.name)
+    if (entry === undefined) return
+    for (const { plugin, fn } of entry.onDisconnect) this.#runHook(plugin, 'disconnect', socket, () => fn(this.#ctx(socket), reason))
   }
 
   #ctx (socket: Socket): SocketContext { return contextOf(socket, this.publish) }
@@ -298,12 +309,12 @@ export class NamespaceRegistry {
   }
 
   #refreshListener (): Listener {
-    const { verifier, expiryGraceMs } = this.#o
+    const { verifier } = this.#o
     const registry = this
     return function onRefresh (this: Socket, ...args: unknown[]): void {
       const ack = typeof args[args.length - 1] === 'function' ? args.pop() as Ack : undefined
       const before = this.data.user as Identity
-      refreshToken(this, verifier, args[0], expiryGraceMs).then((res) => {
+      refreshToken(this, verifier, args[0], registry.#expiry).then((res) => {
         const after = this.data.user as Identity
         if (after.roles.join() !== before.roles.join()) {
           for (const r of before.roles) void this.leave(roleRoom(before.tenantId, r))

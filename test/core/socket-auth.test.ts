@@ -127,6 +127,37 @@ t.test('a token expiring while connected: auth:expired, then disconnect after th
   t.equal(reason, 'io server disconnect', 'the server closed it (the client does not reconnect with a dead token)')
 })
 
+t.test('expiry of many sockets: each at its own time, a refresh or a disconnect takes a socket out', async (t) => {
+  const server = await startServer({ config: { plugins: probe, auth: { expiryGraceMs: 200 } } })
+  t.teardown(() => server.close())
+  const events: string[] = []
+  const watch = (name: string, socket: ClientSocket): ClientSocket => {
+    socket.on('auth:expired', () => { events.push(`${name} expired`) })
+    socket.on('disconnect', (reason) => { events.push(`${name} ${reason}`) })
+    return socket
+  }
+  // Within the clock tolerance (5 s): accepted, and expired at once.
+  const late = watch('late', await server.connect('/', { token: server.token(claims, { expiresIn: -2 }) }))
+  const a = watch('a', await server.connect('/', { token: server.token(claims, { expiresIn: 1 }) }))
+  const b = watch('b', await server.connect('/', { token: server.token(claims, { expiresIn: 1 }) }))
+  const refreshed = watch('refreshed', await server.connect('/', { token: server.token(claims, { expiresIn: 2 }) }))
+  const later = watch('later', await server.connect('/', { token: server.token(claims, { expiresIn: 3 }) }))
+  const never = watch('never', await server.connect('/', { token: server.token(claims, { expiresIn: null }) }))
+
+  await waitFor(late, 'auth:expired')
+  t.equal((await server.emitWithAck(refreshed, 'auth:refresh', { token: server.token(claims, { expiresIn: 3600 }) })).ok, true)
+  b.disconnect()
+  await waitFor(a, 'disconnect')
+  t.ok(later.connected && never.connected && refreshed.connected, 'the sockets not yet expired are still connected')
+  await waitFor(later, 'disconnect')
+  const of = (...names: string[]): string[] => events.filter((e) => names.includes(e.split(' ')[0]!))
+  t.same(of('late', 'a'), ['late expired', 'late io server disconnect', 'a expired', 'a io server disconnect'])
+  t.same(of('b'), ['b io client disconnect'], 'a socket gone before its expiry gets nothing')
+  t.same(of('later'), ['later expired', 'later io server disconnect'])
+  t.same(of('refreshed', 'never'), [], 'a refreshed socket and a token without exp stay')
+  t.ok(events.indexOf('a expired') < events.indexOf('later expired'), 'in the order of their expiry')
+})
+
 t.test('auth:refresh with a new token for the same user keeps the socket', async (t) => {
   const server = await startServer({ config: { plugins: probe, auth: { expiryGraceMs: 400 } } })
   t.teardown(() => server.close())

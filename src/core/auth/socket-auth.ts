@@ -4,11 +4,9 @@ import {
 } from '../errors.js'
 import { bareToken, type Identity, type TokenVerifier } from './tokens.js'
 
-/** The longest delay a Node timer accepts; longer token lifetimes re-arm the timer. */
-const MAX_TIMER_MS = 2 ** 31 - 1
-
-const kExpiry = Symbol('rt.expiryTimer')
-type TimedSocket = Socket & { [kExpiry]?: NodeJS.Timeout }
+const kExpiry = Symbol('rt.expiry')
+/** Per socket: the second its token expires in (its bucket in the wheel), or the grace timer once expired. */
+type TimedSocket = Socket & { [kExpiry]?: number | NodeJS.Timeout }
 
 /** A `connect_error` for the client: message `Authentication failed: ...`, data `{ code, reason: 'auth_error' }`. */
 function handshakeError (err: unknown): Error & { data: { code: string, reason: 'auth_error' } } {
@@ -56,39 +54,94 @@ export function socketAuthMiddleware (verifier: TokenVerifier, onRefused: (socke
   }
 }
 
+/** How often the wheel looks for expired tokens, in ms: expiry is noticed at most this late. */
+const TICK_MS = 250
+
 /**
- * Arms the socket's expiry: when its token expires it receives `auth:expired` { expiredAt, graceMs } and,
- * unless a valid `auth:refresh` arrives first, is disconnected `graceMs` later.
+ * Token expiry of connected sockets. When a socket's token expires it receives `auth:expired`
+ * { expiredAt, graceMs } and, unless a valid `auth:refresh` arrives first, is disconnected `graceMs` later.
+ *
+ * Sockets wait in buckets by the second their token expires in, and one timer, running only while a
+ * bucket is waiting, takes out the due ones: a timer per socket would cost memory and, each socket's
+ * delay being different, a Node timer list per socket.
  */
-export function armExpiry (socket: Socket, graceMs: number): void {
-  const s = socket as TimedSocket
-  if (s[kExpiry] !== undefined) clearTimeout(s[kExpiry])
-  s[kExpiry] = undefined
-  const exp = (socket.data.user as Identity).exp
-  if (exp === undefined) return
-  const delay = exp * 1000 - Date.now()
-  if (delay > MAX_TIMER_MS) {
-    s[kExpiry] = setTimeout(armExpiry, MAX_TIMER_MS, socket, graceMs)
-    return
+export class ExpiryWheel {
+  readonly #buckets = new Map<number, Set<TimedSocket>>()
+  readonly #graceMs: number
+  /** Buckets up to this second have been taken out. */
+  #done = 0
+  #timer: NodeJS.Timeout | undefined
+
+  constructor (graceMs: number) {
+    this.#graceMs = graceMs
   }
-  s[kExpiry] = setTimeout(onExpired, Math.max(delay, 0), socket, graceMs)
-}
 
-function onExpired (socket: Socket, graceMs: number): void {
-  const s = socket as TimedSocket
-  const expiredAt = new Date(((socket.data.user as Identity).exp ?? 0) * 1000).toISOString()
-  socket.emit('auth:expired', { expiredAt, graceMs })
-  s[kExpiry] = setTimeout(() => { socket.disconnect(true) }, graceMs)
-}
+  /** Arms (or re-arms, after a refresh) the expiry of the socket's current token. */
+  arm (socket: Socket): void {
+    this.disarm(socket)
+    const exp = (socket.data.user as Identity).exp
+    if (exp === undefined) return
+    if (this.#timer === undefined) {
+      this.#done = Math.floor(Date.now() / 1000) - 1
+      this.#timer = setInterval(() => { this.#tick() }, TICK_MS).unref()
+    }
+    // A token already expired (within the clock tolerance) goes into the next bucket taken out.
+    const second = Math.max(Math.ceil(exp), this.#done + 1)
+    let bucket = this.#buckets.get(second)
+    if (bucket === undefined) this.#buckets.set(second, bucket = new Set())
+    bucket.add(socket)
+    ;(socket as TimedSocket)[kExpiry] = second
+  }
 
-export function disarmExpiry (socket: Socket): void {
-  const s = socket as TimedSocket
-  if (s[kExpiry] !== undefined) clearTimeout(s[kExpiry])
-  s[kExpiry] = undefined
+  disarm (socket: Socket): void {
+    const s = socket as TimedSocket
+    const armed = s[kExpiry]
+    if (armed === undefined) return
+    s[kExpiry] = undefined
+    if (typeof armed !== 'number') {
+      clearTimeout(armed)
+      return
+    }
+    const bucket = this.#buckets.get(armed)
+    if (bucket !== undefined && bucket.delete(s) && bucket.size === 0) this.#buckets.delete(armed)
+    this.#stopWhenIdle()
+  }
+
+  close (): void {
+    if (this.#timer !== undefined) clearInterval(this.#timer)
+    this.#timer = undefined
+  }
+
+  #tick (): void {
+    const now = Math.floor(Date.now() / 1000)
+    if (now - this.#done > this.#buckets.size) {
+      // A long gap (a clock jump): look at the buckets rather than at every second in between.
+      for (const second of [...this.#buckets.keys()]) if (second <= now) this.#expire(second)
+    } else {
+      for (let second = this.#done + 1; second <= now; second++) this.#expire(second)
+    }
+    this.#done = now
+    this.#stopWhenIdle()
+  }
+
+  #expire (second: number): void {
+    const bucket = this.#buckets.get(second)
+    if (bucket === undefined) return
+    this.#buckets.delete(second)
+    for (const socket of bucket) {
+      const expiredAt = new Date(((socket.data.user as Identity).exp ?? 0) * 1000).toISOString()
+      socket[kExpiry] = setTimeout(() => { socket.disconnect(true) }, this.#graceMs)
+      socket.emit('auth:expired', { expiredAt, graceMs: this.#graceMs })
+    }
+  }
+
+  #stopWhenIdle (): void {
+    if (this.#buckets.size === 0) this.close()
+  }
 }
 
 /** `auth:refresh` { token }: a valid token for the same user and tenant replaces the old one and re-arms the expiry. */
-export async function refreshToken (socket: Socket, verifier: TokenVerifier, data: unknown, graceMs: number): Promise<{ ok: true, exp: number | null }> {
+export async function refreshToken (socket: Socket, verifier: TokenVerifier, data: unknown, expiry: ExpiryWheel): Promise<{ ok: true, exp: number | null }> {
   const token = bareToken((data as { token?: unknown } | null)?.token ?? data)
   if (token === undefined) throw new AuthRefreshRefused('no token')
   let identity: Identity
@@ -102,6 +155,6 @@ export async function refreshToken (socket: Socket, verifier: TokenVerifier, dat
     throw new AuthRefreshRefused('the token is for another user or tenant')
   }
   socket.data.user = identity
-  armExpiry(socket, graceMs)
+  expiry.arm(socket)
   return { ok: true, exp: identity.exp ?? null }
 }
