@@ -8,24 +8,12 @@
 // Client->server frames use an all-zero masking key (valid on the wire; the server unmasks it like any
 // other key), so the client never XORs a payload.
 import net from 'node:net'
+import { textFrame } from './frame.js'
 
 const HDR_END = Buffer.from('\r\n\r\n')
 
-export function maskedTextFrame (str) {
-  const payload = Buffer.from(str)
-  const len = payload.length
-  let hdr
-  if (len < 126) {
-    hdr = Buffer.alloc(6)
-    hdr[1] = 0x80 | len
-  } else if (len < 65536) {
-    hdr = Buffer.alloc(8)
-    hdr[1] = 0x80 | 126
-    hdr.writeUInt16BE(len, 2)
-  } else throw new Error('frame too large')
-  hdr[0] = 0x81 // FIN + text; the mask key bytes stay 0
-  return Buffer.concat([hdr, payload])
-}
+/** A client-to-server text frame (zero masking key). */
+export const maskedTextFrame = (str) => textFrame(str, true)
 
 const FRAME_SIO_CONNECT = maskedTextFrame('40')
 const FRAME_SIO_PONG = maskedTextFrame('3')
