@@ -5,7 +5,7 @@
 //   sio-fast  the same with the product's fast broadcast path installed (dist/src/core/fast-broadcast.js:
 //             run `npm run build` first)
 //   ws-frame  raw `ws`, one pre-encoded frame Buffer written to every net.Socket (the limit)
-//   product   the product itself (dist/src/app.js, in-process), publishing with the core's emitTo;
+//   product   the product itself (in-process, through the public API of dist/), publishing with a plugin's publish();
 //             --fast=0 turns socketio.fastBroadcast off
 // IPC: { cmd: 'broadcast', seq } -> one broadcast; { cmd: 'stats' } -> process.cpuUsage(); { cmd: 'exit' }.
 // pingInterval is 10 minutes so that no heartbeat falls in a measurement window (valgrind is slow).
@@ -66,23 +66,33 @@ if (args.impl === 'sio' || args.impl === 'sio-fast') {
   }
   count = () => set.size
 } else if (args.impl === 'product') {
-  const { buildApp } = await import(path.join(repo, 'dist', 'src', 'app.js'))
-  const { resolveConfig } = await import(path.join(repo, 'dist', 'src', 'config', 'load.js'))
+  // The product in-process through its public API (dist/: `npm run build` first): a plugin's
+  // `namespace('/').publish()`, without count, so that no REST trigger is measured.
+  const { definePlugin, Type } = await import('realtime-server')
+  const { startServer } = await import('realtime-server/testing')
   const { JWT_SECRET, TENANT } = await import('../lib/credentials.js')
-  const { config } = resolveConfig({
-    server: { host: '127.0.0.1', port: 0, logLevel: 'warn' },
-    auth: { jwt: { secret: JWT_SECRET }, apiKeys: ['profile-api-key-0123456789'] },
-    socketio: { ...PING, fastBroadcast: String(args.fast) !== '0' }
-  }, { source: 'profile' })
-  const app = await buildApp(config, { plugins: [] })
-  await app.listen({ host: '127.0.0.1', port: Number(args.port) })
-  server = app.server
-  // The core's publish, as a plugin's `namespace('/').publish()` reaches it (without count).
-  const core = app[Symbol.for('realtime-server.core')]
-  const nsp = core.io.of('/')
-  broadcast = (seq) => { void core.registry.publish({ tenantId: TENANT, event: 'order.updated', payload: payloadOf(seq) }) }
-  count = () => nsp.sockets.size
-  close = async () => { await app.close() }
+  let ns
+  let connected = 0
+  const plugin = definePlugin({
+    name: 'profile',
+    options: Type.Object({}),
+    setup (app) {
+      ns = app.realtime.namespace('/')
+      ns.onConnection(() => { connected++ }).onDisconnect(() => { connected-- })
+    }
+  })
+  const product = await startServer({
+    config: {
+      server: { logLevel: 'warn' },
+      auth: { jwt: { secret: JWT_SECRET } },
+      socketio: { ...PING, fastBroadcast: String(args.fast) !== '0' }
+    },
+    plugins: [{ plugin }]
+  })
+  server = product.app.server
+  broadcast = (seq) => { void ns.publish({ tenantId: TENANT, event: 'order.updated', payload: payloadOf(seq) }) }
+  count = () => connected
+  close = async () => { await product.close() }
 } else {
   throw new Error(`unknown --impl=${args.impl}`)
 }
