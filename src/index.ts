@@ -22,7 +22,7 @@ export { definePlugin, type EventCatalog, type PluginApp, type PluginDefinition,
 export type { EventMeta, PublishInput, PublishResult, PublishTarget } from './core/publish.js'
 export type { SocketContext } from './core/socket-context.js'
 export type { SharedStore, TtlOptions } from './core/store/types.js'
-export { compile, type Problem, type Validator } from './core/validation.js'
+export { compile, validationError, type Problem, type Validator } from './core/validation.js'
 
 declare module 'fastify' {
   interface FastifyInstance {

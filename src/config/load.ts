@@ -1,11 +1,10 @@
 import { createPublicKey } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
-import { Value } from 'typebox/value'
 import { ConfigInvalid } from '../core/errors.js'
 import { packageRoot } from '../core/package-root.js'
-import { compile, formatProblem } from '../core/validation.js'
-import { PluginEntry, ServerConfig } from './schema.js'
+import { compile, formatProblem, withDefaults } from '../core/validation.js'
+import { ServerConfig } from './schema.js'
 
 /** The embedded defaults: `config/default.json` at the package root. */
 export const defaultConfigFile = resolve(packageRoot, 'config', 'default.json')
@@ -109,13 +108,8 @@ export function resolveConfig (input: unknown, options: { env?: Env, source?: st
   if (input === null || typeof input !== 'object' || Array.isArray(input)) throw new ConfigInvalid(`${source}: must be a JSON object`)
   const raw = structuredClone(input) as Record<string, any>
   applyEnv(raw, env)
-  const config = Value.Default(ServerConfig, raw) as ServerConfig
-  // Record values get no defaults from Value.Default: apply each entry's own.
-  if (config.plugins !== null && typeof config.plugins === 'object' && !Array.isArray(config.plugins)) {
-    for (const [name, entry] of Object.entries(config.plugins)) {
-      if (entry !== null && typeof entry === 'object') config.plugins[name] = Value.Default(PluginEntry, entry) as PluginEntry
-    }
-  }
+  // Defaults inside record values too (each `plugins` entry gets its own).
+  const config = withDefaults(ServerConfig, raw) as ServerConfig
   const problems = validator.problems(config)
   if (problems.length > 0) {
     throw new ConfigInvalid(`${source}: ${problems.slice(0, 3).map((p) => formatProblem(p, '(root)')).join('; ')}`)

@@ -42,7 +42,6 @@ interface WsLike { readyState: number, _sender: WsSender | undefined, _socket: N
 interface TransportLike {
   readonly name: string
   writable: boolean
-  perMessageDeflate: unknown
   socket: WsLike | undefined
   emit: (event: string) => boolean
   onError: (msg: string, desc?: unknown) => void
@@ -152,7 +151,7 @@ export function installFastBroadcast (io: Server): { stats: FastBroadcastStats, 
       }
       const t = conn.transport
       if (frame !== null && t.writable && conn.writeBuffer.length === 0 && conn.readyState === 'open' && !conn.upgrading &&
-          t.name === 'websocket' && !(t.perMessageDeflate as boolean)) {
+          t.name === 'websocket') {
         const ws = t.socket
         const sender = ws?._sender
         const sock = ws?._socket

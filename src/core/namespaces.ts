@@ -163,7 +163,7 @@ export class NamespaceRegistry {
   }
 
   /** Adds (or removes) the sockets of a target, on every node, to a room of the target's tenant. */
-  async socketsJoin (name: string, target: PublishTarget, room: string, leave = false): Promise<void> {
+  async socketsJoin (name: string, target: PublishTarget, room: string, action: 'join' | 'leave' = 'join'): Promise<void> {
     const entry = this.#entries.get(name)
     if (entry === undefined) throw new PluginLifecycle(`namespace "${name}" is not used by any plugin`)
     const { rooms, except } = selectRooms(target)
@@ -171,7 +171,7 @@ export class NamespaceRegistry {
     let op = entry.nsp.in(rooms)
     if (except.length > 0) op = op.except(except)
     const scoped = scopedRoom(target.tenantId, room)
-    if (leave) op.socketsLeave(scoped)
+    if (action === 'leave') op.socketsLeave(scoped)
     else op.socketsJoin(scoped)
   }
 
@@ -203,6 +203,8 @@ export class NamespaceRegistry {
     const { eventId, meta } = emitTo(entry.nsp, input, selection)
     if (entry.onPublish.length > 0) this.#notifyPublish(entry, { input, eventId, meta, plugin })
     if (input.count !== true) return { eventId }
+    // Empty target lists select nobody, on every node.
+    if (selection.rooms.length === 0) return { eventId, recipients: 0 }
     let recipients = countLocal(entry.nsp, selection)
     if (!this.#o.clustered) return { eventId, recipients }
     const { responses, partial } = await this.#ask<number>(entry.nsp, COUNT_EVENT, selection)
@@ -260,8 +262,7 @@ export class NamespaceRegistry {
 
   #disconnected (socket: Socket, reason: string): void {
     this.#expiry.disarm(socket)
-    const entry = this.#entries.get(socket.nsp.name)
-    if (entry === undefined) return
+    const entry = this.#entries.get(socket.nsp.name)!
     for (const { plugin, fn } of entry.onDisconnect) this.#runHook(plugin, 'disconnect', socket, () => fn(this.#ctx(socket), reason))
   }
 

@@ -91,8 +91,6 @@ export function countLocal (nsp: Namespace, { rooms, except }: RoomSelection): n
   return seen.size
 }
 
-const noRooms: RoomSelection = { rooms: [], except: [] }
-
 /** What one emit sent: its id, and the argument after the payload (undefined with `meta: false`). */
 export interface Emitted {
   eventId: string
@@ -103,8 +101,7 @@ export interface Emitted {
  * Emits `event` to the selected rooms through the namespace's adapter, so that one node and many
  * nodes behave the same. Returns synchronously what is known without asking other nodes.
  */
-export function emitTo (nsp: Namespace, input: PublishInput, selection: RoomSelection = noRooms): Emitted {
-  const sel = selection === noRooms ? selectRooms(input) : selection
+export function emitTo (nsp: Namespace, input: PublishInput, sel: RoomSelection): Emitted {
   const base: EventMeta = { eventId: input.eventId ?? randomUUID(), timestamp: Date.now() }
   const m = input.meta
   const meta = m === false ? undefined : m === undefined ? base : typeof m === 'function' ? m(base) : { ...base, ...m }

@@ -146,6 +146,6 @@ function descend (schema: Record<string, any>, value: unknown): void {
     }
   }
   for (const branch of (schema.anyOf ?? []) as Array<Record<string, any>>) {
-    if (Compile(branch as TSchema).Check(obj)) { descend(branch, obj); break }
+    if (Value.Check(branch as TSchema, obj)) { descend(branch, obj); break }
   }
 }

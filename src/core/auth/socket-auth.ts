@@ -79,6 +79,7 @@ export class ExpiryWheel {
   /** Arms (or re-arms, after a refresh) the expiry of the socket's current token. */
   arm (socket: Socket): void {
     this.disarm(socket)
+    if (!socket.connected) return
     const exp = (socket.data.user as Identity).exp
     if (exp === undefined) return
     if (this.#timer === undefined) {
@@ -107,7 +108,7 @@ export class ExpiryWheel {
     this.#stopWhenIdle()
   }
 
-  close (): void {
+  #close (): void {
     if (this.#timer !== undefined) clearInterval(this.#timer)
     this.#timer = undefined
   }
@@ -136,7 +137,7 @@ export class ExpiryWheel {
   }
 
   #stopWhenIdle (): void {
-    if (this.#buckets.size === 0) this.close()
+    if (this.#buckets.size === 0) this.#close()
   }
 }
 
@@ -150,6 +151,8 @@ export async function refreshToken (socket: Socket, verifier: TokenVerifier, dat
   } catch (err) {
     throw new AuthRefreshRefused(isCatalogError(err) ? err.message.replace('Authentication failed: ', '') : 'Invalid token')
   }
+  // The check may have waited (a JWKS fetch): a socket gone meanwhile gets no expiry and no rooms.
+  if (!socket.connected) throw new AuthRefreshRefused('the socket disconnected')
   const current = socket.data.user as Identity
   if (identity.userId !== current.userId || identity.tenantId !== current.tenantId) {
     throw new AuthRefreshRefused('the token is for another user or tenant')

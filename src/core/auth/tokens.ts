@@ -76,9 +76,9 @@ export function createTokenVerifier (jwt: JwtConfig): TokenVerifier {
     allowedIss: jwt.issuer,
     allowedAud: jwt.audience,
     clockTolerance: jwt.clockToleranceSec * 1000,
-    // An HMAC check costs one hash of the token, as much as the cache's own key (a hash of the token, twice
-    // on a miss): the cache only pays off for public-key signatures.
-    cache: jwt.cacheSize > 0 && !algorithms.every((a) => a.startsWith('HS')) ? jwt.cacheSize : false
+    // An HMAC check (a secret: HS* only) costs one hash of the token, as much as the cache's own key (a
+    // hash of the token, twice on a miss): the cache only pays off for public-key signatures.
+    cache: jwt.cacheSize > 0 && jwt.secret === undefined ? jwt.cacheSize : false
   }
   let verify: (token: string) => unknown
   if (jwt.jwksUrl !== undefined) {

@@ -187,7 +187,7 @@ export function createPluginApi (core: Core, plugin: string, dependencies: reado
           return ns
         },
         socketsJoin: async (target, room) => { await registry.socketsJoin(name, target, room) },
-        socketsLeave: async (target, room) => { await registry.socketsJoin(name, target, room, true) },
+        socketsLeave: async (target, room) => { await registry.socketsJoin(name, target, room, 'leave') },
         stats: async (o) => await registry.stats(name, o?.local === true)
       }
       return ns
