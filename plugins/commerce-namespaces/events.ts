@@ -288,13 +288,6 @@ export const eventTypes = Object.keys(payloads) as EventType[]
  * What every client receives, on Socket.IO as the second handler argument (`(data, envelope)`) and on
  * the plain WebSocket as the JSON message itself.
  */
-export const Envelope = Type.Object({
-  type: Type.Enum(eventTypes, { description: 'The event type, `namespace:action`.' }),
-  namespace: Type.String({ description: 'The namespace it was delivered in, without the leading slash.' }),
-  data: Type.Unknown({ description: 'The payload, exactly as published.' }),
-  timestamp: EpochMs('When the server published it')
-}, strict)
-
 export interface EventEnvelope<T extends EventType = EventType> {
   type: T
   namespace: string

@@ -4,7 +4,7 @@
  * same envelope to the plain-WebSocket clients of every node.
  */
 import { randomUUID } from 'node:crypto'
-import { ValidationFailed, type PluginNamespace, type RealtimeApi, type Validator } from 'realtime-server'
+import { validationError, type PluginNamespace, type RealtimeApi, type Validator } from 'realtime-server'
 import { audienceOf, socketTarget, type Audience, type BroadcastOptions } from './audience.js'
 import { UnknownNamespace } from './errors.js'
 import { eventTypes, payloads, type EventEnvelope, type EventPayload, type EventType } from './events.js'
@@ -53,11 +53,7 @@ export interface CommerceEvents {
 type Publish = (tenantId: string, type: string, data: unknown, options?: PublishOptions) => Promise<PublishOutcome>
 
 /** `RT_ERR_VALIDATION` naming `field`. */
-function invalid (field: string, message: string): Error {
-  const err = new ValidationFailed(`${field}: ${message}`)
-  err.field = field
-  return err
-}
+const invalid = (field: string, message: string): Error => validationError({ field, message })
 
 /** One compiled validator per event type. */
 export function payloadValidators (realtime: RealtimeApi): ReadonlyMap<string, Validator<unknown>> {

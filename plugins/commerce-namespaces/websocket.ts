@@ -13,7 +13,7 @@
 import type { IncomingMessage } from 'node:http'
 import { STATUS_CODES } from 'node:http'
 import type { Duplex } from 'node:stream'
-import { Type, Unauthorized, ValidationFailed, type Identity, type PluginApp, type Problem, type RealtimeError } from 'realtime-server'
+import { clientError, isCatalogError, Type, Unauthorized, validationError, type Identity, type PluginApp, type Problem, type RealtimeError } from 'realtime-server'
 import { WebSocket, WebSocketServer, type RawData } from 'ws'
 import { reaches } from './audience.js'
 import { BadMessage, UnknownNamespace } from './errors.js'
@@ -65,17 +65,7 @@ const authError = (err: unknown): { code: string, message: string } => {
 }
 
 /** `RT_ERR_VALIDATION` naming the field of the first problem. */
-const invalid = (p: Problem | undefined): RealtimeError => {
-  const field = p?.field ?? ''
-  const err: RealtimeError = new ValidationFailed(`${field === '' ? 'message' : field}: ${p?.message ?? 'is invalid'}`)
-  err.field = field
-  return err
-}
-
-const errorBody = (err: unknown): { code: string, message: string, field?: string } => {
-  const e = err as RealtimeError
-  return e.field === undefined ? { code: e.code, message: e.message } : { code: e.code, message: e.message, field: e.field }
-}
+const invalid = (p: Problem | undefined): RealtimeError => validationError(p ?? { field: '', message: 'is invalid' }, 'message')
 
 /** Answers an upgrade request with an HTTP error and closes the connection. */
 function refuse (socket: Duplex, status: number, body: { code: string, message: string, field?: string }): void {
@@ -168,7 +158,7 @@ export function serveWebSocket (app: PluginApp, opts: CommerceOptions): WebSocke
     try {
       message = JSON.parse(raw.toString())
     } catch {
-      send(client, { type: 'error', error: errorBody(new BadMessage('not JSON')) })
+      send(client, { type: 'error', error: clientError(new BadMessage('not JSON')) })
       return
     }
     const id = (message as { id?: unknown } | null)?.id
@@ -177,9 +167,8 @@ export function serveWebSocket (app: PluginApp, opts: CommerceOptions): WebSocke
     answer(client, message).then(
       (reply) => { send(client, withId(reply)) },
       (err: unknown) => {
-        const known = err instanceof Error && (err as RealtimeError).code?.startsWith('RT_') === true
-        if (!known) log.error({ err }, 'websocket message failed')
-        send(client, withId({ type: 'error', error: known ? errorBody(err) : { code: 'RT_ERR_INTERNAL', message: 'Internal server error' } }))
+        if (!isCatalogError(err)) log.error({ err }, 'websocket message failed')
+        send(client, withId({ type: 'error', error: clientError(err) }))
       })
   }
 
@@ -219,7 +208,7 @@ export function serveWebSocket (app: PluginApp, opts: CommerceOptions): WebSocke
       const requested = url.searchParams.get('namespaces')
       namespaces = requested === null || requested === '' ? [] : namespacesOf(requested.split(','), 'namespaces')
     } catch (err) {
-      refuse(socket, 400, errorBody(err))
+      refuse(socket, 400, clientError(err))
       return
     }
     if (closing) {

@@ -29,8 +29,6 @@ export const StatusQuery = Type.Object({ userIds: Type.Array(Id, { minItems: 1, 
 export const UserPresence = Type.Object({ userId: Id })
 /** Seed 002: `customer:online` / `customer:offline`. `lastSeen` is now (online) or when the last socket closed (offline). */
 export const CustomerStatus = Type.Object({ customerId: Id, isOnline: Type.Boolean(), lastSeen: Ms })
-/** Seed 002's envelope, the second argument when `envelope` is on. */
-export const Envelope = Type.Object({ type: Type.String(), namespace: Type.String(), data: Type.Unknown(), timestamp: Ms })
 /** Seed 003: `typing:start` / `typing:stop`, to the conversation room except the sender. */
 export const ConversationTyping = Type.Object({ conversationId: Id, userId: Id, isTyping: Type.Boolean() })
 /** Seed 001: `typing:indicator`, to the others in the contact room. */
@@ -54,7 +52,6 @@ export const ListReply = Type.Object({
   count: Type.Integer({ minimum: 0, description: 'Users online (all of them, even beyond `limit`).' }),
   users: Type.Array(UserState)
 })
-export const StatusReply = Type.Object({ users: Type.Array(UserState) })
 
 export type UserState = Static<typeof UserState>
 export type ListReply = Static<typeof ListReply>

@@ -30,7 +30,7 @@ interface Typist {
   data: TypingPayload
   socketId: string
   sentAt: number
-  timer: NodeJS.Timeout | undefined
+  timer: NodeJS.Timeout
 }
 
 /** The room of a payload, from a template such as `conversation:{conversationId}`; unknown fields fail at start-up. */
@@ -68,17 +68,17 @@ export class Typing {
     const key = `${tenantId}\n${room}\n${userId}`
     let typist = this.#typists.get(key)
     if (typist === undefined) {
-      typist = { tenantId, room, userId, data, socketId: ctx.id, sentAt: -Infinity, timer: undefined }
+      const timer = setTimeout(() => { void this.#end(key) }, this.#timeoutMs).unref()
+      typist = { tenantId, room, userId, data, socketId: ctx.id, sentAt: -Infinity, timer }
       this.#typists.set(key, typist)
     } else {
       this.#bySocket.get(typist.socketId)?.delete(key)
       typist.data = data
       typist.socketId = ctx.id
+      // The expiry starts again: one timer per typist, not one per keystroke.
+      typist.timer.refresh()
     }
     this.#ofSocket(ctx.id).add(key)
-    clearTimeout(typist.timer)
-    typist.timer = setTimeout(() => { void this.#end(key) }, this.#timeoutMs)
-    typist.timer.unref()
     const now = Date.now()
     if (now - typist.sentAt < this.#throttleMs) return
     typist.sentAt = now

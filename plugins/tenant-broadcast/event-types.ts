@@ -3,7 +3,7 @@
  * each with a compiled payload validator. `validate` is on every publish's hot path: one map lookup and
  * one generated check, allocating nothing for a valid payload.
  */
-import { ValidationFailed, type RealtimeApi, type RealtimeError, type TSchema, type Validator } from 'realtime-server'
+import { validationError, type RealtimeApi, type RealtimeError, type TSchema, type Validator } from 'realtime-server'
 import { catalogs } from './catalogs/index.js'
 import { OptionsInvalid, UnknownEvent } from './errors.js'
 import { EVENT_NAME, type BroadcastOptions } from './schema.js'
@@ -21,11 +21,7 @@ export interface EventType {
   readonly validator: Validator<unknown>
 }
 
-const fieldError = (field: string, message: string): RealtimeError => {
-  const err: RealtimeError = new ValidationFailed(`${field}: ${message}`)
-  err.field = field
-  return err
-}
+const fieldError = (field: string, message: string): RealtimeError => validationError({ field, message })
 
 export class EventTypes {
   readonly #types = new Map<string, EventType>()

@@ -28,7 +28,7 @@ export default definePlugin({
 
     const ns = realtime.namespace(opts.namespace)
     const types = new EventTypes(opts, realtime.compile)
-    const publish = createPublisher(realtime, ns.name)
+    const publish = createPublisher(ns)
     registerSocketHandlers(ns, { realtime, options: opts, types, publish })
     registerRoutes(app, { options: opts, types, publish, idempotency: new IdempotencyKeys(realtime.store, opts.idempotency) })
     registerStats(app, ns)

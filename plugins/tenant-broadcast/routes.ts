@@ -4,7 +4,7 @@
  * - POST /events/batch  up to batch.maxEvents events, all validated before any is published -> { results }
  * - GET  /events        the event types this deployment accepts, with their payload schemas
  */
-import { Type, ValidationFailed, type PluginApp, type PublishResult, type RealtimeApi, type RealtimeError, type TSchema } from 'realtime-server'
+import { Type, validationError, type PluginApp, type PublishResult, type RealtimeApi, type RealtimeError, type TSchema } from 'realtime-server'
 import { TenantId } from './events.js'
 import type { EventTypes } from './event-types.js'
 import { fingerprint, type Claim, type IdempotencyKeys } from './idempotency.js'
@@ -79,7 +79,7 @@ export function registerRoutes (app: PluginApp, { options, types, publish, idemp
       types.validate(e.type, e.payload, tenantId, `events.${i}.`)
       if (e.idempotencyKey !== undefined) {
         const k = JSON.stringify([tenantId, e.idempotencyKey])
-        if (keys.has(k)) throw fieldError(`events.${i}.idempotencyKey`, 'is used twice in the batch')
+        if (keys.has(k)) throw validationError({ field: `events.${i}.idempotencyKey`, message: 'is used twice in the batch' })
         keys.add(k)
       }
       tenants.push(tenantId)
@@ -105,18 +105,13 @@ export function registerRoutes (app: PluginApp, { options, types, publish, idemp
   })
 }
 
-function fieldError (field: string, message: string): RealtimeError {
-  const err: RealtimeError = new ValidationFailed(`${field}: ${message}`)
-  err.field = field
-  return err
-}
 
 /** The tenant of batch item `i`, a missing one reported as `events.<i>.tenantId`. */
 function tenantFor (realtime: RealtimeApi, request: Parameters<RealtimeApi['tenantOf']>[0], requested: string | undefined, i: number): string {
   try {
     return realtime.tenantOf(request, requested)
   } catch (err) {
-    if ((err as RealtimeError).field === 'tenantId') throw fieldError(`events.${i}.tenantId`, 'is required (in the item or the batch) with an API key that is not bound to a tenant')
+    if ((err as RealtimeError).field === 'tenantId') throw validationError({ field: `events.${i}.tenantId`, message: 'is required (in the item or the batch) with an API key that is not bound to a tenant' })
     throw err
   }
 }

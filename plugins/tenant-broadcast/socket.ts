@@ -68,8 +68,7 @@ function registerRoomKind (ns: PluginNamespace, realtime: RealtimeApi, { kind, a
     if (subscriptions(ctx) >= max) throw new TooManySubscriptions(String(max))
     const decision = await policy.check(ctx.user, kind, id)
     if (!decision.allowed) throw new SubscribeRefused(room, decision.reason ?? 'not allowed')
-    // The policy may have taken a while (hook): a socket gone meanwhile must not be left in a room.
-    if (!ctx.socket.connected) return undefined
+    // The policy may have taken a while (hook): `join` does nothing for a socket gone meanwhile.
     ctx.join(room)
     realtime.log.debug({ socketId: ctx.id, tenantId: ctx.user.tenantId, room }, 'subscribed')
     return { ok: true, kind, id }

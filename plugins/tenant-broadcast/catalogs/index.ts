@@ -3,13 +3,13 @@ import type { TSchema } from 'realtime-server'
 import { crmTenantEvents } from './crm-tenant-events.js'
 import { whatsappCrmEvents } from './whatsapp-crm.js'
 
-export const catalogs: Readonly<Record<CatalogName, Readonly<Record<string, TSchema>>>> = {
+export const catalogs = {
   'crm-tenant-events': crmTenantEvents,
   'whatsapp-crm': whatsappCrmEvents
-}
+} as const satisfies Readonly<Record<string, Readonly<Record<string, TSchema>>>>
 
-export type CatalogName = 'crm-tenant-events' | 'whatsapp-crm'
+export type CatalogName = keyof typeof catalogs
 
-export const catalogNames: CatalogName[] = ['crm-tenant-events', 'whatsapp-crm']
+export const catalogNames = Object.keys(catalogs) as CatalogName[]
 
 export { crmTenantEvents, whatsappCrmEvents }

@@ -40,7 +40,7 @@ for (const redis of [false, true]) {
     const { store } = api
     const writer: ConditionalWriter = api.redis === undefined
       ? memoryWriter(store)
-      : redisWriter(api.redis, (key) => `${api.config.redis.keyPrefix}:${api.plugin}:${key}`)
+      : redisWriter(api.redis, (key) => store.keyOf(key))
     const members = async (): Promise<string[]> => (await store.sortedRange('active', -Number.MAX_SAFE_INTEGER, 0)).map((m) => m.member)
 
     t.equal(await writer.write(plan('a', 0, T0)), true, 'creates a session')
