@@ -1,0 +1,72 @@
+// Import boundaries: a built-in plugin (and the example plugin) reaches the core through `realtime-server` only.
+import t from 'tap'
+import { readdirSync, readFileSync, statSync } from 'node:fs'
+import { builtinModules } from 'node:module'
+import { dirname, join, relative, resolve, sep } from 'node:path'
+
+const root = process.cwd()
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { dependencies: Record<string, string> }
+const builtins = new Set(builtinModules)
+
+function sourceFiles (dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name)
+    if (statSync(path).isDirectory()) return sourceFiles(path)
+    return /\.(ts|js)$/.test(name) && !/\.test\.ts$/.test(name) ? [path] : []
+  })
+}
+
+/** Module specifiers of static imports, re-exports and dynamic imports with a literal argument. */
+function specifiers (source: string): string[] {
+  const found: string[] = []
+  const patterns = [/\b(?:import|export)\s[^'"]*?\bfrom\s*['"]([^'"]+)['"]/g, /\bimport\s*\(\s*['"]([^'"]+)['"]\s*\)/g, /^\s*import\s*['"]([^'"]+)['"]/gm]
+  for (const re of patterns) for (const m of source.matchAll(re)) found.push(m[1]!)
+  return found
+}
+
+/** Why `spec`, imported by `file` of the plugin folder `home`, crosses a boundary; undefined when it does not. */
+function violation (spec: string, file: string, home: string): string | undefined {
+  if (spec.startsWith('.')) {
+    const target = resolve(dirname(file), spec)
+    return target === home || target.startsWith(home + sep) ? undefined : `reaches outside its folder (${relative(root, target)})`
+  }
+  if (spec === 'realtime-server') return undefined
+  if (spec.startsWith('realtime-server/')) return 'imports a subpath of realtime-server; plugins use the public entry point only'
+  if (spec.startsWith('node:') || builtins.has(spec)) return undefined
+  const name = spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]!
+  return name in pkg.dependencies ? undefined : `imports "${spec}", which is not a runtime dependency`
+}
+
+const homes = [
+  ...readdirSync(join(root, 'plugins')).map((d) => join(root, 'plugins', d)),
+  ...readdirSync(join(root, 'examples')).map((d) => join(root, 'examples', d))
+].filter((d) => statSync(d).isDirectory())
+
+t.test('the import scanner sees every form of import', async (t) => {
+  const src = "import a from 'x'\nimport { b } from \"y\"\nexport * from './z.js'\nimport type { C } from 'w'\nconst d = await import('v')\nimport 'side-effect'\n"
+  t.same(specifiers(src).sort(), ['./z.js', 'side-effect', 'v', 'w', 'x', 'y'])
+})
+
+t.test('plugins and examples import only realtime-server, node builtins, dependencies and their own files', async (t) => {
+  t.ok(homes.length >= 6, `plugin folders found (${homes.length})`)
+  for (const home of homes) {
+    const problems: string[] = []
+    for (const file of sourceFiles(home)) {
+      for (const spec of specifiers(readFileSync(file, 'utf8'))) {
+        const why = violation(spec, file, home)
+        if (why !== undefined) problems.push(`${relative(root, file)}: ${why}`)
+      }
+    }
+    t.same(problems, [], `${relative(root, home)} keeps to the public API`)
+  }
+})
+
+t.test('a file reaching into the core is caught', async (t) => {
+  const home = join(root, 'plugins', 'presence')
+  const file = join(home, 'index.ts')
+  t.match(violation('../../src/core/namespaces.js', file, home), /reaches outside its folder/)
+  t.match(violation('realtime-server/testing', file, home), /subpath/)
+  t.match(violation('socket.io-client', file, home), /not a runtime dependency/)
+  t.equal(violation('./rooms.js', file, home), undefined)
+  t.equal(violation('node:crypto', file, home), undefined)
+})
