@@ -51,10 +51,8 @@ runMain(async () => {
   for (let rep = 1; rep <= args.reps; rep++) {
     for (const nodes of topologies) {
       for (const variant of rotate(variants, rep)) {
-        const r = await fanoutRun({
-          variant, n: args.n, nodes, mode: args.mode, rate: args.rate, window: args.window, warm: args.warm, dur: args.dur,
-          serverCpus, clientCpu: args.clientCpu, endpoint: args.endpoint, redisUrl: args.redis
-        })
+        const { n, mode, rate, window, warm, dur, clientCpu, endpoint, redis: redisUrl } = args
+        const r = await fanoutRun({ variant, n, nodes, mode, rate, window, warm, dur, serverCpus, clientCpu, endpoint, redisUrl })
         r.rep = rep
         r.label = `${nodes} node${nodes > 1 ? 's' : ''}`
         rec.add(r, `rep ${rep} ${r.label.padEnd(7)} ${variant.padEnd(8)}: ` + (r.msgsPerSec === undefined

@@ -42,10 +42,8 @@ runMain(async () => {
     for (const mode of modes) {
       for (const n of ns) {
         for (const variant of rotate(variants, rep)) {
-          const r = await fanoutRun({
-            variant, n, mode, rate: args.rate, window: args.window, warm: args.warm, dur: args.dur,
-            serverCpus: [args.serverCpu], clientCpu: args.clientCpu, endpoint: args.endpoint
-          })
+          const { rate, window, warm, dur, clientCpu, endpoint } = args
+          const r = await fanoutRun({ variant, n, mode, rate, window, warm, dur, serverCpus: [args.serverCpu], clientCpu, endpoint })
           r.rep = rep
           r.label = `${mode} N=${n}`
           rec.add(r, `rep ${rep} ${mode.padEnd(6)} N=${String(n).padEnd(5)} ${variant.padEnd(8)}: ` + (r.msgsPerSec === undefined
@@ -106,4 +104,3 @@ function summary (runs) {
   if (targets.length > 0) out += '\n## Targets (median of per-repetition ratios)\n' + targets.join('\n') + '\n'
   return out
 }
-

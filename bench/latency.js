@@ -86,16 +86,15 @@ async function setup (variant) {
     state.to = tTo
     let seq = 0
     let inWindow = 0
-    let a, c1, p1, wall1
+    let before, c1, p1, wall1
     await new Promise((resolve) => {
       const iv = setInterval(() => {
         const now = performance.now()
-        if (a === undefined && now >= tFrom) {
-          a = null
+        if (before === undefined && now >= tFrom) {
           wall1 = now
           c1 = process.cpuUsage()
           p1 = readCpuStat()
-          server.stats().then((s) => { a = s }, () => { a = false })
+          before = server.stats().catch(() => false)
         }
         const due = Math.floor(((Math.min(now, tTo) - t0) * rate) / 1000)
         while (seq < due) {
@@ -116,7 +115,7 @@ async function setup (variant) {
     const c2 = process.cpuUsage()
     const p2 = readCpuStat()
     const b = await server.stats()
-    while (a === null) await sleep(10)
+    const a = await before
 
     if (!await trig.idle(30000)) invalid.push(`${trig.inflight} triggers unanswered 30 s after the step`)
     expected += trig.ok - ok0
