@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import type { TSchema } from 'typebox'
-import type { PluginSchema } from '../config/json-schema.js'
+import type { PluginSchema } from './docs/config-schema.js'
 import { builtinDir, builtinNames } from '../core/plugins/loader.js'
 
 /** Imports every built-in plugin for its options schema. */

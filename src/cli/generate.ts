@@ -1,9 +1,9 @@
 /** `npm run generate`: regenerates config/schema.json, docs/config-reference.md and docs/errors.md from their sources. */
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { buildJsonSchema } from '../config/json-schema.js'
-import { errorDocs } from '../config/error-docs.js'
-import { configReference } from '../config/reference.js'
+import { buildJsonSchema } from './docs/config-schema.js'
+import { errorDocs } from './docs/errors.js'
+import { configReference } from './docs/config-reference.js'
 import { errorCatalog } from '../core/errors.js'
 import { packageRoot } from '../core/package-root.js'
 import { builtinSchemas } from './builtins.js'

@@ -1,9 +1,9 @@
 import t from 'tap'
 import { readdirSync, readFileSync } from 'node:fs'
 import { builtinSchemas } from '../../src/cli/builtins.js'
-import { buildJsonSchema } from '../../src/config/json-schema.js'
-import { errorDocs } from '../../src/config/error-docs.js'
-import { configReference } from '../../src/config/reference.js'
+import { buildJsonSchema } from '../../src/cli/docs/config-schema.js'
+import { errorDocs } from '../../src/cli/docs/errors.js'
+import { configReference } from '../../src/cli/docs/config-reference.js'
 import { errorCatalog } from '../../src/core/errors.js'
 
 t.test('generated files match their sources (run `npm run generate`)', async (t) => {

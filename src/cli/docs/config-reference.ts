@@ -1,5 +1,6 @@
-import type { PluginSchema } from './json-schema.js'
-import { ServerConfig } from './schema.js'
+// Generates docs/config-reference.md from the root config schema and the plugins' option schemas.
+import type { PluginSchema } from './config-schema.js'
+import { ServerConfig } from '../../config/schema.js'
 
 type Json = Record<string, any>
 

@@ -1,4 +1,5 @@
-import type { ErrorDefinition } from '../core/errors.js'
+// Generates docs/errors.md, the error catalog, from every defineError() row.
+import type { ErrorDefinition } from '../../core/errors.js'
 
 const text = (s: string): string => s.replace(/\|/g, '\\|')
 

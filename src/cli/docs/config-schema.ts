@@ -1,5 +1,6 @@
+// Generates config/schema.json, the JSON Schema editors use to check and complete config files.
 import type { TSchema } from 'typebox'
-import { PluginEntry, ServerConfig } from './schema.js'
+import { PluginEntry, ServerConfig } from '../../config/schema.js'
 
 /** A built-in plugin's name and options schema. */
 export interface PluginSchema {
