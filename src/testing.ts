@@ -27,6 +27,7 @@ import { loadPlugins, orderByDependencies, validateOptions, type LoadedPlugin } 
 import type { RealtimePlugin } from './core/plugins/define.js'
 
 export type { ClientSocket }
+export { storeConformance, type ConformanceAssert } from './core/store/conformance.js'
 
 /** The HS256 secret and API key of test servers. */
 export const TEST_SECRET = 'test-secret-0123456789abcdef'
