@@ -5,8 +5,8 @@ import type { SharedStore } from './types.js'
 
 /** What reports each check: tap's `t` fits (`t.equal`, `t.same`); by default node:assert, which throws at the first failure. */
 export interface ConformanceAssert {
-  equal (actual: unknown, expected: unknown, message?: string): unknown
-  same (actual: unknown, expected: unknown, message?: string): unknown
+  equal (actual: unknown, expected: unknown, message: string): unknown
+  same (actual: unknown, expected: unknown, message: string): unknown
 }
 
 const strict: ConformanceAssert = {
