@@ -21,7 +21,7 @@ async function main (): Promise<void> {
     process.stderr.write(`${(err as Error).message}\n`)
     process.exit(78)
   }
-  for (const w of warnings) app.log.warn(`!!! ${w}`)
+  for (const w of warnings) app.log.warn({ code: w.code }, `!!! ${w.message} ${w.fix}`)
   const core = (app as unknown as Record<symbol, Core>)[kCore]!
 
   closeWithGrace({ delay: config.shutdown.timeoutMs, logger: app.log }, async ({ signal, err }) => {

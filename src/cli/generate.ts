@@ -5,6 +5,7 @@ import { buildJsonSchema } from './docs/config-schema.js'
 import { errorDocs } from './docs/errors.js'
 import { configReference } from './docs/config-reference.js'
 import { errorCatalog } from '../core/errors.js'
+import { warningCatalog } from '../core/warnings.js'
 import { packageRoot } from '../core/package-root.js'
 import { builtinSchemas } from './builtins.js'
 
@@ -14,5 +15,5 @@ writeFileSync(schemaFile, JSON.stringify(buildJsonSchema(plugins), null, 2) + '\
 const referenceFile = join(packageRoot, 'docs', 'config-reference.md')
 writeFileSync(referenceFile, configReference(plugins))
 const errorsFile = join(packageRoot, 'docs', 'errors.md')
-writeFileSync(errorsFile, errorDocs(errorCatalog()))
+writeFileSync(errorsFile, errorDocs(errorCatalog(), warningCatalog()))
 process.stdout.write(`wrote ${schemaFile}\nwrote ${referenceFile}\nwrote ${errorsFile}\n`)

@@ -4,6 +4,8 @@ import { dirname, resolve } from 'node:path'
 import { ConfigInvalid } from '../core/errors.js'
 import { packageRoot } from '../core/package-root.js'
 import { compile, formatProblem, withDefaults } from '../core/validation.js'
+import { DevApiKey, DevJwtSecret, type StartupWarning } from '../core/warnings.js'
+import { applyEnv, sourceOf } from './env.js'
 import { ServerConfig } from './schema.js'
 
 /** The embedded defaults: `config/default.json` at the package root. */
@@ -19,8 +21,8 @@ export interface LoadedConfig {
   readonly baseDir: string
   /** Where the config came from, for messages. */
   readonly source: string
-  /** Things the operator should know (development defaults in use). */
-  readonly warnings: readonly string[]
+  /** Things the operator should know (development defaults in use), with their codes. */
+  readonly warnings: readonly StartupWarning[]
 }
 
 type Env = Record<string, string | undefined>
@@ -55,41 +57,6 @@ export function loadConfig (argv: readonly string[] = process.argv.slice(2), env
   return resolveConfig(raw, { env, source: file, baseDir: dirname(file) })
 }
 
-const setIn = (obj: Record<string, any>, path: string[], value: unknown): void => {
-  let o = obj
-  for (const k of path.slice(0, -1)) o = (o[k] ??= {})
-  o[path[path.length - 1]!] = value
-}
-
-/** Environment overrides, applied before validation so that they are validated too. */
-function applyEnv (raw: Record<string, any>, env: Env): void {
-  const str = (name: string): string | undefined => (env[name] !== undefined && env[name] !== '' ? env[name] : undefined)
-  const port = str('PORT')
-  if (port !== undefined) {
-    if (!/^\d+$/.test(port)) throw new ConfigInvalid(`PORT: must be an integer, got "${port}"`)
-    setIn(raw, ['server', 'port'], Number(port))
-  }
-  if (str('HOST') !== undefined) setIn(raw, ['server', 'host'], str('HOST'))
-  if (str('LOG_LEVEL') !== undefined) setIn(raw, ['server', 'logLevel'], str('LOG_LEVEL'))
-  const keys = { secret: str('JWT_SECRET'), publicKey: str('JWT_PUBLIC_KEY')?.replace(/\\n/g, '\n'), jwksUrl: str('JWKS_URL') }
-  if (keys.secret !== undefined || keys.publicKey !== undefined || keys.jwksUrl !== undefined) {
-    // A key given in the environment replaces the file's key settings.
-    const jwt = (raw.auth ??= {}).jwt ??= {}
-    delete jwt.secret
-    delete jwt.publicKey
-    delete jwt.jwksUrl
-    for (const [k, v] of Object.entries(keys)) if (v !== undefined) jwt[k] = v
-  }
-  const apiKeys = str('API_KEYS')
-  if (apiKeys !== undefined) {
-    setIn(raw, ['auth', 'apiKeys'], apiKeys.split(',').map((s) => s.trim()).filter((s) => s !== '').map((s) => {
-      const at = s.lastIndexOf('@')
-      return at > 0 ? { key: s.slice(0, at), tenantId: s.slice(at + 1) } : s
-    }))
-  }
-  if (str('REDIS_URL') !== undefined) setIn(raw, ['redis', 'url'], str('REDIS_URL'))
-}
-
 const deepFreeze = <T>(o: T): T => {
   if (o !== null && typeof o === 'object' && !Object.isFrozen(o)) {
     Object.freeze(o)
@@ -107,14 +74,16 @@ export function resolveConfig (input: unknown, options: { env?: Env, source?: st
   const source = options.source ?? 'config'
   if (input === null || typeof input !== 'object' || Array.isArray(input)) throw new ConfigInvalid(`${source}: must be a JSON object`)
   const raw = structuredClone(input) as Record<string, any>
-  applyEnv(raw, env)
+  const taken = applyEnv(ServerConfig, raw, env)
   // Defaults inside record values too (each `plugins` entry gets its own).
   const config = withDefaults(ServerConfig, raw) as ServerConfig
   const problems = validator.problems(config)
   if (problems.length > 0) {
+    const fromEnv = problems.find((p) => sourceOf(p.field, taken) !== p.field)
+    if (fromEnv !== undefined) throw new ConfigInvalid(formatProblem({ ...fromEnv, field: sourceOf(fromEnv.field, taken) }))
     throw new ConfigInvalid(`${source}: ${problems.slice(0, 3).map((p) => formatProblem(p, '(root)')).join('; ')}`)
   }
-  const warnings = checkSemantics(config, env, source)
+  const warnings = checkSemantics(config, env, source, taken)
   return { config: deepFreeze(config), baseDir: options.baseDir ?? process.cwd(), source, warnings }
 }
 
@@ -122,8 +91,8 @@ const HMAC = /^HS/
 const ALGORITHM_KEY_TYPE: Record<string, string> = { RS: 'rsa', PS: 'rsa', ES: 'ec' }
 
 /** Rules a schema cannot express: one key kind, algorithms that fit it, no development keys in production. */
-function checkSemantics (config: ServerConfig, env: Env, source: string): string[] {
-  const warnings: string[] = []
+function checkSemantics (config: ServerConfig, env: Env, source: string, taken: ReadonlyMap<string, string>): StartupWarning[] {
+  const warnings: StartupWarning[] = []
   const jwt = config.auth.jwt
   const kinds = (['secret', 'publicKey', 'jwksUrl'] as const).filter((k) => jwt[k] !== undefined)
   if (kinds.length > 1) throw new ConfigInvalid(`${source}: auth.jwt: set only one of secret, publicKey, jwksUrl (found ${kinds.join(', ')})`)
@@ -131,14 +100,15 @@ function checkSemantics (config: ServerConfig, env: Env, source: string): string
   if (kinds.length === 0) {
     if (production) throw new ConfigInvalid(`${source}: auth.jwt: no key configured; set JWT_SECRET, JWT_PUBLIC_KEY or JWKS_URL (NODE_ENV=production refuses the development secret)`)
     jwt.secret = DEVELOPMENT_JWT_SECRET
-    warnings.push(`auth.jwt: NO KEY CONFIGURED, using the development secret "${DEVELOPMENT_JWT_SECRET}". Anyone can mint tokens. Set JWT_SECRET, JWT_PUBLIC_KEY or JWKS_URL before exposing this server.`)
+    warnings.push(DevJwtSecret(DEVELOPMENT_JWT_SECRET))
   }
   let keyType: string | undefined
   if (jwt.publicKey !== undefined) {
     try {
       keyType = createPublicKey(jwt.publicKey).asymmetricKeyType
     } catch {
-      throw new ConfigInvalid(`${source}: auth.jwt.publicKey: not a PEM public key`)
+      const where = sourceOf('auth.jwt.publicKey', taken)
+      throw new ConfigInvalid(where === 'auth.jwt.publicKey' ? `${source}: auth.jwt.publicKey: not a PEM public key` : `${where}: not a PEM public key`)
     }
   }
   if (jwt.algorithms !== undefined) {
@@ -153,7 +123,7 @@ function checkSemantics (config: ServerConfig, env: Env, source: string): string
   }
   if (config.auth.apiKeys.length === 0 && !production) {
     config.auth.apiKeys.push({ key: DEVELOPMENT_API_KEY, name: 'development' })
-    warnings.push(`auth.apiKeys: none configured, REST triggers accept the development key "${DEVELOPMENT_API_KEY}". Set API_KEYS before exposing this server.`)
+    warnings.push(DevApiKey(DEVELOPMENT_API_KEY))
   }
   const seen = new Set<string>()
   for (const k of config.auth.apiKeys) {

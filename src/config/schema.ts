@@ -1,13 +1,15 @@
+// The root config schema: every key with its default and description, and the environment variable that may set it.
 import { Type, type Static } from 'typebox'
+import { fromEnv } from './env.js'
 
 const Algorithm = Type.Enum(['HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'], {
   description: 'A JWT signature algorithm. `none` is never accepted.'
 })
 
 export const JwtOptions = Type.Object({
-  secret: Type.Optional(Type.String({ minLength: 1, description: 'HMAC secret (HS256/384/512). Env: JWT_SECRET.' })),
-  publicKey: Type.Optional(Type.String({ minLength: 1, description: 'PEM public key (RS*, PS*, ES*, EdDSA). Env: JWT_PUBLIC_KEY.' })),
-  jwksUrl: Type.Optional(Type.String({ pattern: '^https?://', description: 'URL of a JSON Web Key Set; keys are fetched by `kid` and cached. Env: JWKS_URL.' })),
+  secret: Type.Optional(Type.String({ minLength: 1, description: 'HMAC secret (HS256/384/512).', ...fromEnv('JWT_SECRET') })),
+  publicKey: Type.Optional(Type.String({ minLength: 1, description: 'PEM public key (RS*, PS*, ES*, EdDSA). In the environment, `\\n` stands for a newline.', ...fromEnv('JWT_PUBLIC_KEY', 'pem') })),
+  jwksUrl: Type.Optional(Type.String({ pattern: '^https?://', description: 'URL of a JSON Web Key Set; keys are fetched by `kid` and cached.', ...fromEnv('JWKS_URL') })),
   algorithms: Type.Optional(Type.Array(Algorithm, {
     minItems: 1,
     uniqueItems: true,
@@ -44,7 +46,7 @@ export const AuthOptions = Type.Object({
     default: 30000,
     description: 'After a connected socket\'s token expires it gets `auth:expired` and is disconnected this long after, unless it sends `auth:refresh` first.'
   }),
-  apiKeys: Type.Array(ApiKey, { default: [], description: 'Keys accepted in `x-api-key` by REST triggers. Env: API_KEYS (comma-separated, `key@tenant` binds a key to a tenant).' }),
+  apiKeys: Type.Array(ApiKey, { default: [], description: 'Keys accepted in `x-api-key` by REST triggers. In the environment: comma-separated, `key@tenant` binds a key to a tenant.', ...fromEnv('API_KEYS', 'api-keys') }),
   publishRoles: Type.Array(Type.String({ minLength: 1 }), {
     default: ['service'],
     description: 'Roles whose JWT may call REST triggers (within their own tenant).'
@@ -75,7 +77,7 @@ export const SocketIoOptions = Type.Object({
 }, { additionalProperties: false, default: {} })
 
 export const RedisOptions = Type.Object({
-  url: Type.Optional(Type.String({ pattern: '^rediss?://', description: 'Redis URL; when set, Socket.IO uses the Redis streams adapter and stores use Redis. Env: REDIS_URL.' })),
+  url: Type.Optional(Type.String({ pattern: '^rediss?://', description: 'Redis URL; when set, Socket.IO uses the Redis streams adapter and stores use Redis.', ...fromEnv('REDIS_URL') })),
   keyPrefix: Type.String({ minLength: 1, default: 'rt', description: 'Prefix of every key, stream and channel, so several deployments can share one Redis.' }),
   connectTimeoutMs: Type.Integer({ minimum: 100, default: 10000 }),
   adapter: Type.Object({
@@ -97,9 +99,9 @@ export const PluginEntry = Type.Object({
 export const ServerConfig = Type.Object({
   $schema: Type.Optional(Type.String()),
   server: Type.Object({
-    host: Type.String({ default: '0.0.0.0', description: 'Env: HOST.' }),
-    port: Type.Integer({ minimum: 0, maximum: 65535, default: 3000, description: 'Env: PORT.' }),
-    logLevel: Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { default: 'info', description: 'Env: LOG_LEVEL.' }),
+    host: Type.String({ default: '0.0.0.0', description: 'Address to listen on.', ...fromEnv('HOST') }),
+    port: Type.Integer({ minimum: 0, maximum: 65535, default: 3000, description: 'Port to listen on.', ...fromEnv('PORT') }),
+    logLevel: Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { default: 'info', description: 'Lowest level of the log lines written.', ...fromEnv('LOG_LEVEL') }),
     trustProxy: Type.Boolean({ default: false }),
     bodyLimit: Type.Integer({ minimum: 1024, default: 1048576 })
   }, { additionalProperties: false, default: {} }),

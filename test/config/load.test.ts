@@ -3,7 +3,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { generateKeyPairSync } from 'node:crypto'
+import { envBindings } from '../../src/config/env.js'
 import { configPath, DEVELOPMENT_JWT_SECRET, loadConfig, resolveConfig } from '../../src/config/load.js'
+import { ServerConfig } from '../../src/config/schema.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'rt-config-'))
 const write = (name: string, content: unknown): string => {
@@ -19,8 +21,9 @@ t.test('the embedded defaults load, with development keys and loud warnings', as
   t.equal(config.server.port, 3000)
   t.equal(config.socketio.path, '/socket.io')
   t.equal(config.auth.jwt.secret, DEVELOPMENT_JWT_SECRET)
-  t.equal(warnings.length, 2)
-  t.match(warnings[0], /development secret/)
+  t.same(warnings.map((w) => w.code), ['RT_WARN_DEV_JWT_SECRET', 'RT_WARN_DEV_API_KEY'], 'each warning has its code')
+  t.match(warnings[0]!.message, /development secret/)
+  t.match(warnings[0]!.fix, /JWT_SECRET/)
   t.ok(Object.isFrozen(config.server), 'the config is frozen')
 })
 
@@ -81,6 +84,10 @@ t.test('bad values stop start-up naming the key and the reason', async (t) => {
     [{ plugins: { 'Bad Name': {} } }, {}, /plugins\.Bad Name: must match pattern/],
     [{ plugins: { x: { enabled: 'yes' } } }, {}, /plugins\.x\.enabled: must be boolean/],
     [{}, { PORT: 'eighty' }, /PORT: must be an integer/],
+    [{}, { LOG_LEVEL: 'verbose' }, /^Invalid configuration: LOG_LEVEL \(server\.logLevel\): must be one of/],
+    [{}, { JWT_PUBLIC_KEY: 'notapem' }, /^Invalid configuration: JWT_PUBLIC_KEY \(auth\.jwt\.publicKey\): not a PEM public key/],
+    [{}, { REDIS_URL: 'http://x' }, /^Invalid configuration: REDIS_URL \(redis\.url\): must match pattern/],
+    [{}, { API_KEYS: 'short' }, /API_KEYS \(auth\.apiKeys\.0\)/],
     [{}, { NODE_ENV: 'production' }, /auth\.jwt: no key configured/],
     [[], {}, /must be a JSON object/]
   ]
@@ -101,4 +108,14 @@ t.test('production refuses development keys but accepts configured ones', async 
   t.same(warnings, [])
   const noKeys = resolveConfig({ auth: { jwt: { secret: 'prod-secret' } } }, { env: { NODE_ENV: 'production' } })
   t.same(noKeys.config.auth.apiKeys, [], 'no development API key in production')
+})
+
+t.test('the environment variables are declared on the schema', async (t) => {
+  const bindings = envBindings(ServerConfig).map((b) => [b.name, b.path.join('.')])
+  t.same(bindings, [
+    ['HOST', 'server.host'], ['PORT', 'server.port'], ['LOG_LEVEL', 'server.logLevel'],
+    ['JWT_SECRET', 'auth.jwt.secret'], ['JWT_PUBLIC_KEY', 'auth.jwt.publicKey'], ['JWKS_URL', 'auth.jwt.jwksUrl'],
+    ['API_KEYS', 'auth.apiKeys'], ['REDIS_URL', 'redis.url']
+  ])
+  t.equal(resolveConfig({}, { env: { PORT: '' } }).config.server.port, 3000, 'an empty variable is not set')
 })

@@ -5,13 +5,14 @@ import { buildJsonSchema } from '../../src/cli/docs/config-schema.js'
 import { errorDocs } from '../../src/cli/docs/errors.js'
 import { configReference } from '../../src/cli/docs/config-reference.js'
 import { errorCatalog } from '../../src/core/errors.js'
+import { warningCatalog } from '../../src/core/warnings.js'
 
 t.test('generated files match their sources (run `npm run generate`)', async (t) => {
   const plugins = await builtinSchemas()
   const committed = JSON.parse(readFileSync('config/schema.json', 'utf8'))
   t.same(committed, buildJsonSchema(plugins), 'config/schema.json drifted: run `npm run generate`')
   t.equal(readFileSync('docs/config-reference.md', 'utf8'), configReference(plugins), 'docs/config-reference.md drifted: run `npm run generate`')
-  t.equal(readFileSync('docs/errors.md', 'utf8'), errorDocs(errorCatalog()), 'docs/errors.md drifted: run `npm run generate`')
+  t.equal(readFileSync('docs/errors.md', 'utf8'), errorDocs(errorCatalog(), warningCatalog()), 'docs/errors.md drifted: run `npm run generate`')
   t.same(Object.keys(committed.properties.plugins.properties).sort(), plugins.map((p) => p.name).sort(), 'every built-in plugin is described')
 })
 

@@ -1,5 +1,6 @@
 // Generates docs/config-reference.md from the root config schema and the plugins' option schemas.
 import type { PluginSchema } from './config-schema.js'
+import { envBindings } from '../../config/env.js'
 import { ServerConfig } from '../../config/schema.js'
 
 type Json = Record<string, any>
@@ -25,7 +26,8 @@ function rows (schema: Json, path: string, out: string[]): void {
     if (nested) {
       rows(s, p, out)
     } else {
-      out.push(`| \`${p}\` | ${typeOf(s)} | ${cell(s.default)} | ${text(s.description)} |`)
+      const env = typeof s['x-env'] === 'string' ? ` Env: \`${s['x-env'] as string}\`.` : ''
+      out.push(`| \`${p}\` | ${typeOf(s)} | ${cell(s.default)} | ${text(s.description)}${env} |`)
     }
   }
 }
@@ -49,6 +51,15 @@ export function configReference (plugins: readonly PluginSchema[]): string {
     '## Server',
     '',
     table(root, ''),
+    '',
+    '## Environment variables',
+    '',
+    'Declared on the schema keys they set (`x-env`); a value from the environment wins over the file, is validated like it,',
+    'and an error about it names the variable.',
+    '',
+    '| variable | key |',
+    '| --- | --- |',
+    ...envBindings(ServerConfig).map((b) => `| \`${b.name}\` | \`${b.path.join('.')}\` |`),
     '',
     '## Plugins',
     '',

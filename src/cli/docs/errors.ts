@@ -1,10 +1,11 @@
-// Generates docs/errors.md, the error catalog, from every defineError() row.
+// Generates docs/errors.md, the error catalog, from every defineError() and defineWarning() row.
 import type { ErrorDefinition } from '../../core/errors.js'
+import type { WarningDefinition } from '../../core/warnings.js'
 
 const text = (s: string): string => s.replace(/\|/g, '\\|')
 
 /** docs/errors.md: every error code of the core and the built-in plugins, generated from their definitions. */
-export function errorDocs (errors: readonly ErrorDefinition[]): string {
+export function errorDocs (errors: readonly ErrorDefinition[], warnings: readonly WarningDefinition[] = []): string {
   const core = errors.filter((e) => e.code.startsWith('RT_ERR_')).sort((a, b) => a.code.localeCompare(b.code))
   const plugins = errors.filter((e) => !e.code.startsWith('RT_ERR_')).sort((a, b) => a.code.localeCompare(b.code))
   const table = (list: readonly ErrorDefinition[]): string[] => [
@@ -34,6 +35,14 @@ export function errorDocs (errors: readonly ErrorDefinition[]): string {
     '## Plugins',
     '',
     ...table(plugins),
+    '',
+    '## Start-up warnings',
+    '',
+    'Logged at `warn` with their `code` when the server starts (and printed by the config check); the server runs.',
+    '',
+    '| code | message | what to do |',
+    '| --- | --- | --- |',
+    ...[...warnings].sort((a, b) => a.code.localeCompare(b.code)).map((w) => `| \`${w.code}\` | ${text(w.message)} | ${text(w.fix)} |`),
     ''
   ].join('\n')
 }
