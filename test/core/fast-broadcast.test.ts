@@ -455,8 +455,10 @@ t.test('not installed with permessage-deflate; uninstall; installing twice', asy
   const http = createServer()
   const io = new Server(http, { perMessageDeflate: { threshold: 0 } })
   t.teardown(async () => { await new Promise((resolve) => { void io.close(resolve) }) })
-  installFastBroadcast(io)
-  t.equal(fastBroadcastStats(io), undefined, 'permessage-deflate: not installed')
+  const warnings: string[] = []
+  installFastBroadcast(io, { log: { warn: (_o, msg) => { warnings.push(msg) } } })
+  t.same(fastBroadcastStats(io)?.disabled?.reason, 'permessage-deflate', 'permessage-deflate: off, and says why')
+  t.same(warnings, [], 'a configuration choice: no warning')
 
   const s = await sio(t, true)
   const again = installFastBroadcast(s.io)
@@ -494,7 +496,7 @@ t.test('uninstall: every socket takes Socket.IO\'s path again', async (t) => {
   io.emit('x', 2)
   await until(() => seen.length === 2)
   t.same(seen, [1, 2])
-  t.same(installed.stats, { fast: 1, fallback: 0 }, 'the second went Socket.IO\'s way')
+  t.same(installed.stats, { fast: 1, fallback: 0, checked: true, disabled: null }, 'the second went Socket.IO\'s way')
 })
 
 t.test('the product: fastBroadcast on and off deliver the same events; the option turns it off', async (t) => {
