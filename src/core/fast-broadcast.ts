@@ -77,6 +77,7 @@ interface EngineSocketLike {
   _events: Record<string | symbol, unknown>
   server: { _events: Record<string | symbol, unknown> }
   once: (event: string, fn: () => void) => unknown
+  flush: () => void
 }
 interface PacketOptions {
   wsPreEncodedFrame?: Buffer[]
@@ -193,7 +194,7 @@ export function installFastBroadcast (io: Server, options: FastBroadcastOptions 
         if (err !== undefined && err !== null) t.onError('write error', err.stack)
         else release(t, list[i + 1] as EngineSocketLike)
       } catch (err) {
-        recover(t, err)
+        recover(t, list[i + 1] as EngineSocketLike, err)
       }
     }
   }
@@ -207,7 +208,7 @@ export function installFastBroadcast (io: Server, options: FastBroadcastOptions 
           if (err !== undefined && err !== null) t.onError('write error', err.stack)
           else release(t, conn)
         } catch (thrown) {
-          recover(t, thrown)
+          recover(t, conn, thrown)
         }
       }
       t[kOnSent] = fn
@@ -220,13 +221,13 @@ export function installFastBroadcast (io: Server, options: FastBroadcastOptions 
    * Engine.IO's own callback would (a flush of what queued meanwhile is a no-op when nothing did, or when
    * the socket is closed), so that the connection is not left busy for ever.
    */
-  function recover (t: TransportLike, err: unknown): void {
+  function recover (t: TransportLike, conn: EngineSocketLike, err: unknown): void {
     turnOff('error', err)
     try {
       t.writable = true
       t.emit('ready')
     } catch {
-      // Logged once by turnOff; Engine.IO writes straight away on the next packet, the transport being writable.
+      try { conn.flush() } catch {} // what 'ready' would have done; logged once by turnOff
     }
   }
 
@@ -563,8 +564,8 @@ function shapeProblem (socket: Socket, modules: Modules | undefined): string | u
     if (!isObject(sender) || typeof sender._state !== 'number' || !Array.isArray(sender._queue)) return 'ws: _sender._state is not a number or _sender._queue not an array'
     const sock = ws._socket as Record<string, unknown>
     if (!(sock instanceof NetSocket)) return 'ws: _socket is not a net.Socket'
-    if (typeof sock.writable !== 'boolean' || typeof sock.writableLength !== 'number' || !('errored' in sock) || typeof sock.write !== 'function') {
-      return 'net.Socket: writable, writableLength, errored or write'
+    if (typeof sock.writable !== 'boolean' || typeof sock.writableLength !== 'number' || sock.errored !== null || typeof sock.write !== 'function') {
+      return 'net.Socket: writable, writableLength, errored (null on a new connection) or write'
     }
     const adapter = socket.nsp.adapter as unknown as Record<string, unknown>
     const proto = baseAdapterPrototype(adapter)
