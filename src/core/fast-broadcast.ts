@@ -100,10 +100,10 @@ const SENDER_IDLE = 0
  * Another version leaves it off; add one here only after `test/core/fast-broadcast*.test.ts` pass with it.
  */
 export const testedVersions: Readonly<Record<DependencyName, readonly string[]>> = Object.freeze({
-  'socket.io': ['4.8.4'],
-  'engine.io': ['6.6.12'],
-  ws: ['8.21.3'],
-  'socket.io-adapter': ['2.5.8']
+  'socket.io': Object.freeze(['4.8.4']),
+  'engine.io': Object.freeze(['6.6.12']),
+  ws: Object.freeze(['8.21.3']),
+  'socket.io-adapter': Object.freeze(['2.5.8'])
 })
 
 type DependencyName = 'socket.io' | 'engine.io' | 'ws' | 'socket.io-adapter'
