@@ -1,4 +1,8 @@
 import { EventEmitter } from 'node:events'
+import { existsSync, readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { Socket as NetSocket } from 'node:net'
+import { join } from 'node:path'
 import type { Namespace, Server, Socket } from 'socket.io'
 
 /**
@@ -31,9 +35,26 @@ import type { Namespace, Server, Socket } from 'socket.io'
  * - the Engine.IO socket is open and not upgrading, its write buffer is empty, and nothing listens to its
  *   `packetCreate`, `flush` or `drain` events, nor to the Engine.IO server's `flush` or `drain`;
  * - its transport is websocket, writable (none of its own writes pending), without permessage-deflate
- *   (with `perMessageDeflate` on the server, nothing is installed);
+ *   (with `perMessageDeflate` on the server, the path stays off);
  * - the `ws` socket is open and its sender idle (no frame queued behind a compression or a blob);
  * - the `net.Socket` is writable (not ending or destroyed).
+ *
+ * It reads private fields of other packages, so it is total or it is off:
+ * - Written and tested for socket.io 4.8.4 (whose `Client.prototype.writeToEngine` it replaces per client),
+ *   engine.io 6.6.12, ws 8.21.3 (the copy engine.io uses for connections, and the one socket.io-adapter
+ *   builds frames with) and socket.io-adapter 2.5.8 (`testedVersions`; package.json pins them). At install,
+ *   the versions actually resolved (socket.io from here, the others from the package that loads them) are
+ *   read once from their package.json; any other version leaves the path off, with one warning.
+ * - On the first websocket connection, the fields and types it reads are checked on the real objects (the
+ *   Engine.IO socket, its transport, the `ws` socket, its sender, the `net.Socket`, the namespace's adapter);
+ *   a wrong shape turns the path off, with one warning, before any fast write.
+ * - Every read is strict (a missing field fails its condition) or inside a try: an exception falls back to
+ *   Socket.IO's write for that recipient and, the path being then off, for the rest of the broadcast. A
+ *   write is never made twice: the catch knows whether the frame was written. The path then stays off for
+ *   this server (in the product, the process) with one warning: an exception means a shape the checks did
+ *   not foresee, which every later message would meet again (a throw per recipient and a flood of logs),
+ *   while Socket.IO's path is always right. Callbacks that run later (the tick that marks transports
+ *   writable, a slow write's callback) are guarded the same way, so nothing it does can crash the process.
  */
 
 interface WsSender { _state: number, _queue: unknown[] }
@@ -45,6 +66,7 @@ interface TransportLike {
   socket: WsLike | undefined
   emit: (event: string) => boolean
   onError: (msg: string, desc?: unknown) => void
+  listenerCount: (event: string) => number
   [kOnSent]?: (err?: Error | null) => void
 }
 interface EngineSocketLike {
@@ -54,6 +76,8 @@ interface EngineSocketLike {
   transport: TransportLike
   _events: Record<string | symbol, unknown>
   server: { _events: Record<string | symbol, unknown> }
+  once: (event: string, fn: () => void) => unknown
+  flush: () => void
 }
 interface PacketOptions {
   wsPreEncodedFrame?: Buffer[]
@@ -66,38 +90,370 @@ interface ClientLike { conn: EngineSocketLike, writeToEngine: WriteToEngine }
 const kFrame = Symbol('rt.fastBroadcast.frame')
 const kOnSent = Symbol('rt.fastBroadcast.onSent')
 const kInstalled = Symbol('rt.fastBroadcast.installed')
+const kOwner = Symbol('rt.fastBroadcast.owner')
 const WS_OPEN = 1
 const EMPTY = Buffer.alloc(0)
 const SENDER_IDLE = 0
 
-/** Counters of the fast path, for tests and diagnostics. */
+/**
+ * The exact versions the path was written and tested for, per package (ws: both copies it depends on).
+ * Another version leaves it off; add one here only after `test/core/fast-broadcast*.test.ts` pass with it.
+ */
+export const testedVersions: Readonly<Record<DependencyName, readonly string[]>> = Object.freeze({
+  'socket.io': Object.freeze(['4.8.4']),
+  'engine.io': Object.freeze(['6.6.12']),
+  ws: Object.freeze(['8.21.3']),
+  'socket.io-adapter': Object.freeze(['2.5.8'])
+})
+
+type DependencyName = 'socket.io' | 'engine.io' | 'ws' | 'socket.io-adapter'
+
+/** Why the fast path is off: a config choice, a dependency version, a shape seen on a connection, an exception. */
+export type FastBroadcastOffReason = 'permessage-deflate' | 'version' | 'shape' | 'error'
+
+/** Counters and state of the fast path on one server (for tests, diagnostics and metrics). */
 export interface FastBroadcastStats {
   /** Deliveries written by the fast path. */
   fast: number
-  /** Deliveries of pre-encoded broadcasts that took Socket.IO's path (a condition above failed). */
+  /** Deliveries of pre-encoded broadcasts that took Socket.IO's path while the fast path was on (a condition failed, or an exception). */
   fallback: number
+  /** True once the shapes were confirmed on a first websocket connection (no fast write happens before). */
+  checked: boolean
+  /** Null while the path is on (or waiting for its first websocket connection); why it is off otherwise. */
+  disabled: { reason: FastBroadcastOffReason, message: string } | null
 }
 
-/** Transports written this tick by the fast path, with their Engine.IO sockets: [t0, conn0, t1, conn1, ...]. */
-let settling: Array<TransportLike | EngineSocketLike> = []
+/** Where the fast path logs the one line that says it turned off (pino's `warn(obj, msg)`). */
+export interface FastBroadcastLog { warn: (obj: object, msg: string) => void }
 
-/** Marks `t` writable again on the next tick: one tick callback for the whole broadcast, not one per socket. */
-function settleOnNextTick (t: TransportLike, conn: EngineSocketLike): void {
-  if (settling.length === 0) process.nextTick(settle)
-  settling.push(t, conn)
+export interface FastBroadcastOptions {
+  /** Receives the one warning when the path turns off. Default: `process.emitWarning`. */
+  log?: FastBroadcastLog
+  /** @internal For tests: the versions to accept instead of `testedVersions`. */
+  testedVersions?: Readonly<Record<string, readonly string[]>>
 }
 
-function settle (): void {
-  const list = settling
-  settling = []
-  for (let i = 0; i < list.length; i += 2) {
-    const t = list[i] as TransportLike
-    // A write that failed at once (EPIPE, ECONNRESET) errored the net.Socket: Engine.IO's write callback
-    // would get that error, and close the transport as 'transport error'.
-    const err = t.socket?._socket?.errored
-    if (err !== undefined && err !== null) t.onError('write error', err.stack)
-    else release(t, list[i + 1] as EngineSocketLike)
+const processWarning: FastBroadcastLog = { warn: (_obj, msg) => { process.emitWarning(msg) } }
+
+/**
+ * Installs the fast path on `io`, after its adapter is set (`io.adapter(...)` replaces the adapters):
+ * every client connecting to a namespace of `io`, present or future, writes broadcasts this way, and the
+ * namespaces' adapters pick recipients with `fastApply`. Returns its counters and `uninstall`, after
+ * which everything takes Socket.IO's path again. Stays off (with `stats.disabled` saying why) when Engine.IO
+ * compresses websocket frames (`perMessageDeflate`) or a dependency is not at a tested version; a second
+ * install on the same `io` is a no-op.
+ *
+ * @example
+ * const { stats } = installFastBroadcast(io, { log: app.log })
+ */
+export function installFastBroadcast (io: Server, options: FastBroadcastOptions = {}): { stats: FastBroadcastStats, uninstall: () => void } {
+  const stats: FastBroadcastStats = { fast: 0, fallback: 0, checked: false, disabled: null }
+  const noop = { stats, uninstall: () => {} }
+  const own = io as unknown as Record<symbol, FastBroadcastStats | undefined>
+  if (own[kInstalled] !== undefined) return noop
+  own[kInstalled] = stats
+  const log = options.log ?? processWarning
+  const engine = io.engine as unknown as { opts?: { perMessageDeflate?: unknown } } | undefined
+  if ((engine?.opts?.perMessageDeflate ?? false) !== false) {
+    // A configuration choice, not a fault: no warning.
+    stats.disabled = { reason: 'permessage-deflate', message: 'Engine.IO compresses websocket frames (perMessageDeflate)' }
+    return noop
   }
+  const deps = dependencies()
+  const wrong = versionProblems(deps, options.testedVersions ?? testedVersions)
+  if (wrong.length > 0) {
+    const message = `fast broadcast off: ${wrong.map((w) => `${w.package} ${w.found} (${w.usedBy}) is not a tested version (tested: ${w.tested.length === 0 ? 'none' : w.tested.join(', ')})`).join('; ')}; Socket.IO's own write path is used`
+    stats.disabled = { reason: 'version', message }
+    log.warn({ versions: wrong }, message)
+    return noop
+  }
+  const modules = deps.modules!
+
+  /** False until the shapes are checked on a first websocket connection, and again once off. */
+  let enabled = false
+  let off = false
+
+  /** Transports written this tick by the fast path, with their Engine.IO sockets: [t0, conn0, t1, conn1, ...]. */
+  let settling: Array<TransportLike | EngineSocketLike> = []
+
+  /** Marks `t` writable again on the next tick: one tick callback for the whole broadcast, not one per socket. */
+  function settleOnNextTick (t: TransportLike, conn: EngineSocketLike): void {
+    if (settling.length === 0) process.nextTick(settle)
+    settling.push(t, conn)
+  }
+
+  function settle (): void {
+    const list = settling
+    settling = []
+    for (let i = 0; i < list.length; i += 2) {
+      const t = list[i] as TransportLike
+      try {
+        // A write that failed at once (EPIPE, ECONNRESET) errored the net.Socket: Engine.IO's write callback
+        // would get that error, and close the transport as 'transport error'.
+        const err = t.socket?._socket?.errored
+        if (err !== undefined && err !== null) t.onError('write error', err.stack)
+        else release(t, list[i + 1] as EngineSocketLike)
+      } catch (err) {
+        recover(t, list[i + 1] as EngineSocketLike, err)
+      }
+    }
+  }
+
+  /** The callback of a fast write that did not complete at once, one per transport. */
+  function onSentOf (t: TransportLike, conn: EngineSocketLike): (err?: Error | null) => void {
+    let fn = t[kOnSent]
+    if (fn === undefined) {
+      fn = (err) => {
+        try {
+          if (err !== undefined && err !== null) t.onError('write error', err.stack)
+          else release(t, conn)
+        } catch (thrown) {
+          recover(t, conn, thrown)
+        }
+      }
+      t[kOnSent] = fn
+    }
+    return fn
+  }
+
+  /**
+   * After an exception in a later callback: the path turns off, and the transport is released as
+   * Engine.IO's own callback would (a flush of what queued meanwhile is a no-op when nothing did, or when
+   * the socket is closed), so that the connection is not left busy for ever.
+   */
+  function recover (t: TransportLike, conn: EngineSocketLike, err: unknown): void {
+    turnOff('error', err)
+    try {
+      t.writable = true
+      t.emit('ready')
+    } catch {
+      try { conn.flush() } catch {} // what 'ready' would have done; logged once by turnOff
+    }
+  }
+
+  function fastWriteToEngine (this: ClientLike, encodedPackets: unknown, opts: PacketOptions): void {
+    const pre = opts.wsPreEncodedFrame
+    if (pre !== undefined && enabled) {
+      // What a throw leaves done: 0 nothing, 1 the transport marked busy, 2 the frame written.
+      let stage = 0
+      let t: TransportLike | undefined
+      let conn: EngineSocketLike | undefined
+      let sock: NetSocketLike | undefined
+      try {
+        conn = this.conn
+        let frame = opts[kFrame]
+        if (frame === undefined) {
+          // Once per broadcast: the single Buffer written to every recipient (null: the Engine.IO server is observed).
+          const e = conn.server._events
+          frame = opts[kFrame] = e.flush === undefined && e.drain === undefined ? (pre.length === 1 ? pre[0]! : Buffer.concat(pre)) : null
+        }
+        t = conn.transport
+        if (frame !== null && t.writable === true && conn.writeBuffer.length === 0 && conn.readyState === 'open' &&
+            conn.upgrading === false && t.name === 'websocket') {
+          const ws = t.socket
+          const sender = ws?._sender
+          sock = ws?._socket
+          if (ws !== undefined && sender !== undefined && sock !== undefined && ws.readyState === WS_OPEN &&
+              sender._state === SENDER_IDLE && sender._queue.length === 0 && sock.writable === true &&
+              unobserved(conn)) {
+            // Busy until the write completes, as after Engine.IO's own write: what is emitted to this socket
+            // meanwhile queues in Engine.IO's write buffer (and is flushed after this frame), volatile packets
+            // are dropped.
+            t.writable = false
+            stage = 1
+            sock.write(frame)
+            stage = 2
+            if (sock.writableLength === 0) {
+              // The kernel took the whole frame (the common case): Engine.IO's write callback would run on
+              // the next tick; one tick callback for the whole broadcast marks these transports writable again.
+              settleOnNextTick(t, conn)
+            } else {
+              // It did not (a slow client): the callback of an empty write runs once everything before it is out.
+              sock.write(EMPTY, onSentOf(t, conn))
+            }
+            stats.fast++
+            return
+          }
+        }
+        stats.fallback++
+      } catch (err) {
+        turnOff('error', err)
+        if (stage === 2) {
+          // The frame is out: writing it again would deliver it twice. Release the transport once it is written.
+          try { sock!.write(EMPTY, onSentOf(t!, conn!)) } catch { settleOnNextTick(t!, conn!) }
+          stats.fast++
+          return
+        }
+        if (stage === 1) {
+          try { t!.writable = true } catch {} // as it was: Socket.IO's write below must not find it busy
+        }
+        stats.fallback++
+      }
+    }
+    original.call(this, encodedPackets, opts)
+  }
+
+  let original: WriteToEngine
+  const patch = (socket: Socket): void => {
+    const client = socket.client as unknown as ClientLike
+    if (client.writeToEngine === fastWriteToEngine) return
+    original ??= Object.getPrototypeOf(client).writeToEngine as WriteToEngine
+    client.writeToEngine = fastWriteToEngine
+    if (!stats.checked) checkOnWebsocket(socket)
+  }
+
+  /** The self-check, on the first connection that is (or upgrades to) websocket: nothing is written fast before. */
+  const checkOnWebsocket = (socket: Socket): void => {
+    const conn = socket.conn as unknown as EngineSocketLike
+    const run = (): void => {
+      if (stats.checked || off) return
+      stats.checked = true
+      const problem = shapeProblem(socket, modules)
+      if (problem === undefined) enabled = true
+      else turnOff('shape', problem)
+    }
+    try {
+      if (conn.transport.name === 'websocket') run()
+      else conn.once('upgrade', run)
+    } catch (err) {
+      turnOff('shape', `the Engine.IO socket's transport or once() threw ${(err as Error).message}`)
+    }
+  }
+
+  const patched = new Set<AdapterLike>()
+  const watch = (nsp: Namespace): void => {
+    nsp.on('connection', patch)
+    for (const socket of nsp.sockets.values()) patch(socket)
+    const adapter = nsp.adapter as unknown as AdapterLike
+    const base = baseApplyOf(adapter)
+    if (base !== undefined && adapter.apply === base) {
+      adapter.apply = fastApply
+      adapter[kOwner] = (err: unknown) => { turnOff('error', err) }
+      patched.add(adapter)
+    }
+  }
+
+  /** Everything takes Socket.IO's path again: no new client is patched, patched ones and adapters are restored. */
+  function detach (): void {
+    enabled = false
+    off = true
+    io.off('new_namespace', watch)
+    for (const nsp of io._nsps.values()) {
+      nsp.off('connection', patch)
+      for (const socket of nsp.sockets.values()) {
+        const client = socket.client as unknown as Partial<ClientLike>
+        if (client.writeToEngine === fastWriteToEngine) delete client.writeToEngine
+      }
+    }
+    for (const adapter of patched) {
+      if (adapter.apply === fastApply) delete (adapter as Partial<AdapterLike>).apply
+      delete adapter[kOwner]
+    }
+    patched.clear()
+  }
+
+  /** Turns the path off for this server, with one warning line; later calls (and after uninstall) do nothing. */
+  function turnOff (reason: 'shape' | 'error', cause: unknown): void {
+    if (off) return
+    detach()
+    const message = reason === 'shape'
+      ? `fast broadcast off: unexpected shape on the first websocket connection: ${String(cause)}; Socket.IO's own write path is used`
+      : `fast broadcast off after an exception (${cause instanceof Error ? cause.message : String(cause)}); Socket.IO's own write path is used from now on`
+    stats.disabled = { reason, message }
+    log.warn(reason === 'error' ? { err: cause } : { shape: String(cause) }, message)
+  }
+
+  for (const nsp of io._nsps.values()) watch(nsp)
+  io.on('new_namespace', watch)
+  return {
+    stats,
+    uninstall: () => {
+      if (!off) detach()
+      delete own[kInstalled]
+    }
+  }
+}
+
+interface AdapterLike {
+  nsp: { sockets: Map<string, object> }
+  rooms: Map<string, Set<string>>
+  computeExceptSids: (except: Set<string> | undefined) => Set<string>
+  apply: (opts: { rooms: Set<string>, except?: Set<string> }, callback: (socket: any) => void) => void
+  [kOwner]?: (err: unknown) => void
+}
+
+const kStamp = Symbol('rt.fastBroadcast.stamp')
+let lastStamp = 0
+let applying = false
+
+/**
+ * The in-memory adapter's `apply` (which every adapter of socket.io-adapter inherits: it picks the
+ * recipients of a broadcast), when the adapter does not override it; undefined otherwise.
+ */
+function baseApplyOf (adapter: AdapterLike): AdapterLike['apply'] | undefined {
+  const proto = baseAdapterPrototype(adapter)
+  if (proto === null || typeof proto.apply !== 'function' || typeof proto.computeExceptSids !== 'function' || typeof proto._encode !== 'function') return undefined
+  return proto.apply as AdapterLike['apply']
+}
+
+/** The prototype of socket.io-adapter's `Adapter` that `adapter` descends from (the last before EventEmitter's). */
+function baseAdapterPrototype (adapter: object): Record<string, unknown> | null {
+  let proto = Object.getPrototypeOf(adapter) as Record<string, unknown> | null
+  while (proto !== null && Object.getPrototypeOf(proto) !== EventEmitter.prototype) proto = Object.getPrototypeOf(proto) as Record<string, unknown> | null
+  return proto
+}
+
+/**
+ * `Adapter.prototype.apply` for room broadcasts, with the same recipients in the same order: it marks the
+ * sockets it has called back with a number of this call instead of adding their ids to a new Set, which
+ * costs about a tenth of the instructions per delivered message. Broadcasts to everyone (no rooms) and
+ * calls made from inside a callback (which must not re-mark sockets of the outer call) use the original.
+ * The adapter's fields are read, and their types checked, once per broadcast before any recipient is called
+ * back: a surprise there turns the path off and the original picks the recipients.
+ */
+function fastApply (this: AdapterLike, opts: { rooms: Set<string>, except?: Set<string> }, callback: (socket: any) => void): void {
+  let rooms: Set<string> | undefined, except: Set<string>, sockets: Map<string, object>, roomMap: Map<string, Set<string>>
+  try {
+    rooms = opts.rooms
+    if (rooms.size === 0 || applying) {
+      rooms = undefined
+    } else {
+      except = this.computeExceptSids(opts.except)
+      sockets = this.nsp.sockets
+      roomMap = this.rooms
+      if (!(except instanceof Set) || !(sockets instanceof Map) || !(roomMap instanceof Map)) throw new TypeError('the adapter\'s rooms, except set or namespace sockets are not a Map/Set')
+    }
+  } catch (err) {
+    rooms = undefined
+    this[kOwner]?.(err)
+  }
+  if (rooms === undefined) {
+    (Object.getPrototypeOf(this) as AdapterLike).apply.call(this, opts, callback)
+    return
+  }
+  const stamp = ++lastStamp
+  applying = true
+  try {
+    for (const room of rooms) {
+      const ids = roomMap!.get(room)
+      if (ids === undefined) continue
+      for (const id of ids) {
+        if (except!.size !== 0 && except!.has(id)) continue
+        const socket = sockets!.get(id) as Record<symbol, number> | undefined
+        if (socket !== undefined && socket[kStamp] !== stamp) {
+          callback(socket)
+          socket[kStamp] = stamp
+        }
+      }
+    }
+  } finally {
+    applying = false
+  }
+}
+
+/** The counters and state of the fast path installed on `io`; undefined when it is not installed. */
+export function fastBroadcastStats (io: Server): FastBroadcastStats | undefined {
+  return (io as unknown as Record<symbol, FastBroadcastStats | undefined>)[kInstalled]
 }
 
 /**
@@ -110,172 +466,119 @@ function release (t: TransportLike, conn: EngineSocketLike): void {
   if (conn.writeBuffer.length !== 0) t.emit('ready')
 }
 
-/** The callback of a fast write that did not complete at once, one per transport. */
-function onSentOf (t: TransportLike, conn: EngineSocketLike): (err?: Error | null) => void {
-  let fn = t[kOnSent]
-  if (fn === undefined) {
-    fn = (err) => {
-      if (err !== undefined && err !== null) t.onError('write error', err.stack)
-      else release(t, conn)
-    }
-    t[kOnSent] = fn
-  }
-  return fn
-}
-
-/**
- * Installs the fast path on `io`, after its adapter is set (`io.adapter(...)` replaces the adapters):
- * every client connecting to a namespace of `io`, present or future, writes broadcasts this way, and the
- * namespaces' adapters pick recipients with `fastApply`. Returns its counters and `uninstall`, after
- * which everything takes Socket.IO's path again. Installs nothing when Engine.IO compresses websocket
- * frames (`perMessageDeflate`) or when it is already installed on `io`.
- */
-export function installFastBroadcast (io: Server): { stats: FastBroadcastStats, uninstall: () => void } {
-  const stats: FastBroadcastStats = { fast: 0, fallback: 0 }
-  const engine = io.engine as unknown as { opts?: { perMessageDeflate?: unknown } } | undefined
-  const own = io as unknown as Record<symbol, FastBroadcastStats | undefined>
-  if (own[kInstalled] !== undefined || (engine?.opts?.perMessageDeflate ?? false) !== false) {
-    return { stats, uninstall: () => {} }
-  }
-  let enabled = true
-
-  function fastWriteToEngine (this: ClientLike, encodedPackets: unknown, opts: PacketOptions): void {
-    const pre = opts.wsPreEncodedFrame
-    if (pre !== undefined && enabled) {
-      const conn = this.conn
-      let frame = opts[kFrame]
-      if (frame === undefined) {
-        // Once per broadcast: the single Buffer written to every recipient (null: the Engine.IO server is observed).
-        const e = conn.server._events
-        frame = opts[kFrame] = e.flush === undefined && e.drain === undefined ? (pre.length === 1 ? pre[0]! : Buffer.concat(pre)) : null
-      }
-      const t = conn.transport
-      if (frame !== null && t.writable && conn.writeBuffer.length === 0 && conn.readyState === 'open' && !conn.upgrading &&
-          t.name === 'websocket') {
-        const ws = t.socket
-        const sender = ws?._sender
-        const sock = ws?._socket
-        if (ws !== undefined && sender !== undefined && sock !== undefined && ws.readyState === WS_OPEN &&
-            sender._state === SENDER_IDLE && sender._queue.length === 0 && sock.writable &&
-            unobserved(conn)) {
-          // Busy until the write completes, as after Engine.IO's own write: what is emitted to this socket
-          // meanwhile queues in Engine.IO's write buffer (and is flushed after this frame), volatile packets
-          // are dropped.
-          t.writable = false
-          sock.write(frame)
-          if (sock.writableLength === 0) {
-            // The kernel took the whole frame (the common case): Engine.IO's write callback would run on
-            // the next tick; one tick callback for the whole broadcast marks these transports writable again.
-            settleOnNextTick(t, conn)
-          } else {
-            // It did not (a slow client): the callback of an empty write runs once everything before it is out.
-            sock.write(EMPTY, onSentOf(t, conn))
-          }
-          stats.fast++
-          return
-        }
-      }
-      stats.fallback++
-    }
-    original.call(this, encodedPackets, opts)
-  }
-
-  let original: WriteToEngine
-  const patch = (socket: Socket): void => {
-    const client = socket.client as unknown as ClientLike
-    if (client.writeToEngine === fastWriteToEngine) return
-    original ??= Object.getPrototypeOf(client).writeToEngine as WriteToEngine
-    client.writeToEngine = fastWriteToEngine
-  }
-  const patched = new Set<AdapterLike>()
-  const watch = (nsp: Namespace): void => {
-    nsp.on('connection', patch)
-    for (const socket of nsp.sockets.values()) patch(socket)
-    const adapter = nsp.adapter as unknown as AdapterLike
-    const base = baseApplyOf(adapter)
-    if (base !== undefined && adapter.apply === base) {
-      adapter.apply = fastApply
-      patched.add(adapter)
-    }
-  }
-  for (const nsp of io._nsps.values()) watch(nsp)
-  io.on('new_namespace', watch)
-  own[kInstalled] = stats
-  return {
-    stats,
-    uninstall: () => {
-      enabled = false
-      io.off('new_namespace', watch)
-      for (const nsp of io._nsps.values()) nsp.off('connection', patch)
-      for (const adapter of patched) if (adapter.apply === fastApply) delete (adapter as Partial<AdapterLike>).apply
-      delete own[kInstalled]
-    }
-  }
-}
-
-interface AdapterLike {
-  nsp: { sockets: Map<string, object> }
-  rooms: Map<string, Set<string>>
-  computeExceptSids: (except: Set<string> | undefined) => Set<string>
-  apply: (opts: { rooms: Set<string>, except?: Set<string> }, callback: (socket: any) => void) => void
-}
-
-const kStamp = Symbol('rt.fastBroadcast.stamp')
-let lastStamp = 0
-let applying = false
-
-/**
- * The in-memory adapter's `apply` (which every adapter of socket.io-adapter inherits: it picks the
- * recipients of a broadcast), when the adapter does not override it; undefined otherwise.
- */
-function baseApplyOf (adapter: AdapterLike): AdapterLike['apply'] | undefined {
-  let proto = Object.getPrototypeOf(adapter) as Record<string, unknown> | null
-  while (proto !== null && Object.getPrototypeOf(proto) !== EventEmitter.prototype) proto = Object.getPrototypeOf(proto) as Record<string, unknown> | null
-  if (proto === null || typeof proto.apply !== 'function' || typeof proto.computeExceptSids !== 'function' || typeof proto._encode !== 'function') return undefined
-  return proto.apply as AdapterLike['apply']
-}
-
-/**
- * `Adapter.prototype.apply` for room broadcasts, with the same recipients in the same order: it marks the
- * sockets it has called back with a number of this call instead of adding their ids to a new Set, which
- * costs about a tenth of the instructions per delivered message. Broadcasts to everyone (no rooms) and
- * calls made from inside a callback (which must not re-mark sockets of the outer call) use the original.
- */
-function fastApply (this: AdapterLike, opts: { rooms: Set<string>, except?: Set<string> }, callback: (socket: any) => void): void {
-  const rooms = opts.rooms
-  if (rooms.size === 0 || applying) {
-    (Object.getPrototypeOf(this) as AdapterLike).apply.call(this, opts, callback)
-    return
-  }
-  const except = this.computeExceptSids(opts.except)
-  const sockets = this.nsp.sockets
-  const stamp = ++lastStamp
-  applying = true
-  try {
-    for (const room of rooms) {
-      const ids = this.rooms.get(room)
-      if (ids === undefined) continue
-      for (const id of ids) {
-        if (except.size !== 0 && except.has(id)) continue
-        const socket = sockets.get(id) as Record<symbol, number> | undefined
-        if (socket !== undefined && socket[kStamp] !== stamp) {
-          callback(socket)
-          socket[kStamp] = stamp
-        }
-      }
-    }
-  } finally {
-    applying = false
-  }
-}
-
-/** The counters of the fast path installed on `io`; undefined when it is not installed. */
-export function fastBroadcastStats (io: Server): FastBroadcastStats | undefined {
-  return (io as unknown as Record<symbol, FastBroadcastStats | undefined>)[kInstalled]
-}
-
 /** No listener on the Engine.IO socket's events this path does not emit (`packetCreate`, `flush`, `drain`). */
 function unobserved (conn: EngineSocketLike): boolean {
   const e = conn._events
   return e.packetCreate === undefined && e.flush === undefined && e.drain === undefined
+}
+
+// ---- Versions, read once per process from the package.json of each copy actually loaded ----
+
+interface Dependency { package: DependencyName, usedBy: string, found: string }
+interface Modules {
+  EngineSocket: abstract new (...args: never[]) => unknown
+  WebSocket: abstract new (...args: never[]) => unknown
+  Adapter: { prototype: object }
+}
+interface Dependencies { found: Dependency[], modules: Modules | undefined }
+
+let resolved: Dependencies | undefined
+
+/**
+ * socket.io as this module resolves it, engine.io and socket.io-adapter as socket.io does, ws as engine.io
+ * (connections) and socket.io-adapter (frames) do: the copies in use, whatever the hoisting.
+ */
+function dependencies (): Dependencies {
+  if (resolved !== undefined) return resolved
+  const found: Dependency[] = []
+  const locate = (from: string | undefined, name: DependencyName, usedBy: string): string | undefined => {
+    const dir = from === undefined ? undefined : packageDir(from.startsWith('file:') ? from : join(from, 'package.json'), name)
+    let version = 'not found'
+    if (dir !== undefined) {
+      try { version = String((JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version?: unknown }).version) } catch {}
+    }
+    found.push({ package: name, usedBy, found: version })
+    return dir
+  }
+  const sio = locate(import.meta.url, 'socket.io', 'the server')
+  const eio = locate(sio, 'engine.io', 'used by socket.io')
+  const adapter = locate(sio, 'socket.io-adapter', 'used by socket.io')
+  const ws = locate(eio, 'ws', 'used by engine.io')
+  locate(adapter, 'ws', 'used by socket.io-adapter')
+  let modules: Modules | undefined
+  try {
+    if (eio !== undefined && ws !== undefined && adapter !== undefined) {
+      const load = (dir: string): any => createRequire(join(dir, 'package.json'))(dir)
+      modules = { EngineSocket: load(eio).Socket, WebSocket: load(ws).WebSocket, Adapter: load(adapter).Adapter }
+    }
+  } catch {} // reported as a shape problem on the first connection
+  resolved = { found, modules }
+  return resolved
+}
+
+/** The directory of package `name` as Node resolves it from the file `from` (ignoring `exports`, which may hide package.json). */
+function packageDir (from: string, name: string): string | undefined {
+  for (const dir of createRequire(from).resolve.paths(name) ?? []) {
+    if (existsSync(join(dir, name, 'package.json'))) return join(dir, name)
+  }
+  return undefined
+}
+
+function versionProblems (deps: Dependencies, tested: Readonly<Record<string, readonly string[]>>): Array<Dependency & { tested: readonly string[] }> {
+  const wrong: Array<Dependency & { tested: readonly string[] }> = []
+  for (const d of deps.found) {
+    const ok = tested[d.package] ?? []
+    if (!ok.includes(d.found)) wrong.push({ ...d, tested: ok })
+  }
+  return wrong
+}
+
+// ---- The shapes, checked once on a real websocket connection ----
+
+const isObject = (x: unknown): x is Record<string | symbol, unknown> => typeof x === 'object' && x !== null
+
+/** What is wrong with the fields and types the path reads, on `socket`'s connection; undefined when nothing is. */
+function shapeProblem (socket: Socket, modules: Modules | undefined): string | undefined {
+  try {
+    if (modules === undefined || typeof modules.EngineSocket !== 'function' || typeof modules.WebSocket !== 'function' || typeof modules.Adapter?.prototype !== 'object') {
+      return 'engine.io, ws or socket.io-adapter does not export Socket, WebSocket or Adapter'
+    }
+    const client = socket.client as unknown as Record<string, unknown>
+    const conn = client.conn as Record<string, unknown>
+    if (conn !== (socket.conn as unknown) || typeof Object.getPrototypeOf(client).writeToEngine !== 'function') return 'socket.io client: conn or Client.prototype.writeToEngine'
+    if (!(conn instanceof modules.EngineSocket)) return 'engine.io socket: not an instance of the checked engine.io\'s Socket'
+    if (conn.readyState !== 'open') return `engine.io socket: readyState ${String(conn.readyState)}, expected 'open'`
+    if (conn.upgrading !== false) return 'engine.io socket: upgrading is not false'
+    if (!Array.isArray(conn.writeBuffer)) return 'engine.io socket: writeBuffer is not an array'
+    if (!isObject(conn._events)) return 'engine.io socket: _events is not an object'
+    if (!isObject(conn.server) || !isObject(conn.server._events)) return 'engine.io socket: server._events is not an object'
+    const t = conn.transport as Record<string, unknown>
+    if (!isObject(t) || t.name !== 'websocket') return 'engine.io socket: transport.name is not \'websocket\''
+    if (typeof t.writable !== 'boolean') return 'websocket transport: writable is not a boolean'
+    if (typeof t.emit !== 'function' || typeof t.onError !== 'function') return 'websocket transport: emit or onError is not a function'
+    if ((t as unknown as TransportLike).listenerCount('ready') === 0) return 'websocket transport: nothing listens to \'ready\' (Engine.IO\'s flush)'
+    const ws = t.socket as Record<string, unknown>
+    if (!(ws instanceof modules.WebSocket)) return 'websocket transport: socket is not a ws WebSocket of the checked ws'
+    if (ws.readyState !== WS_OPEN) return 'ws: readyState is not OPEN (1)'
+    const sender = ws._sender as Record<string, unknown>
+    if (!isObject(sender) || typeof sender._state !== 'number' || !Array.isArray(sender._queue)) return 'ws: _sender._state is not a number or _sender._queue not an array'
+    const sock = ws._socket as Record<string, unknown>
+    if (!(sock instanceof NetSocket)) return 'ws: _socket is not a net.Socket'
+    if (typeof sock.writable !== 'boolean' || typeof sock.writableLength !== 'number' || sock.errored !== null || typeof sock.write !== 'function') {
+      return 'net.Socket: writable, writableLength, errored (null on a new connection) or write'
+    }
+    const adapter = socket.nsp.adapter as unknown as Record<string, unknown>
+    const proto = baseAdapterPrototype(adapter)
+    if (proto !== modules.Adapter.prototype) return 'adapter: does not descend from the checked socket.io-adapter\'s Adapter'
+    if (typeof proto.apply !== 'function' || typeof proto.computeExceptSids !== 'function' || typeof proto._encode !== 'function') {
+      return 'adapter: Adapter.prototype.apply, computeExceptSids or _encode is not a function'
+    }
+    const rooms = adapter.rooms
+    const nsp = adapter.nsp as Record<string, unknown> | undefined
+    if (!(rooms instanceof Map) || !(rooms.get(socket.id) instanceof Set)) return 'adapter: rooms is not a Map of Sets'
+    if (!isObject(nsp) || !(nsp.sockets instanceof Map) || nsp.sockets.get(socket.id) !== socket) return 'adapter: nsp.sockets is not a Map of the namespace\'s sockets'
+    return undefined
+  } catch (err) {
+    return `the check threw ${(err as Error).message}`
+  }
 }

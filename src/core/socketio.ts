@@ -49,7 +49,7 @@ export function createSocketServer (app: FastifyInstance, config: ServerConfig, 
       readCount: a.readCount
     }))
   }
-  if (config.socketio.fastBroadcast) installFastBroadcast(io)
+  if (config.socketio.fastBroadcast) installFastBroadcast(io, { log: app.log })
   app.addHook('preClose', async () => {
     // Closing the transports (not a Socket.IO `disconnect` packet) lets clients reconnect to another node.
     io.engine.close()

@@ -6,7 +6,7 @@ import net from 'node:net'
 import { setImmediate as tick } from 'node:timers/promises'
 import { Server, type ServerOptions, type Socket } from 'socket.io'
 import { io as ioClient, type Socket as ClientSocket } from 'socket.io-client'
-import { fastBroadcastStats, installFastBroadcast, type FastBroadcastStats } from '../../src/core/fast-broadcast.js'
+import { fastBroadcastStats, installFastBroadcast, testedVersions, type FastBroadcastOptions, type FastBroadcastStats } from '../../src/core/fast-broadcast.js'
 import { startServer, waitFor, type TestServer } from 'realtime-server/testing'
 
 // The fast path (src/core/fast-broadcast.ts) must be invisible: every test runs the same scenario on a
@@ -22,10 +22,10 @@ interface Sio {
   sockets: Socket[]
 }
 
-async function sio (t: Test, fast: boolean, opts: Partial<ServerOptions> = {}): Promise<Sio> {
+async function sio (t: Test, fast: boolean, opts: Partial<ServerOptions> = {}, install: FastBroadcastOptions = {}): Promise<Sio> {
   const http = createServer()
   const io = new Server(http, { serveClient: false, pingInterval: 60000, pingTimeout: 60000, ...opts })
-  const stats = fast ? installFastBroadcast(io).stats : undefined
+  const stats = fast ? installFastBroadcast(io, install).stats : undefined
   const sockets: Socket[] = []
   io.on('connection', (socket) => {
     sockets.push(socket)
@@ -455,8 +455,10 @@ t.test('not installed with permessage-deflate; uninstall; installing twice', asy
   const http = createServer()
   const io = new Server(http, { perMessageDeflate: { threshold: 0 } })
   t.teardown(async () => { await new Promise((resolve) => { void io.close(resolve) }) })
-  installFastBroadcast(io)
-  t.equal(fastBroadcastStats(io), undefined, 'permessage-deflate: not installed')
+  const warnings: string[] = []
+  installFastBroadcast(io, { log: { warn: (_o, msg) => { warnings.push(msg) } } })
+  t.same(fastBroadcastStats(io)?.disabled?.reason, 'permessage-deflate', 'permessage-deflate: off, and says why')
+  t.same(warnings, [], 'a configuration choice: no warning')
 
   const s = await sio(t, true)
   const again = installFastBroadcast(s.io)
@@ -494,7 +496,7 @@ t.test('uninstall: every socket takes Socket.IO\'s path again', async (t) => {
   io.emit('x', 2)
   await until(() => seen.length === 2)
   t.same(seen, [1, 2])
-  t.same(installed.stats, { fast: 1, fallback: 0 }, 'the second went Socket.IO\'s way')
+  t.same(installed.stats, { fast: 1, fallback: 0, checked: true, disabled: null }, 'the second went Socket.IO\'s way')
 })
 
 t.test('the product: fastBroadcast on and off deliver the same events; the option turns it off', async (t) => {
@@ -558,4 +560,253 @@ t.test('two nodes on Redis: local delivery of remote broadcasts takes the fast p
   t.same(seen.b, Array.from({ length: i - firstB + 1 }, (_, k) => firstB + k), 'node B\'s client: all since the first, in order')
   t.ok(fastBroadcastStats(ioOf(a))!.fast >= 40, `node A: its own broadcasts and B's (${fastBroadcastStats(ioOf(a))!.fast})`)
   t.ok(fastBroadcastStats(ioOf(b))!.fast >= 40, `node B: A's broadcasts, received through Redis, and its own (${fastBroadcastStats(ioOf(b))!.fast})`)
+})
+
+// ---- Total or off: whatever the dependencies do, no packet is lost or sent twice, and nothing crashes ----
+
+/**
+ * Makes `key` of `obj` unreadable by the fast path (src/core/fast-broadcast.ts reads undefined), as after a
+ * rename in a new version of the package, while Engine.IO, ws and Node keep reading and writing it: the
+ * state of a connection whose internals changed shape under the path, on a real connection. `throws`: the
+ * read throws instead (a field become a getter that fails), to reach the reads made after the frame is written.
+ */
+function renameForFastPath (t: Test, obj: object, key: string, mode: 'gone' | 'throws' = 'gone'): void {
+  let proto: object | null = obj
+  let desc: PropertyDescriptor | undefined
+  while (proto !== null && (desc = Object.getOwnPropertyDescriptor(proto, key)) === undefined) proto = Object.getPrototypeOf(proto)
+  if (desc === undefined) throw new Error(`no ${key} to rename`)
+  const own = proto === obj
+  let value: unknown = desc.value
+  Object.defineProperty(obj, key, {
+    configurable: true,
+    enumerable: desc.enumerable ?? true,
+    get () {
+      if (readByFastPath()) {
+        if (mode === 'throws') throw new Error(`${key}: not readable here`)
+        return undefined
+      }
+      return desc.get !== undefined ? desc.get.call(this) : value
+    },
+    set (v: unknown) { if (desc.set !== undefined) desc.set.call(this, v); else value = v }
+  })
+  t.teardown(() => {
+    if (own) Object.defineProperty(obj, key, desc.get !== undefined ? desc : { ...desc, value })
+    else delete (obj as Record<string, unknown>)[key]
+  })
+}
+
+/** True when the property read comes from the fast path's module (the first frame outside this file). */
+function readByFastPath (): boolean {
+  const frames = new Error().stack!.split('\n').slice(1)
+  const caller = frames.find((f) => !f.includes('fast-broadcast.test.'))
+  return caller?.includes('fast-broadcast.') === true
+}
+
+/** A warning sink in place of the product's logger. */
+function warnings (): { lines: string[], log: FastBroadcastOptions['log'] } {
+  const lines: string[] = []
+  return { lines, log: { warn: (_obj, msg) => { lines.push(msg) } } }
+}
+
+const idleAll = (s: Sio) => (): boolean => s.sockets.every((x) => {
+  const tr = x.conn.transport as any
+  return tr.writable === true && tr.socket._socket.writableLength === 0
+})
+
+/** Where each internal field the path reads lives, on a socket; what the path must do when it is gone. */
+const fields: Array<{ name: string, of: (s: Sio, i: number) => object, key: string, on?: number, mode?: 'throws', expect: 'error' | 'fallback' | 'fast' }> = [
+  { name: 'client.conn', of: (s, i) => s.sockets[i]!.client, key: 'conn', expect: 'error' },
+  { name: 'conn.server (first recipient: the frame is built there)', of: (s, i) => s.sockets[i]!.conn, key: 'server', on: 0, expect: 'error' },
+  { name: 'conn.server._events', of: (s, i) => (s.sockets[i]!.conn as any).server, key: '_events', expect: 'error' },
+  { name: 'conn.transport', of: (s, i) => s.sockets[i]!.conn, key: 'transport', expect: 'error' },
+  { name: 'conn.writeBuffer', of: (s, i) => s.sockets[i]!.conn, key: 'writeBuffer', expect: 'error' },
+  { name: 'conn.readyState', of: (s, i) => s.sockets[i]!.conn, key: 'readyState', expect: 'fallback' },
+  { name: 'conn.upgrading', of: (s, i) => s.sockets[i]!.conn, key: 'upgrading', expect: 'fallback' },
+  { name: 'conn._events', of: (s, i) => s.sockets[i]!.conn, key: '_events', expect: 'error' },
+  { name: 'transport.writable', of: (s, i) => s.sockets[i]!.conn.transport, key: 'writable', expect: 'fallback' },
+  { name: 'transport.name', of: (s, i) => s.sockets[i]!.conn.transport, key: 'name', expect: 'fallback' },
+  { name: 'transport.socket', of: (s, i) => s.sockets[i]!.conn.transport, key: 'socket', expect: 'fallback' },
+  { name: 'transport.emit (releasing a busy transport)', of: (s, i) => s.sockets[i]!.conn.transport, key: 'emit', expect: 'error' },
+  { name: 'ws.readyState', of: (s, i) => (s.sockets[i]!.conn.transport as any).socket, key: 'readyState', expect: 'fallback' },
+  { name: 'ws._sender', of: (s, i) => (s.sockets[i]!.conn.transport as any).socket, key: '_sender', expect: 'fallback' },
+  { name: 'ws._socket', of: (s, i) => (s.sockets[i]!.conn.transport as any).socket, key: '_socket', expect: 'fallback' },
+  { name: 'sender._state', of: (s, i) => (s.sockets[i]!.conn.transport as any).socket._sender, key: '_state', expect: 'fallback' },
+  { name: 'sender._queue', of: (s, i) => (s.sockets[i]!.conn.transport as any).socket._sender, key: '_queue', expect: 'error' },
+  { name: 'net.Socket.writable', of: (s, i) => (s.sockets[i]!.conn.transport as any).socket._socket, key: 'writable', expect: 'fallback' },
+  { name: 'net.Socket.write', of: (s, i) => (s.sockets[i]!.conn.transport as any).socket._socket, key: 'write', expect: 'error' },
+  { name: 'net.Socket.writableLength (after the write: the slow branch is taken)', of: (s, i) => (s.sockets[i]!.conn.transport as any).socket._socket, key: 'writableLength', expect: 'fast' },
+  { name: 'net.Socket.writableLength throwing (after the write: it must not be written again)', of: (s, i) => (s.sockets[i]!.conn.transport as any).socket._socket, key: 'writableLength', mode: 'throws', expect: 'error' },
+  { name: 'net.Socket.errored', of: (s, i) => (s.sockets[i]!.conn.transport as any).socket._socket, key: 'errored', expect: 'fast' },
+  { name: 'net.Socket.errored throwing (in the next tick\'s release)', of: (s, i) => (s.sockets[i]!.conn.transport as any).socket._socket, key: 'errored', mode: 'throws', expect: 'error' },
+  { name: 'conn.writeBuffer throwing', of: (s, i) => s.sockets[i]!.conn, key: 'writeBuffer', mode: 'throws', expect: 'error' },
+  { name: 'adapter.rooms', of: (s) => s.io.of('/').adapter, key: 'rooms', expect: 'error' },
+  { name: 'adapter.nsp', of: (s) => s.io.of('/').adapter, key: 'nsp', expect: 'error' },
+  { name: 'adapter.computeExceptSids', of: (s) => s.io.of('/').adapter, key: 'computeExceptSids', expect: 'error' }
+]
+
+t.test('a field the path reads renamed on the second of three connections: no packet lost, none twice', async (t) => {
+  for (const field of fields) {
+    await t.test(field.name, async (t) => {
+      const w = warnings()
+      const s = await sio(t, true, {}, { log: w.log })
+      const clients = [await raw(t, s), await raw(t, s), await raw(t, s)]
+      t.equal(s.stats!.checked, true, 'the shapes were checked on the first connection')
+      renameForFastPath(t, field.of(s, field.on ?? 1), field.key, field.mode)
+      const fastBefore = s.stats!.fast
+      // Each step with the number of events each client has once it is delivered: a packet left queued
+      // behind a transport nobody releases times out here.
+      const steps: Array<[() => void, number[]]> = [
+        [() => s.io.emit('e', 1), [1, 1, 1]],
+        [() => s.io.to('all').emit('e', 2), [2, 2, 2]], // fastApply picks the recipients
+        [() => { s.io.emit('e', 3); s.io.to('all').emit('e', 4) }, [4, 4, 4]], // the second meets busy transports: queued, then released
+        [() => s.io.except('n3').emit('e', 5), [5, 5, 4]],
+        [() => s.io.emit('e', 6), [6, 6, 5]]
+      ]
+      for (const [step, counts] of steps) {
+        step()
+        for (const [i, c] of clients.entries()) await c.until((x) => events(x).length >= counts[i]!)
+        await until(idleAll(s))
+      }
+      s.io.emit('end')
+      for (const c of clients) await c.until((x) => events(x).includes('42["end"]'))
+      const expected = ['42["e",1]', '42["e",2]', '42["e",3]', '42["e",4]', '42["e",5]', '42["e",6]', '42["end"]']
+      t.same(events(clients[0]!), expected, 'first client: every packet, once, in order')
+      t.same(events(clients[1]!), expected, 'second client (the renamed field): every packet, once, in order')
+      t.same(events(clients[2]!), expected.filter((e) => e !== '42["e",5]'), 'third client: every packet, once, in order')
+      const stats = s.stats!
+      if (field.expect === 'error') {
+        t.equal(stats.disabled?.reason, 'error', 'the exception turned the path off')
+        t.equal(w.lines.length, 1, 'one warning')
+        t.match(w.lines[0], /fast broadcast off after an exception/)
+        const fast = stats.fast
+        s.io.emit('after')
+        for (const c of clients) await c.until((x) => events(x).includes('42["after"]'))
+        t.equal(stats.fast, fast, 'then Socket.IO\'s path for everything')
+      } else {
+        t.equal(stats.disabled, null, 'still on')
+        t.same(w.lines, [], 'no warning')
+        if (field.expect === 'fallback') t.ok(stats.fallback >= 5, `the renamed connection took Socket.IO's path (${stats.fallback} fallbacks)`)
+        t.ok(stats.fast - fastBefore >= (field.expect === 'fast' ? 14 : 9), `the others (${field.expect === 'fast' ? 'and this one' : 'only'}) took the fast path (${stats.fast - fastBefore})`)
+      }
+    })
+  }
+})
+
+t.test('a dependency at an untested version: off from the start, one warning naming it, Socket.IO\'s path', async (t) => {
+  const w = warnings()
+  const s = await sio(t, true, {}, { log: w.log, testedVersions: { ...testedVersions, 'engine.io': ['6.6.11', '6.6.13'] } })
+  const clients = [await raw(t, s), await raw(t, s)]
+  t.equal(s.stats!.disabled?.reason, 'version')
+  t.equal(w.lines.length, 1, 'one warning line')
+  t.match(w.lines[0], /engine\.io 6\.6\.12 \(used by socket\.io\) is not a tested version \(tested: 6\.6\.11, 6\.6\.13\)/, 'it names the package, the version found and the tested ones')
+  t.notMatch(w.lines[0], /\bws\b|socket\.io-adapter/, 'and only the package that differs')
+  t.equal(Object.hasOwn(s.sockets[0]!.client, 'writeToEngine'), false, 'nothing is patched')
+  s.io.emit('a', 1)
+  s.io.to('all').emit('b', 2)
+  for (const c of clients) await c.until((x) => events(x).length === 2)
+  for (const c of clients) t.same(events(c), ['42["a",1]', '42["b",2]'])
+  t.same([s.stats!.fast, s.stats!.fallback], [0, 0])
+  t.same(fastBroadcastStats(s.io), s.stats, 'the state is readable, with its reason')
+  t.equal(w.lines.length, 1, 'still one warning after broadcasts')
+
+  const ws = warnings()
+  const other = await sio(t, true, {}, { log: ws.log, testedVersions: { ...testedVersions, ws: [] } })
+  t.equal(other.stats!.disabled?.reason, 'version')
+  t.equal(ws.lines.length, 1, 'one line for both copies of ws')
+  t.match(ws.lines[0], /ws 8\.21\.3 \(used by engine\.io\).*ws 8\.21\.3 \(used by socket\.io-adapter\).*tested: none/)
+})
+
+t.test('the first-connection self-check: a wrong shape turns the path off before any fast write, with one warning', async (t) => {
+  const shapes: Array<{ name: string, rename: (t: Test, conn: any, io: Server) => void, says: RegExp }> = [
+    { name: 'Engine.IO socket', rename: (t, conn) => { renameForFastPath(t, conn, 'writeBuffer') }, says: /writeBuffer is not an array/ },
+    { name: 'websocket transport', rename: (t, conn) => { renameForFastPath(t, conn.transport, 'writable') }, says: /writable is not a boolean/ },
+    { name: 'ws sender', rename: (t, conn) => { renameForFastPath(t, conn.transport.socket._sender, '_queue') }, says: /_sender\._queue/ },
+    { name: 'net.Socket', rename: (t, conn) => { renameForFastPath(t, conn.transport.socket._socket, 'writableLength') }, says: /net\.Socket: writable, writableLength/ },
+    { name: 'adapter prototype', rename: (t, _conn, io) => { renameForFastPath(t, Object.getPrototypeOf(io.of('/').adapter), '_encode') }, says: /Adapter\.prototype\.apply, computeExceptSids or _encode/ }
+  ]
+  for (const shape of shapes) {
+    await t.test(shape.name, async (t) => {
+      const w = warnings()
+      const http = createServer()
+      const io = new Server(http, { serveClient: false })
+      const stats = installFastBroadcast(io, { log: w.log }).stats
+      let first = true
+      io.engine.on('connection', (conn: unknown) => { if (first) { first = false; shape.rename(t, conn, io) } })
+      const sockets: Socket[] = []
+      io.on('connection', (socket) => { sockets.push(socket); void socket.join('all') })
+      http.listen(0, '127.0.0.1')
+      await once(http, 'listening')
+      t.teardown(async () => { await new Promise((resolve) => { void io.close(resolve) }) })
+      const s: Sio = { io, http, port: (http.address() as net.AddressInfo).port, stats, sockets }
+      const c1 = await raw(t, s)
+      t.equal(stats.checked, true)
+      t.equal(stats.disabled?.reason, 'shape')
+      t.equal(w.lines.length, 1, 'one warning line')
+      t.match(w.lines[0], shape.says, 'naming what is wrong')
+      const c2 = await raw(t, s)
+      s.io.emit('a', 1)
+      s.io.to('all').emit('b', 2)
+      for (const c of [c1, c2]) await c.until((x) => events(x).length === 2)
+      for (const c of [c1, c2]) t.same(events(c), ['42["a",1]', '42["b",2]'], 'delivered by Socket.IO')
+      t.same([stats.fast, stats.fallback], [0, 0], 'no fast write, ever')
+      t.equal(Object.hasOwn(sockets[0]!.client, 'writeToEngine') || Object.hasOwn(sockets[1]!.client, 'writeToEngine'), false, 'clients are left alone')
+      t.equal(w.lines.length, 1)
+    })
+  }
+})
+
+t.test('the first websocket connection may come through an upgrade: checked then, not before', async (t) => {
+  const s = await sio(t, true)
+  const polling = client(t, s.port, { transports: ['polling'] })
+  await next(polling, 'connect')
+  const got = next(polling, 'a')
+  s.io.emit('a', 1)
+  await got
+  t.equal(s.stats!.checked, false, 'a polling connection is not checked')
+  const upgrading = client(t, s.port, { transports: ['polling', 'websocket'] })
+  await new Promise<void>((resolve) => { upgrading.io.engine.once('upgrade', () => { resolve() }) })
+  await until(() => s.stats!.checked)
+  t.equal(s.stats!.disabled, null)
+  const upgraded = s.sockets[1]!.conn.transport as any
+  await until(() => upgraded.writable === true && upgraded.socket._socket.writableLength === 0)
+  const both = Promise.all([next(polling, 'b'), next(upgrading, 'b')])
+  s.io.emit('b', 2)
+  t.same(await both, [[2], [2]])
+  t.equal(s.stats!.fast, 1, 'the upgraded connection took the fast path')
+})
+
+t.test('a slow write that then fails: the transport closes as Engine.IO\'s write error, nothing else is affected', async (t) => {
+  const servers = await both(t)
+  const big = 'S'.repeat(64 * 1024)
+  const reasons: string[] = []
+  for (const s of servers) {
+    const victim = await raw(t, s)
+    const bystander = await raw(t, s)
+    const socket = s.sockets[0]!
+    const netSocket = (socket.conn.transport as any).socket._socket
+    victim.sock.pause() // the client stops reading: the server's writes back up
+    let i = 0
+    // Broadcasts to idle transports until one is not taken by the kernel at once: its write is in flight.
+    while (netSocket.writableLength === 0) {
+      const fast = s.stats?.fast
+      s.io.emit('big', i++, big)
+      if (s.stats !== undefined) t.equal(s.stats.fast, fast! + 2, 'written by the fast path')
+      await until(() => netSocket.writableLength > 0 || (socket.conn.transport.writable && bystander.frames.length >= 2 + i))
+      if (i > 2000) throw new Error('the connection does not back up')
+    }
+    t.equal(socket.conn.transport.writable, false, 'the transport is busy until the write is out')
+    const closed = new Promise<string>((resolve) => { socket.once('disconnect', resolve) })
+    netSocket._handle.readStop() // the server learns of the reset from the pending write, not from a read
+    victim.sock.resetAndDestroy()
+    reasons.push(await closed)
+    t.equal(socket.conn.readyState, 'closed')
+    s.io.emit('after', 1)
+    await bystander.until((x) => events(x).includes('42["after",1]'))
+    t.equal(events(bystander).length, i + 1, 'the other client got every broadcast')
+    if (s.stats !== undefined) {
+      t.equal(s.stats.disabled, null, 'a write error is not a fault of the path: it stays on')
+      t.equal(fastBroadcastStats(s.io), s.stats)
+    }
+  }
+  t.same(reasons, ['transport error', 'transport error'], 'the same reason as Socket.IO\'s own write error')
 })
