@@ -155,6 +155,8 @@ export class ExpiryWheel<T extends object> implements ExpiryService<T> {
     const bucket = this.#buckets.get(slot)
     if (bucket === undefined) return
     this.#buckets.delete(slot)
+    // One grace slot for the whole bucket: items that expired together are ended together.
+    const graceSlot = Math.max(Math.ceil((Date.now() + this.graceMs) / TICK_MS), nextSlot())
     for (const item of bucket) {
       const s = item as Slotted
       const inGrace = (s[kSlot] ?? 0) < 0
@@ -163,7 +165,7 @@ export class ExpiryWheel<T extends object> implements ExpiryService<T> {
         this.#call(this.#handler.ended, item)
       } else {
         // Into its grace bucket first: `expired` may close (disarm) or refresh (re-arm) the item.
-        this.#put(item, Math.max(Math.ceil((Date.now() + this.graceMs) / TICK_MS), nextSlot()), -1)
+        this.#put(item, graceSlot, -1)
         this.#call(this.#handler.expired, item)
       }
     }
