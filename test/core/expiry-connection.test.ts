@@ -1,6 +1,7 @@
 // Token expiry and refresh per namespace socket on one shared connection (one socket.io-client Manager).
 import t, { type Test } from 'tap'
 import { Manager } from 'socket.io-client'
+import { definePlugin, Type } from 'realtime-server'
 import { record, startServer, waitFor, type ClientSocket, type TestServer } from 'realtime-server/testing'
 
 const claims = { sub: 'u1', tenantId: 'acme', role: 'admin' }
@@ -109,4 +110,22 @@ t.test('a refresh renews only the sockets of the connection that speak for the s
   t.ok(sockets['/']!.connected)
   t.same(rootDisconnects, [])
   t.match(await server.emitWithAck(sockets['/']!, 'auth:refresh', { token: server.token(claims, { expiresIn: 3600 }) }), { ok: true }, 'and the refreshed one still answers')
+})
+
+t.test('the time format of a namespace: epoch ms where a plugin asks for it, two different ones conflict', async (t) => {
+  const timed = (name: string, timeFormat: 'iso' | 'epoch-ms') => definePlugin({
+    name,
+    options: Type.Object({}),
+    setup (app) { app.realtime.namespace('/timed', { timeFormat }) }
+  })
+  const server = await startServer({ config: { auth: { expiryGraceMs: 300 } }, plugins: [{ plugin: timed('epoch', 'epoch-ms') }] })
+  t.teardown(() => server.close())
+  const token = server.token(claims, { expiresIn: 1 })
+  const socket = await server.connect('/timed', { token })
+  const [expired] = await waitFor(socket, 'auth:expired')
+  t.same(expired, { expiredAt: JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()).exp * 1000, graceMs: 300 })
+
+  await t.rejects(startServer({ plugins: [{ plugin: timed('epoch', 'epoch-ms') }, { plugin: timed('iso', 'iso') }] }), {
+    code: 'RT_ERR_NAMESPACE_CONFLICT', message: /"\/timed" is asked for with times as epoch-ms and as iso/
+  })
 })
