@@ -11,20 +11,25 @@ const config = (expiryGraceMs: number): Record<string, unknown> => ({
   auth: { expiryGraceMs }
 })
 
-/** One Manager (one Engine.IO connection) and a socket on each namespace, each with its own token. */
-async function shared (t: Test, server: TestServer, tokens: Record<string, string>): Promise<{ manager: Manager, sockets: Record<string, ClientSocket> }> {
-  const manager = new Manager(server.url, { path: server.config.socketio.path, transports: ['websocket'], reconnection: false })
+/**
+ * One Manager (one Engine.IO connection) and a socket on each namespace, each with its own token. The sockets
+ * connect on `open()`, so that listeners can be attached first: a short token may expire while they connect.
+ */
+function shared (t: Test, server: TestServer, tokens: Record<string, string>): { manager: Manager, sockets: Record<string, ClientSocket>, open: () => Promise<void> } {
+  const manager = new Manager(server.url, { path: server.config.socketio.path, transports: ['websocket'], reconnection: false, autoConnect: false })
   const sockets: Record<string, ClientSocket> = {}
-  for (const [nsp, token] of Object.entries(tokens)) {
-    const socket = manager.socket(nsp, { auth: { token } })
-    await new Promise<void>((resolve, reject) => {
-      socket.once('connect', resolve)
-      socket.once('connect_error', reject)
-    })
-    sockets[nsp] = socket
-  }
+  for (const [nsp, token] of Object.entries(tokens)) sockets[nsp] = manager.socket(nsp, { auth: { token } })
   t.teardown(() => { for (const s of Object.values(sockets)) s.disconnect() })
-  return { manager, sockets }
+  const open = async (): Promise<void> => {
+    for (const socket of Object.values(sockets)) {
+      await new Promise<void>((resolve, reject) => {
+        socket.once('connect', resolve)
+        socket.once('connect_error', reject)
+        socket.connect()
+      })
+    }
+  }
+  return { manager, sockets, open }
 }
 
 const whoami = async (server: TestServer, socket: ClientSocket): Promise<unknown> => await server.emitWithAck(socket, 'probe:whoami', {})
@@ -32,17 +37,20 @@ const whoami = async (server: TestServer, socket: ClientSocket): Promise<unknown
 t.test('the expiry of one namespace\'s identity disconnects that namespace socket only, not the connection', async (t) => {
   const server = await startServer({ config: config(300) })
   t.teardown(() => server.close())
-  const { manager, sockets } = await shared(t, server, {
+  const { manager, sockets, open } = shared(t, server, {
     '/': server.token(claims, { expiresIn: 1 }),
     '/private': server.token(claims, { expiresIn: 3600 })
   })
-  const engineId = manager.engine.id
   const privateSeen = record(sockets['/private']!)
   const privateDisconnects = record(sockets['/private']!, 'disconnect')
+  const expiredRoot = waitFor(sockets['/']!, 'auth:expired')
+  const goneRoot = waitFor(sockets['/']!, 'disconnect')
+  await open()
+  const engineId = manager.engine.id
 
-  const [expired] = await waitFor(sockets['/']!, 'auth:expired')
+  const [expired] = await expiredRoot
   t.match(expired, { expiredAt: /^\d{4}-\d\d-\d\dT/, graceMs: 300 }, 'ISO on a namespace no plugin asked epoch ms for')
-  t.equal((await waitFor(sockets['/']!, 'disconnect'))[0], 'io server disconnect')
+  t.equal((await goneRoot)[0], 'io server disconnect')
   // After that disconnect, a round trip on the other namespace of the same connection is answered.
   t.same(await whoami(server, sockets['/private']!), { userId: 'u1', tenantId: 'acme', roles: ['admin'] })
   t.ok(sockets['/private']!.connected)
@@ -53,19 +61,23 @@ t.test('the expiry of one namespace\'s identity disconnects that namespace socke
 })
 
 t.test('a refresh on one namespace renews every namespace socket of the connection', async (t) => {
-  const server = await startServer({ config: config(1500) })
+  // A grace long enough for a round trip on a loaded machine.
+  const server = await startServer({ config: config(3000) })
   t.teardown(() => server.close())
   const token = server.token(claims, { expiresIn: 1 })
-  const { sockets } = await shared(t, server, { '/': token, '/private': token })
-  // The same token on a connection of its own, never refreshed: its disconnect marks the end of the grace.
-  const control = await server.connect('/private', { token })
+  const { sockets, open } = shared(t, server, { '/': token, '/private': token })
   const disconnects = [record(sockets['/']!, 'disconnect'), record(sockets['/private']!, 'disconnect')]
+  const expiredRoot = waitFor(sockets['/']!, 'auth:expired')
+  // The same token on a connection of its own, never refreshed: its disconnect marks the end of the grace.
+  const control = server.client('/private', { token })
+  const controlGone = waitFor(control, 'disconnect')
+  await open()
 
-  await waitFor(sockets['/']!, 'auth:expired')
+  await expiredRoot
   const res = await server.emitWithAck(sockets['/']!, 'auth:refresh', { token: server.token({ ...claims, role: 'manager' }, { expiresIn: 3600 }) })
   t.equal(res.ok, true)
 
-  t.equal((await waitFor(control, 'disconnect'))[0], 'io server disconnect', 'the unrefreshed connection is disconnected after the grace')
+  t.equal((await controlGone)[0], 'io server disconnect', 'the unrefreshed connection is disconnected after the grace')
   t.same(await whoami(server, sockets['/private']!), { userId: 'u1', tenantId: 'acme', roles: ['manager'] }, 'the other namespace has the new identity')
   t.same(disconnects, [[], []], 'neither namespace socket was disconnected')
 
@@ -82,31 +94,33 @@ t.test('a refresh for another user or tenant is refused and renews nothing', asy
   const server = await startServer({ config: config(300) })
   t.teardown(() => server.close())
   const token = server.token(claims, { expiresIn: 1 })
-  const { sockets } = await shared(t, server, { '/': token, '/private': token })
+  const { sockets, open } = shared(t, server, { '/': token, '/private': token })
+  const gone = Object.values(sockets).map(async (s) => (await waitFor(s, 'disconnect'))[0])
+  await open()
 
   for (const other of [{ ...claims, sub: 'u2' }, { ...claims, tenantId: 'globex' }]) {
     const res = await server.emitWithAck(sockets['/']!, 'auth:refresh', { token: server.token(other, { expiresIn: 3600 }) })
     t.match(res.error, { code: 'RT_ERR_AUTH_REFRESH', message: /another user or tenant/ })
   }
-  t.same(await whoami(server, sockets['/private']!), { userId: 'u1', tenantId: 'acme', roles: ['admin'] })
-  const reasons = await Promise.all(Object.values(sockets).map(async (s) => (await waitFor(s, 'disconnect'))[0]))
-  t.same(reasons, ['io server disconnect', 'io server disconnect'], 'both expire as if nothing had been sent')
+  t.same(await Promise.all(gone), ['io server disconnect', 'io server disconnect'], 'both expire as if nothing had been sent')
 })
 
 t.test('a refresh renews only the sockets of the connection that speak for the same user', async (t) => {
-  const server = await startServer({ config: config(1500) })
+  const server = await startServer({ config: config(3000) })
   t.teardown(() => server.close())
   const u1 = server.token(claims, { expiresIn: 1 })
   const u2 = server.token({ ...claims, sub: 'u2' }, { expiresIn: 1 })
-  const { sockets } = await shared(t, server, { '/': u1, '/private': u2 })
+  const { sockets, open } = shared(t, server, { '/': u1, '/private': u2 })
   // u1 on another connection, with the same token: a refresh on this connection must not renew it.
-  const elsewhere = await server.connect('/private', { token: u1 })
+  const elsewhere = server.client('/private', { token: u1 })
   const rootDisconnects = record(sockets['/']!, 'disconnect')
+  const expiredRoot = waitFor(sockets['/']!, 'auth:expired')
+  const gone = [sockets['/private']!, elsewhere].map(async (s) => (await waitFor(s, 'disconnect'))[0])
+  await open()
 
-  await waitFor(sockets['/']!, 'auth:expired')
+  await expiredRoot
   t.equal((await server.emitWithAck(sockets['/']!, 'auth:refresh', { token: server.token(claims, { expiresIn: 3600 }) })).ok, true)
-  const reasons = await Promise.all([sockets['/private']!, elsewhere].map(async (s) => (await waitFor(s, 'disconnect'))[0]))
-  t.same(reasons, ['io server disconnect', 'io server disconnect'], 'u2 on this connection and u1 on another one expire')
+  t.same(await Promise.all(gone), ['io server disconnect', 'io server disconnect'], 'u2 on this connection and u1 on another one expire')
   t.ok(sockets['/']!.connected)
   t.same(rootDisconnects, [])
   t.match(await server.emitWithAck(sockets['/']!, 'auth:refresh', { token: server.token(claims, { expiresIn: 3600 }) }), { ok: true }, 'and the refreshed one still answers')
@@ -121,7 +135,7 @@ t.test('the time format of a namespace: epoch ms where a plugin asks for it, two
   const server = await startServer({ config: { auth: { expiryGraceMs: 300 } }, plugins: [{ plugin: timed('epoch', 'epoch-ms') }] })
   t.teardown(() => server.close())
   const token = server.token(claims, { expiresIn: 1 })
-  const socket = await server.connect('/timed', { token })
+  const socket = server.client('/timed', { token })
   const [expired] = await waitFor(socket, 'auth:expired')
   t.same(expired, { expiredAt: JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()).exp * 1000, graceMs: 300 })
 

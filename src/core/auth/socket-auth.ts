@@ -53,12 +53,12 @@ export function socketAuthMiddleware (verifier: TokenVerifier, onRefused: (socke
 /** How often the wheel looks for due items, in ms: expiry and the end of the grace are noticed at most this late. */
 const TICK_MS = 250
 
-const kSlot = Symbol('rt.expiry')
 /**
- * Per item, the slot (a `TICK_MS` period since the epoch) it waits for: positive while its token is valid,
- * negated once expired and in its grace period. One property, no timer and no closure per item.
+ * Per item, under the wheel's own symbol (an item may be in several wheels), the slot (a `TICK_MS` period
+ * since the epoch) it waits for: positive while its token is valid, negated once expired and in its grace
+ * period. One property, no timer and no closure per item.
  */
-type Slotted = { [kSlot]?: number }
+type Slotted = Record<symbol, number | undefined>
 const nextSlot = (): number => Math.floor(Date.now() / TICK_MS) + 1
 
 /** What an expiry wheel does to the items it holds (Socket.IO sockets, a plugin's WebSocket clients). */
@@ -97,6 +97,7 @@ export interface ExpiryService<T extends object> {
  */
 export class ExpiryWheel<T extends object> implements ExpiryService<T> {
   readonly #buckets = new Map<number, Set<T>>()
+  readonly #slot = Symbol('rt.expiry')
   readonly #handler: ExpiryHandler<T>
   readonly #onError: (err: unknown) => void
   readonly graceMs: number
@@ -123,9 +124,9 @@ export class ExpiryWheel<T extends object> implements ExpiryService<T> {
   }
 
   disarm (item: T): void {
-    const armed = (item as Slotted)[kSlot]
+    const armed = (item as Slotted)[this.#slot]
     if (armed === undefined) return
-    ;(item as Slotted)[kSlot] = undefined
+    ;(item as Slotted)[this.#slot] = undefined
     const slot = Math.abs(armed)
     const bucket = this.#buckets.get(slot)
     if (bucket !== undefined && bucket.delete(item) && bucket.size === 0) this.#buckets.delete(slot)
@@ -136,7 +137,7 @@ export class ExpiryWheel<T extends object> implements ExpiryService<T> {
     let bucket = this.#buckets.get(slot)
     if (bucket === undefined) this.#buckets.set(slot, bucket = new Set())
     bucket.add(item)
-    ;(item as Slotted)[kSlot] = slot * phase
+    ;(item as Slotted)[this.#slot] = slot * phase
   }
 
   #tick (): void {
@@ -159,9 +160,9 @@ export class ExpiryWheel<T extends object> implements ExpiryService<T> {
     const graceSlot = Math.max(Math.ceil((Date.now() + this.graceMs) / TICK_MS), nextSlot())
     for (const item of bucket) {
       const s = item as Slotted
-      const inGrace = (s[kSlot] ?? 0) < 0
+      const inGrace = (s[this.#slot] ?? 0) < 0
       if (inGrace) {
-        s[kSlot] = undefined
+        s[this.#slot] = undefined
         this.#call(this.#handler.ended, item)
       } else {
         // Into its grace bucket first: `expired` may close (disarm) or refresh (re-arm) the item.
