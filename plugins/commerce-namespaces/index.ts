@@ -38,7 +38,8 @@ export default definePlugin({
     if (problems.length > 0) throw new CommerceConfigInvalid(problems.join('; '))
 
     const namespaces = new Map(opts.namespaces.map((name) => {
-      const ns = realtime.namespace(`/${name}`)
+      // Seed 002: every time in epoch ms, the core's `auth:expired` and `error` included.
+      const ns = realtime.namespace(`/${name}`, { timeFormat: 'epoch-ms' })
       trackMemberRooms(realtime, ns)
       return [name, ns] as const
     }))

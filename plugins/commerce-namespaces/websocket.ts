@@ -8,7 +8,12 @@
  * - `{ action: 'ping', id? }` → `{ type: 'pong', timestamp, id? }`
  * - `{ action: 'refresh', token, id? }` → `{ type: 'refreshed', exp, id? }`
  * Server → client: event envelopes `{ type, namespace, data, timestamp }`; replies and `auth_expired`
- * (never carrying `namespace`); failures as `{ type: 'error', error: { code, message, field? }, id? }`.
+ * `{ type, expiredAt, graceMs }` (control messages: never a `namespace`, so a client tells them from events);
+ * failures as `{ type: 'error', error: { code, message, field? }, id? }`. Times are epoch ms.
+ *
+ * A connection has one identity for all its namespaces (its subscriptions): a refresh renews them all, and
+ * when the token expires without one the connection is closed (4401), the equivalent of the core
+ * disconnecting every namespace socket whose identity expired.
  */
 import type { IncomingMessage } from 'node:http'
 import { STATUS_CODES } from 'node:http'
@@ -20,8 +25,6 @@ import { BadMessage, UnknownNamespace } from './errors.js'
 import type { Delivery } from './publisher.js'
 import type { CommerceOptions } from './schema.js'
 
-/** The longest delay a Node timer accepts; later expiries re-arm. */
-const MAX_TIMER_MS = 2 ** 31 - 1
 /** Close code when the token expired without a refresh (4000-4999: application codes). */
 export const CLOSE_TOKEN_EXPIRED = 4401
 
@@ -42,7 +45,6 @@ interface Client {
   user: Identity
   readonly subscriptions: Set<string>
   alive: boolean
-  expiry?: NodeJS.Timeout
 }
 
 export interface WebSocketEndpoint {
@@ -80,7 +82,6 @@ export function serveWebSocket (app: PluginApp, opts: CommerceOptions): WebSocke
   const log = realtime.log
   const { path, maxPayloadBytes, heartbeatMs, closeTimeoutMs } = opts.websocket
   const known = new Set(opts.namespaces)
-  const graceMs = realtime.config.auth.expiryGraceMs
   const wss = new WebSocketServer({ noServer: true, maxPayload: maxPayloadBytes, clientTracking: false })
   const byTenant = new Map<string, Set<Client>>()
   const validators = Object.fromEntries(Object.entries(clientMessages).map(([k, s]) => [k, realtime.compile(s)]))
@@ -103,21 +104,11 @@ export function serveWebSocket (app: PluginApp, opts: CommerceOptions): WebSocke
     if (client.ws.readyState === WebSocket.OPEN) client.ws.send(JSON.stringify(message))
   }
 
-  function armExpiry (client: Client): void {
-    clearTimeout(client.expiry)
-    client.expiry = undefined
-    const exp = client.user.exp
-    if (exp === undefined) return
-    const delay = exp * 1000 - Date.now()
-    if (delay > MAX_TIMER_MS) {
-      client.expiry = setTimeout(armExpiry, MAX_TIMER_MS, client)
-      return
-    }
-    client.expiry = setTimeout(() => {
-      send(client, { type: 'auth_expired', expiredAt: new Date(exp * 1000).toISOString(), graceMs })
-      client.expiry = setTimeout(() => { client.ws.close(CLOSE_TOKEN_EXPIRED, 'token expired') }, graceMs)
-    }, Math.max(delay, 0))
-  }
+  // The core's expiry wheel: no timer per client.
+  const expiry = realtime.expiry<Client>({
+    expired: (client) => { send(client, { type: 'auth_expired', expiredAt: (client.user.exp ?? 0) * 1000, graceMs: expiry.graceMs }) },
+    ended: (client) => { client.ws.close(CLOSE_TOKEN_EXPIRED, 'token expired') }
+  })
 
   async function refresh (client: Client, token: string): Promise<{ exp: number | null }> {
     let identity: Identity
@@ -129,8 +120,10 @@ export function serveWebSocket (app: PluginApp, opts: CommerceOptions): WebSocke
     if (identity.userId !== client.user.userId || identity.tenantId !== client.user.tenantId) {
       throw new Unauthorized('the token is for another user or tenant')
     }
+    // The check may have waited (a JWKS fetch): a connection closed meanwhile must not be armed again.
+    if (client.ws.readyState !== WebSocket.OPEN) throw new Unauthorized('the connection closed')
     client.user = identity
-    armExpiry(client)
+    expiry.arm(client, identity.exp)
     return { exp: identity.exp ?? null }
   }
 
@@ -181,12 +174,12 @@ export function serveWebSocket (app: PluginApp, opts: CommerceOptions): WebSocke
     ws.on('pong', () => { client.alive = true })
     ws.on('error', (err) => { log.debug({ err: err.message, userId: user.userId }, 'websocket client error') })
     ws.once('close', () => {
-      clearTimeout(client.expiry)
+      expiry.disarm(client)
       const own = byTenant.get(client.user.tenantId)
       own?.delete(client)
       if (own?.size === 0) byTenant.delete(client.user.tenantId)
     })
-    armExpiry(client)
+    expiry.arm(client, user.exp)
   }
 
   async function accept (req: IncomingMessage, socket: Duplex, head: Buffer, url: URL): Promise<void> {

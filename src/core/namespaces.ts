@@ -38,7 +38,15 @@ interface NamespaceEntry {
   readonly onConnect: Array<{ plugin: string, fn: ConnectionHook }>
   readonly onDisconnect: Array<{ plugin: string, fn: DisconnectHook }>
   readonly onPublish: Array<{ plugin: string, fn: PublishHook }>
+  /** How the core writes times it sends on the namespace (`auth:expired`, `error`); set by the plugins using it. */
+  timeFormat: TimeFormat | undefined
 }
+
+/**
+ * How the core writes the times it sends on a namespace: `iso` (`2025-11-05T10:00:00.000Z`, the default, as
+ * seeds 001, 003 and 004 write theirs) or `epoch-ms` (`1700000000000`, seed 002's `Date.now()` for all events).
+ */
+export type TimeFormat = 'iso' | 'epoch-ms'
 
 export interface NamespaceStats {
   sockets: number
@@ -72,7 +80,7 @@ export class NamespaceRegistry {
   readonly #entries = new Map<string, NamespaceEntry>()
   readonly #pending = new Set<Promise<unknown>>()
   readonly #o: RegistryOptions
-  readonly #expiry: ExpiryWheel
+  readonly #expiry: ExpiryWheel<Socket>
   /** The 'disconnect' listener of every socket (`this` is the socket). */
   readonly #onDisconnect: (this: Socket, reason: string) => void
   #frozen = false
@@ -82,7 +90,12 @@ export class NamespaceRegistry {
 
   constructor (options: RegistryOptions) {
     this.#o = options
-    this.#expiry = new ExpiryWheel(options.expiryGraceMs)
+    this.#expiry = new ExpiryWheel<Socket>(options.expiryGraceMs, {
+      expired: (socket) => { this.#expired(socket) },
+      // This namespace socket only: the connection and its other namespaces stay (`disconnect(true)` would
+      // close them all, with a reason the client never retries).
+      ended: (socket) => { socket.disconnect() }
+    }, (err) => { options.log.error({ err }, 'token expiry failed') })
     const registry = this
     this.#onDisconnect = function onDisconnect (this: Socket, reason: string) { registry.#disconnected(this, reason) }
     // `/` always exists in Socket.IO: it is authenticated even when no plugin uses it.
@@ -122,8 +135,11 @@ export class NamespaceRegistry {
     if (this.#frozen) throw new PluginLifecycle(`${what} after the server started`)
   }
 
-  /** Registers `plugin` as a user of namespace `name`; `exclusive` refuses any other plugin on it. */
-  use (plugin: string, name: string, exclusive: boolean): Namespace {
+  /**
+   * Registers `plugin` as a user of namespace `name`; `exclusive` refuses any other plugin on it, and two
+   * plugins asking for different time formats conflict.
+   */
+  use (plugin: string, name: string, exclusive: boolean, timeFormat?: TimeFormat): Namespace {
     this.#assertOpen(`namespace ${name} requested by "${plugin}"`)
     const entry = this.#entries.get(name) ?? this.#create(name)
     for (const [other, otherExclusive] of entry.users) {
@@ -131,7 +147,11 @@ export class NamespaceRegistry {
         throw new NamespaceConflict(`namespace "${name}" is claimed by both "${other}" and "${plugin}"`)
       }
     }
+    if (timeFormat !== undefined && entry.timeFormat !== undefined && timeFormat !== entry.timeFormat) {
+      throw new NamespaceConflict(`namespace "${name}" is asked for with times as ${entry.timeFormat} and as ${timeFormat} (by "${plugin}")`)
+    }
     entry.users.set(plugin, exclusive || (entry.users.get(plugin) ?? false))
+    entry.timeFormat ??= timeFormat
     return entry.nsp
   }
 
@@ -237,7 +257,7 @@ export class NamespaceRegistry {
   #create (name: string): NamespaceEntry {
     const { io, verifier, log } = this.#o
     const nsp = io.of(name)
-    const entry: NamespaceEntry = { nsp, users: new Map(), events: new Map(), onConnect: [], onDisconnect: [], onPublish: [] }
+    const entry: NamespaceEntry = { nsp, users: new Map(), events: new Map(), onConnect: [], onDisconnect: [], onPublish: [], timeFormat: undefined }
     this.#entries.set(name, entry)
     nsp.use(socketAuthMiddleware(verifier, (socket, err) => {
       log.info({ nsp: name, socketId: socket.id, code: err.code, reason: err.cause }, 'socket authentication refused')
@@ -254,7 +274,7 @@ export class NamespaceRegistry {
     const user = socket.data.user as Identity
     void socket.join(coreRooms(user))
     for (const [event, { listener }] of entry.events) socket.on(event, listener)
-    this.#expiry.arm(socket)
+    this.#expiry.arm(socket, user.exp)
     // One listener shared by every socket ('disconnect' is emitted once): no closure per socket.
     socket.on('disconnect', this.#onDisconnect)
     for (const { plugin, fn } of entry.onConnect) this.#runHook(plugin, 'connection', socket, () => fn(this.#ctx(socket)))
@@ -314,16 +334,49 @@ export class NamespaceRegistry {
     const registry = this
     return function onRefresh (this: Socket, ...args: unknown[]): void {
       const ack = typeof args[args.length - 1] === 'function' ? args.pop() as Ack : undefined
-      const before = this.data.user as Identity
-      refreshToken(this, verifier, args[0], registry.#expiry).then((res) => {
-        const after = this.data.user as Identity
-        if (after.roles.join() !== before.roles.join()) {
-          for (const r of before.roles) void this.leave(roleRoom(before.tenantId, r))
-          void this.join(after.roles.map((r) => roleRoom(after.tenantId, r)))
-        }
-        ack?.(res)
+      refreshToken(this, verifier, args[0]).then((identity) => {
+        registry.#renew(this, identity)
+        ack?.({ ok: true, exp: identity.exp ?? null })
       }, (err: unknown) => { registry.#fail(this, CORE, 'auth:refresh', ack, err) })
     }
+  }
+
+  /**
+   * A refresh renews every namespace socket of the connection (one Socket.IO Manager) that speaks for the same
+   * user and tenant, so one `auth:refresh` keeps all of them. They are found through the user room they
+   * joined at connection, on the few namespaces there are: nothing is kept per connection for it.
+   */
+  #renew (socket: Socket, identity: Identity): void {
+    this.#apply(socket, identity)
+    const room = userRoom(identity.tenantId, identity.userId)
+    for (const { nsp } of this.#entries.values()) {
+      if (nsp === socket.nsp) continue
+      for (const id of nsp.adapter.rooms.get(room) ?? []) {
+        const sibling = nsp.sockets.get(id)
+        if (sibling?.client === socket.client && sibling.connected) this.#apply(sibling, identity)
+      }
+    }
+  }
+
+  /** The socket now speaks with `identity`: its role rooms follow the roles, its expiry the new `exp`. */
+  #apply (socket: Socket, identity: Identity): void {
+    const before = socket.data.user as Identity
+    socket.data.user = identity
+    if (identity.roles.join() !== before.roles.join()) {
+      for (const r of before.roles) void socket.leave(roleRoom(before.tenantId, r))
+      void socket.join(identity.roles.map((r) => roleRoom(identity.tenantId, r)))
+    }
+    this.#expiry.arm(socket, identity.exp)
+  }
+
+  /** `auth:expired` { expiredAt, graceMs }, `expiredAt` in the namespace's time format. */
+  #expired (socket: Socket): void {
+    const ms = ((socket.data.user as Identity).exp ?? 0) * 1000
+    socket.emit('auth:expired', { expiredAt: this.#time(socket, ms), graceMs: this.#expiry.graceMs })
+  }
+
+  #time (socket: Socket, ms: number): string | number {
+    return this.#entries.get(socket.nsp.name)?.timeFormat === 'epoch-ms' ? ms : new Date(ms).toISOString()
   }
 
   /** Answers a failed event: in the ack when there is one, else as an `error` event; never a stack trace. */
@@ -333,7 +386,7 @@ export class NamespaceRegistry {
     }
     const error = clientError(err)
     if (ack !== undefined) ack({ error })
-    else socket.emit('error', { ...error, event, timestamp: new Date().toISOString() })
+    else socket.emit('error', { ...error, event, timestamp: this.#time(socket, Date.now()) })
   }
 }
 

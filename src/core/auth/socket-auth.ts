@@ -4,10 +4,6 @@ import {
 } from '../errors.js'
 import { bareToken, type Identity, type TokenVerifier } from './tokens.js'
 
-const kExpiry = Symbol('rt.expiry')
-/** Per socket: the second its token expires in (its bucket in the wheel), or the grace timer once expired. */
-type TimedSocket = Socket & { [kExpiry]?: number | NodeJS.Timeout }
-
 /** A `connect_error` for the client: message `Authentication failed: ...`, data `{ code, reason: 'auth_error' }`. */
 function handshakeError (err: unknown): Error & { data: { code: string, reason: 'auth_error' } } {
   const { code, message } = isCatalogError(err) && err.code.startsWith('RT_ERR_AUTH')
@@ -54,95 +50,148 @@ export function socketAuthMiddleware (verifier: TokenVerifier, onRefused: (socke
   }
 }
 
-/** How often the wheel looks for expired tokens, in ms: expiry is noticed at most this late. */
+/** How often the wheel looks for due items, in ms: expiry and the end of the grace are noticed at most this late. */
 const TICK_MS = 250
 
 /**
- * Token expiry of connected sockets. When a socket's token expires it receives `auth:expired`
- * { expiredAt, graceMs } and, unless a valid `auth:refresh` arrives first, is disconnected `graceMs` later.
- *
- * Sockets wait in buckets by the second their token expires in, and one timer, running only while a
- * bucket is waiting, takes out the due ones: a timer per socket would cost memory and, each socket's
- * delay being different, a Node timer list per socket.
+ * Per item, under the wheel's own symbol (an item may be in several wheels), the slot (a `TICK_MS` period
+ * since the epoch) it waits for: positive while its token is valid, negated once expired and in its grace
+ * period. One property, no timer and no closure per item.
  */
-export class ExpiryWheel {
-  readonly #buckets = new Map<number, Set<TimedSocket>>()
-  readonly #graceMs: number
-  /** Buckets up to this second have been taken out. */
+type Slotted = Record<symbol, number | undefined>
+const nextSlot = (): number => Math.floor(Date.now() / TICK_MS) + 1
+
+/** What an expiry wheel does to the items it holds (Socket.IO sockets, a plugin's WebSocket clients). */
+export interface ExpiryHandler<T extends object> {
+  /** The item's token expired: tell its client, which has `graceMs` to refresh. */
+  expired: (item: T) => void
+  /** The grace period ran out without a refresh: end the item's session. */
+  ended: (item: T) => void
+}
+
+/**
+ * Token expiry of connected clients, in the core's one timing structure. A client whose token expires is told
+ * (`expired`) and, unless it is re-armed by a refresh or disarmed first, ended `graceMs` later (`ended`).
+ *
+ * @example
+ * const expiry = app.realtime.expiry<Client>({
+ *   expired: (client) => { client.send({ type: 'auth_expired', expiredAt: client.user.exp! * 1000, graceMs: expiry.graceMs }) },
+ *   ended: (client) => { client.ws.close(4401, 'token expired') }
+ * })
+ * expiry.arm(client, client.user.exp)   // once authenticated, and again after each refresh
+ * expiry.disarm(client)                 // when the connection closes
+ */
+export interface ExpiryService<T extends object> {
+  /** `auth.expiryGraceMs`: how long an expired client may live before `ended`. */
+  readonly graceMs: number
+  /** Arms, or re-arms after a refresh, the expiry of the item's token; `exp` in seconds since the epoch (the JWT claim), none: never. */
+  arm: (item: T, exp: number | undefined) => void
+  /** Forgets the item (it closed): neither `expired` nor `ended` will be called for it. */
+  disarm: (item: T) => void
+}
+
+/**
+ * Items wait in buckets by the slot their token expires in, then by the slot their grace ends in, and one
+ * timer, running only while a bucket is waiting, takes out the due ones: a timer per item would cost memory
+ * and, each item's delay being different, a Node timer list per item.
+ */
+export class ExpiryWheel<T extends object> implements ExpiryService<T> {
+  readonly #buckets = new Map<number, Set<T>>()
+  readonly #slot = Symbol('rt.expiry')
+  readonly #handler: ExpiryHandler<T>
+  readonly #onError: (err: unknown) => void
+  readonly graceMs: number
+  /** Slots up to this one have been taken out. */
   #done = 0
   #timer: NodeJS.Timeout | undefined
 
-  constructor (graceMs: number) {
-    this.#graceMs = graceMs
+  constructor (graceMs: number, handler: ExpiryHandler<T>, onError: (err: unknown) => void) {
+    this.graceMs = graceMs
+    this.#handler = handler
+    this.#onError = onError
   }
 
-  /** Arms (or re-arms, after a refresh) the expiry of the socket's current token. */
-  arm (socket: Socket): void {
-    this.disarm(socket)
-    if (!socket.connected) return
-    const exp = (socket.data.user as Identity).exp
+  arm (item: T, exp: number | undefined): void {
+    this.disarm(item)
     if (exp === undefined) return
     if (this.#timer === undefined) {
-      this.#done = Math.floor(Date.now() / 1000) - 1
+      this.#done = nextSlot() - 1
       this.#timer = setInterval(() => { this.#tick() }, TICK_MS).unref()
     }
-    // A token already expired (within the clock tolerance) goes into the next bucket taken out.
-    const second = Math.max(Math.ceil(exp), this.#done + 1)
-    let bucket = this.#buckets.get(second)
-    if (bucket === undefined) this.#buckets.set(second, bucket = new Set())
-    bucket.add(socket)
-    ;(socket as TimedSocket)[kExpiry] = second
+    // A token already expired (within the clock tolerance) goes into the next slot; never into one being
+    // taken out or already taken out, which no tick would visit again.
+    this.#put(item, Math.max(Math.ceil(exp * 1000 / TICK_MS), nextSlot()), 1)
   }
 
-  disarm (socket: Socket): void {
-    const s = socket as TimedSocket
-    const armed = s[kExpiry]
+  disarm (item: T): void {
+    const armed = (item as Slotted)[this.#slot]
     if (armed === undefined) return
-    s[kExpiry] = undefined
-    if (typeof armed !== 'number') {
-      clearTimeout(armed)
-      return
-    }
-    const bucket = this.#buckets.get(armed)
-    if (bucket !== undefined && bucket.delete(s) && bucket.size === 0) this.#buckets.delete(armed)
+    ;(item as Slotted)[this.#slot] = undefined
+    const slot = Math.abs(armed)
+    const bucket = this.#buckets.get(slot)
+    if (bucket !== undefined && bucket.delete(item) && bucket.size === 0) this.#buckets.delete(slot)
     this.#stopWhenIdle()
   }
 
-  #close (): void {
-    if (this.#timer !== undefined) clearInterval(this.#timer)
-    this.#timer = undefined
+  #put (item: T, slot: number, phase: 1 | -1): void {
+    let bucket = this.#buckets.get(slot)
+    if (bucket === undefined) this.#buckets.set(slot, bucket = new Set())
+    bucket.add(item)
+    ;(item as Slotted)[this.#slot] = slot * phase
   }
 
   #tick (): void {
-    const now = Math.floor(Date.now() / 1000)
+    const now = Math.floor(Date.now() / TICK_MS)
     if (now - this.#done > this.#buckets.size) {
-      // A long gap (a clock jump): look at the buckets rather than at every second in between.
-      for (const second of [...this.#buckets.keys()]) if (second <= now) this.#expire(second)
+      // A long gap (a clock jump, a blocked loop): look at the buckets rather than at every slot in between.
+      for (const slot of [...this.#buckets.keys()]) if (slot <= now) this.#takeOut(slot)
     } else {
-      for (let second = this.#done + 1; second <= now; second++) this.#expire(second)
+      for (let slot = this.#done + 1; slot <= now; slot++) this.#takeOut(slot)
     }
     this.#done = now
     this.#stopWhenIdle()
   }
 
-  #expire (second: number): void {
-    const bucket = this.#buckets.get(second)
+  #takeOut (slot: number): void {
+    const bucket = this.#buckets.get(slot)
     if (bucket === undefined) return
-    this.#buckets.delete(second)
-    for (const socket of bucket) {
-      const expiredAt = new Date(((socket.data.user as Identity).exp ?? 0) * 1000).toISOString()
-      socket[kExpiry] = setTimeout(() => { socket.disconnect(true) }, this.#graceMs)
-      socket.emit('auth:expired', { expiredAt, graceMs: this.#graceMs })
+    this.#buckets.delete(slot)
+    // One grace slot for the whole bucket: items that expired together are ended together.
+    const graceSlot = Math.max(Math.ceil((Date.now() + this.graceMs) / TICK_MS), nextSlot())
+    for (const item of bucket) {
+      const s = item as Slotted
+      const inGrace = (s[this.#slot] ?? 0) < 0
+      if (inGrace) {
+        s[this.#slot] = undefined
+        this.#call(this.#handler.ended, item)
+      } else {
+        // Into its grace bucket first: `expired` may close (disarm) or refresh (re-arm) the item.
+        this.#put(item, graceSlot, -1)
+        this.#call(this.#handler.expired, item)
+      }
+    }
+  }
+
+  #call (fn: (item: T) => void, item: T): void {
+    try {
+      fn(item)
+    } catch (err) {
+      this.#onError(err)
     }
   }
 
   #stopWhenIdle (): void {
-    if (this.#buckets.size === 0) this.#close()
+    if (this.#buckets.size > 0 || this.#timer === undefined) return
+    clearInterval(this.#timer)
+    this.#timer = undefined
   }
 }
 
-/** `auth:refresh` { token }: a valid token for the same user and tenant replaces the old one and re-arms the expiry. */
-export async function refreshToken (socket: Socket, verifier: TokenVerifier, data: unknown, expiry: ExpiryWheel): Promise<{ ok: true, exp: number | null }> {
+/**
+ * `auth:refresh` { token }: the new identity when the token is valid and for the socket's user and tenant.
+ * The caller applies it (to every socket of the connection) and re-arms the expiry.
+ */
+export async function refreshToken (socket: Socket, verifier: TokenVerifier, data: unknown): Promise<Identity> {
   const token = bareToken((data as { token?: unknown } | null)?.token ?? data)
   if (token === undefined) throw new AuthRefreshRefused('no token')
   let identity: Identity
@@ -157,7 +206,5 @@ export async function refreshToken (socket: Socket, verifier: TokenVerifier, dat
   if (identity.userId !== current.userId || identity.tenantId !== current.tenantId) {
     throw new AuthRefreshRefused('the token is for another user or tenant')
   }
-  socket.data.user = identity
-  expiry.arm(socket)
-  return { ok: true, exp: identity.exp ?? null }
+  return identity
 }

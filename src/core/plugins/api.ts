@@ -4,10 +4,11 @@ import type { Static, TSchema } from 'typebox'
 import type { ServerConfig } from '../../config/schema.js'
 import { createAccessPolicy, type AccessPolicy, type AccessPolicyOptions } from '../access-policy.js'
 import { tenantOf, type AuthMode, type Principal } from '../auth/rest-auth.js'
+import { ExpiryWheel, type ExpiryHandler, type ExpiryService } from '../auth/socket-auth.js'
 import type { Identity } from '../auth/tokens.js'
 import type { Core } from '../core.js'
 import { PluginDependency, PluginLifecycle, Unauthorized } from '../errors.js'
-import type { ConnectionHook, DisconnectHook, EventHandler, NamespaceStats, PublishHook } from '../namespaces.js'
+import type { ConnectionHook, DisconnectHook, EventHandler, NamespaceStats, PublishHook, TimeFormat } from '../namespaces.js'
 import type { PublishInput, PublishResult, PublishTarget } from '../publish.js'
 import type { SocketContext } from '../socket-context.js'
 import type { SharedStore } from '../store/types.js'
@@ -84,9 +85,14 @@ export interface RealtimeApi {
 
   /**
    * Uses a namespace (`/` by default), with the core's authentication already applied. Several plugins
-   * may share one; `exclusive` refuses any other plugin on it.
+   * may share one; `exclusive` refuses any other plugin on it. `timeFormat` is how the core writes the times
+   * it sends there (`auth:expired`'s `expiredAt`, `error`'s `timestamp`): `iso` unless a plugin asks for
+   * `epoch-ms`; two plugins asking for different ones conflict.
+   *
+   * @example
+   * const orders = app.realtime.namespace('/orders', { timeFormat: 'epoch-ms' })
    */
-  namespace (name?: string, options?: { exclusive?: boolean }): PluginNamespace
+  namespace (name?: string, options?: { exclusive?: boolean, timeFormat?: TimeFormat }): PluginNamespace
 
   /**
    * The one publish primitive: to a tenant, users, rooms or roles, except users, roles, rooms or a socket.
@@ -115,6 +121,23 @@ export interface RealtimeApi {
 
   /** Verifies a JWT as the socket handshake does (for transports of a plugin's own, such as plain WebSocket). */
   verifyToken (token: string): Promise<Identity>
+
+  /**
+   * Token expiry for the clients of a transport of the plugin's own (a plain WebSocket endpoint), on the core's
+   * expiry wheel: armed with the token's `exp`, a client gets `expired` when it passes and `ended`
+   * `auth.expiryGraceMs` later unless re-armed (a refresh) or disarmed (it closed) first. One timer for all
+   * clients, none per client; a handler that throws is logged. The wheel holds the items it is armed with
+   * until disarmed or ended: disarm on close.
+   *
+   * @example
+   * const expiry = app.realtime.expiry<Client>({
+   *   expired: (client) => { client.send({ type: 'auth_expired', expiredAt: client.user.exp! * 1000, graceMs: expiry.graceMs }) },
+   *   ended: (client) => { client.ws.close(4401, 'token expired') }
+   * })
+   * expiry.arm(client, client.user.exp)   // once authenticated, and again after each refresh
+   * expiry.disarm(client)                 // when the connection closes
+   */
+  expiry<T extends object> (handler: ExpiryHandler<T>): ExpiryService<T>
 
   /** Builds an access policy from its options (`AccessPolicyOptions`): tenant, claim, roles or a backend hook. */
   accessPolicy (options: AccessPolicyOptions): AccessPolicy
@@ -165,7 +188,7 @@ export function createPluginApi (core: Core, plugin: string, dependencies: reado
     nodeId: core.nodeId,
 
     namespace (name = '/', options = {}) {
-      registry.use(plugin, name, options.exclusive === true)
+      registry.use(plugin, name, options.exclusive === true, options.timeFormat)
       declared.add(name)
       const ns: PluginNamespace = {
         name,
@@ -217,6 +240,8 @@ export function createPluginApi (core: Core, plugin: string, dependencies: reado
     compile,
 
     verifyToken: async (token) => await core.verifier.verify(token),
+
+    expiry: (handler) => new ExpiryWheel(core.config.auth.expiryGraceMs, handler, (err) => { log.error({ err }, 'token expiry handler failed') }),
 
     accessPolicy: (options) => createAccessPolicy(options, log),
 
