@@ -9,6 +9,7 @@ import type { ServerConfig } from './config/schema.js'
 import { RestAuthenticator } from './core/auth/rest-auth.js'
 import { createTokenVerifier } from './core/auth/tokens.js'
 import { kCore, type Core } from './core/core.js'
+import { drainHooks } from './core/drain.js'
 import { healthRoutes } from './core/health.js'
 import { clientErrorHandler, errorHandler, frameworkErrors, notFoundHandler } from './core/http-errors.js'
 import { loggerOptions } from './core/logger.js'
@@ -39,6 +40,8 @@ export async function buildApp (config: Readonly<ServerConfig>, options: BuildOp
     logger: loggerOptions(config, options.logStream),
     trustProxy: config.server.trustProxy,
     bodyLimit: config.server.bodyLimit,
+    // While closing, requests go on to the drain hook (a catalog 503), not to Fastify's code-less 503.
+    return503OnClosing: false,
     clientErrorHandler,
     frameworkErrors,
     schemaErrorFormatter: (errors, dataVar) => validationError(explain(errors as any)[0] ?? { field: '', message: 'is invalid' }, dataVar)
@@ -58,6 +61,9 @@ async function setup (app: FastifyInstance, config: Readonly<ServerConfig>, plug
   app.setNotFoundHandler(notFoundHandler)
   // Bodies are JSON: a text/plain body is answered 415 RT_ERR_UNSUPPORTED_MEDIA_TYPE rather than "body: must be object".
   app.removeContentTypeParser('text/plain')
+  // Draining starts before anything else closes (Socket.IO's preClose below), also for an in-process `app.close()`.
+  let core: Core | undefined
+  app.addHook('preClose', async () => { if (core !== undefined) core.draining = true })
 
   if (config.socketio.cors.origins.length > 0) {
     const origins = config.socketio.cors.origins
@@ -91,7 +97,7 @@ async function setup (app: FastifyInstance, config: Readonly<ServerConfig>, plug
     countTimeoutMs: config.publish.countTimeoutMs
   })
   const prefix = `${config.redis.keyPrefix}:`
-  const core: Core = {
+  core = {
     config,
     log: app.log,
     io,
@@ -107,7 +113,7 @@ async function setup (app: FastifyInstance, config: Readonly<ServerConfig>, plug
   }
   app.decorate(kCore, core)
   app.decorateRequest('principal', null)
-  app.addHook('preClose', async () => { core.draining = true })
+  drainHooks(app, core)
   healthRoutes(app, core)
 
   await app.register(async function plugins$ (scope) {
