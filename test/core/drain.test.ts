@@ -1,10 +1,13 @@
 // Shutdown over HTTP: keep-alive clients hammering through a SIGTERM get answers (200, or 503 RT_ERR_NOT_READY + Connection: close), never a reset on an established connection.
 import t from 'tap'
 import { Agent, request as httpRequest } from 'node:http'
-import type { Socket } from 'node:net'
+import { once } from 'node:events'
+import net, { type Socket } from 'node:net'
+import { setImmediate as tick } from 'node:timers/promises'
 import { join } from 'node:path'
 import { spawnServer, startServer, TEST_API_KEY } from 'realtime-server/testing'
 import { kCore, type Core } from '../../src/core/core.js'
+import { drainAndClose } from '../../src/core/drain.js'
 
 const probe = { probe: { from: join(process.cwd(), 'test/fixtures/plugins/probe') } }
 
@@ -146,4 +149,29 @@ t.test('while draining: probes answer, everything else 503 RT_ERR_NOT_READY with
     httpRequest({ host: '127.0.0.1', port: server.port, method: 'POST', path: '/api/probe/publish', agent }, (res) => { res.resume(); resolve(res.statusCode) }).end()
   })
   t.equal(stranger, 503, 'the drain answers before authentication: 503 tells anyone to go elsewhere')
+})
+
+t.test('after the listener closes: a new connection is refused, one accepted just before still gets its 503', async (t) => {
+  const server = await startServer({ config: { plugins: probe } })
+  const core = (server.app as unknown as Record<symbol, Core>)[kCore]!
+  const closed = drainAndClose(server.app, core, 1000)
+  // Connected during the drain, silent until the listener is gone: Node's server.close() would destroy it as idle.
+  const accepted = once(server.app.server, 'connection')
+  const early = net.connect(server.port, '127.0.0.1')
+  await Promise.all([once(early, 'connect'), accepted])
+  while (server.app.server.listening) await tick()
+
+  const late = net.connect(server.port, '127.0.0.1')
+  const [err] = await once(late, 'error') as [NodeJS.ErrnoException]
+  t.equal(err.code, 'ECONNREFUSED', 'a brand-new connection is refused: nothing was sent, the client retries elsewhere')
+
+  const chunks: Buffer[] = []
+  early.on('data', (c: Buffer) => chunks.push(c))
+  early.write(`GET /api/probe/stats HTTP/1.1\r\nHost: x\r\nx-api-key: ${TEST_API_KEY}\r\n\r\n`)
+  await once(early, 'close')
+  const text = Buffer.concat(chunks).toString()
+  t.match(text, /^HTTP\/1\.1 503 Service Unavailable\r\n/, 'the first request of an accepted connection is answered')
+  t.match(text, /\r\nconnection: close\r\n/i)
+  t.match(JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4)), { code: 'RT_ERR_NOT_READY' })
+  await closed
 })
