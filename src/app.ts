@@ -1,17 +1,17 @@
 import cors from '@fastify/cors'
 import fastifyRedis from '@fastify/redis'
 import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox'
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify'
+import Fastify, { type FastifyInstance } from 'fastify'
 import type { Redis } from 'ioredis'
 import { randomUUID } from 'node:crypto'
-import { STATUS_CODES } from 'node:http'
 import type { DestinationStream } from 'pino'
 import type { ServerConfig } from './config/schema.js'
 import { RestAuthenticator } from './core/auth/rest-auth.js'
 import { createTokenVerifier } from './core/auth/tokens.js'
 import { kCore, type Core } from './core/core.js'
-import { clientError, isCatalogError } from './core/errors.js'
+import { drainHooks } from './core/drain.js'
 import { healthRoutes } from './core/health.js'
+import { clientErrorHandler, errorHandler, frameworkErrors, notFoundHandler } from './core/http-errors.js'
 import { loggerOptions } from './core/logger.js'
 import { NamespaceRegistry } from './core/namespaces.js'
 import { loadPlugins, type LoadedPlugin } from './core/plugins/loader.js'
@@ -40,6 +40,10 @@ export async function buildApp (config: Readonly<ServerConfig>, options: BuildOp
     logger: loggerOptions(config, options.logStream),
     trustProxy: config.server.trustProxy,
     bodyLimit: config.server.bodyLimit,
+    // While closing, requests go on to the drain hook (a catalog 503), not to Fastify's code-less 503.
+    return503OnClosing: false,
+    clientErrorHandler,
+    frameworkErrors,
     schemaErrorFormatter: (errors, dataVar) => validationError(explain(errors as any)[0] ?? { field: '', message: 'is invalid' }, dataVar)
   })
   try {
@@ -54,6 +58,12 @@ export async function buildApp (config: Readonly<ServerConfig>, options: BuildOp
 async function setup (app: FastifyInstance, config: Readonly<ServerConfig>, plugins: LoadedPlugin[]): Promise<void> {
   app.setValidatorCompiler(TypeBoxValidatorCompiler)
   app.setErrorHandler(errorHandler)
+  app.setNotFoundHandler(notFoundHandler)
+  // Bodies are JSON: a text/plain body is answered 415 RT_ERR_UNSUPPORTED_MEDIA_TYPE rather than "body: must be object".
+  app.removeContentTypeParser('text/plain')
+  // Draining starts before anything else closes (Socket.IO's preClose below), also for an in-process `app.close()`.
+  let core: Core | undefined
+  app.addHook('preClose', async () => { if (core !== undefined) core.draining = true })
 
   if (config.socketio.cors.origins.length > 0) {
     const origins = config.socketio.cors.origins
@@ -87,7 +97,7 @@ async function setup (app: FastifyInstance, config: Readonly<ServerConfig>, plug
     countTimeoutMs: config.publish.countTimeoutMs
   })
   const prefix = `${config.redis.keyPrefix}:`
-  const core: Core = {
+  core = {
     config,
     log: app.log,
     io,
@@ -103,7 +113,7 @@ async function setup (app: FastifyInstance, config: Readonly<ServerConfig>, plug
   }
   app.decorate(kCore, core)
   app.decorateRequest('principal', null)
-  app.addHook('preClose', async () => { core.draining = true })
+  drainHooks(app, core)
   healthRoutes(app, core)
 
   await app.register(async function plugins$ (scope) {
@@ -111,20 +121,3 @@ async function setup (app: FastifyInstance, config: Readonly<ServerConfig>, plug
   })
   app.addHook('onReady', async () => { registry.freeze() })
 }
-
-function errorHandler (this: FastifyInstance, err: FastifyError, request: any, reply: any): void {
-  if (isCatalogError(err)) {
-    const status = err.statusCode ?? 500
-    reply.code(status).send({ statusCode: status, error: STATUS_CODES[status], ...clientError(err) })
-    return
-  }
-  const status = err.statusCode ?? 500
-  if (status < 500) {
-    // Fastify's own client errors (bad JSON, body too large, unsupported media type) keep their code and message.
-    reply.code(status).send({ statusCode: status, error: STATUS_CODES[status], code: err.code ?? 'RT_ERR_BAD_REQUEST', message: err.message })
-    return
-  }
-  request.log.error({ err }, 'request failed')
-  reply.code(500).send({ statusCode: 500, error: STATUS_CODES[500], ...clientError(err) })
-}
-

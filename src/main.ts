@@ -1,8 +1,8 @@
 import closeWithGrace from 'close-with-grace'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { buildApp } from './app.js'
 import { loadConfig } from './config/load.js'
 import { kCore, type Core } from './core/core.js'
+import { drainAndClose } from './core/drain.js'
 
 /** load config -> buildApp -> listen -> graceful close on SIGTERM/SIGINT. The only file that touches `process`. */
 async function main (): Promise<void> {
@@ -27,9 +27,8 @@ async function main (): Promise<void> {
   closeWithGrace({ delay: config.shutdown.timeoutMs, logger: app.log }, async ({ signal, err }) => {
     if (err !== undefined) app.log.error({ err }, 'fatal error, shutting down')
     else app.log.info({ signal }, 'shutting down')
-    core.draining = true
-    if (config.shutdown.drainDelayMs > 0) await sleep(config.shutdown.drainDelayMs)
-    await app.close()
+    // Ctrl-C in a terminal (SIGINT) has no load balancer to wait for; SIGTERM (orchestrators) and fatal errors drain.
+    await drainAndClose(app, core, signal === 'SIGINT' ? 0 : config.shutdown.drainDelayMs)
     app.log.info('closed')
   })
 

@@ -14,7 +14,7 @@ export function historyRoute (app: PluginApp, chat: Chat): void {
   const { realtime, membership } = chat
   app.get('/channels/:channelId/messages', {
     schema: { params: HistoryParams, querystring: HistoryQuery },
-    preHandler: realtime.authenticate('user')
+    onRequest: realtime.authenticate('user')
   }, async (request) => {
     const { channelId } = request.params
     const { tenantId: requested, limit, before } = request.query

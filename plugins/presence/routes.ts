@@ -37,7 +37,7 @@ export function presenceRoutes (app: PluginApp, presence: Presence, maxListSize:
     return list
   }
 
-  app.get('/online', { schema: { querystring: OnlineQuery }, preHandler: realtime.authenticate('user') }, async (request) => {
+  app.get('/online', { schema: { querystring: OnlineQuery }, onRequest: realtime.authenticate('user') }, async (request) => {
     const { namespace, room, limit: asked } = request.query
     const tenantId = realtime.tenantOf(request, request.query.tenantId)
     const list = listFor(request.principal!, namespace)
@@ -56,7 +56,7 @@ export function presenceRoutes (app: PluginApp, presence: Presence, maxListSize:
     return { tenantId, namespace: list.namespace, room, ...reply }
   })
 
-  app.get('/users/:userId', { schema: { querystring: UserQuery, params: UserParams }, preHandler: realtime.authenticate('user') }, async (request) => {
+  app.get('/users/:userId', { schema: { querystring: UserQuery, params: UserParams }, onRequest: realtime.authenticate('user') }, async (request) => {
     const tenantId = realtime.tenantOf(request, request.query.tenantId)
     const list = listFor(request.principal!, request.query.namespace)
     const [state] = await presence.status(list, tenantId, [request.params.userId])

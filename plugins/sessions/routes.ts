@@ -55,7 +55,7 @@ export function sessionRoutes (app: PluginApp, { ns, sessions, policy, options }
       params: Type.Object({ sessionId: Type.String({ minLength: 1, maxLength: 200 }) }),
       querystring: Type.Object({ tenantId: Type.Optional(TenantId) }, { additionalProperties: false })
     },
-    preHandler: realtime.authenticate('user')
+    onRequest: realtime.authenticate('user')
   }, async (request) => {
     const { sessionId } = request.params
     const tenantId = realtime.tenantOf(request, request.query.tenantId)
@@ -73,7 +73,7 @@ export function sessionRoutes (app: PluginApp, { ns, sessions, policy, options }
         limit: Type.Optional(Type.Integer({ minimum: 1, maximum: options.maxListed, description: 'At most this many sessions (default 100).' }))
       }, { additionalProperties: false })
     },
-    preHandler: realtime.authenticate('user')
+    onRequest: realtime.authenticate('user')
   }, async (request) => {
     const tenantId = realtime.tenantOf(request, request.query.tenantId)
     const active = await sessions.listActive(tenantId, request.query.limit ?? Math.min(100, options.maxListed))

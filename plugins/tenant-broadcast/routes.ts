@@ -98,7 +98,7 @@ export function registerRoutes (app: PluginApp, { options, types, publish, idemp
     return { results: settled.map((s) => (s as PromiseFulfilledResult<BatchResult>).value) }
   })
 
-  app.get('/events', { preHandler: realtime.authenticate('user') }, async () => {
+  app.get('/events', { onRequest: realtime.authenticate('user') }, async () => {
     const events: Record<string, { catalog: string, schema: TSchema }> = {}
     for (const t of types.list()) events[t.type] = { catalog: t.catalog, schema: t.schema }
     return { catalogs: options.catalogs, events }

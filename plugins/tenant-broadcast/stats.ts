@@ -10,7 +10,7 @@ const Query = Type.Object({ local: Type.Optional(Type.Enum(['true', 'false'])) }
 
 export function registerStats (app: PluginApp, ns: PluginNamespace): void {
   const { realtime } = app
-  app.get('/stats', { schema: { querystring: Query }, preHandler: realtime.authenticate('publisher') }, async (request) => {
+  app.get('/stats', { schema: { querystring: Query }, onRequest: realtime.authenticate('publisher') }, async (request) => {
     const principal = request.principal
     if (principal === null || principal.kind !== 'apiKey' || principal.tenantId !== undefined) throw new StatsForbidden()
     const local = (request.query as { local?: string }).local === 'true'

@@ -112,8 +112,13 @@ export const ServerConfig = Type.Object({
     countTimeoutMs: Type.Integer({ minimum: 10, default: 1000, description: 'How long a publish waits for other nodes to report how many sockets they reached.' })
   }, { additionalProperties: false, default: {} }),
   shutdown: Type.Object({
-    drainDelayMs: Type.Integer({ minimum: 0, default: 0, description: 'After SIGTERM, /ready answers 503 this long before connections are closed (let load balancers notice).' }),
-    timeoutMs: Type.Integer({ minimum: 100, default: 10000, description: 'Graceful shutdown gives up and exits 1 after this.' })
+    drainDelayMs: Type.Integer({
+      minimum: 0,
+      default: 5000,
+      description: 'After SIGTERM the server keeps listening this long: /ready answers 503, other requests 503 RT_ERR_NOT_READY with Connection: close, sockets stay connected. ' +
+        'Long enough for a load balancer to stop routing here (Kubernetes endpoint removal, or health-check interval x unhealthy threshold). 0 closes at once; SIGINT skips it.'
+    }),
+    timeoutMs: Type.Integer({ minimum: 100, default: 10000, description: 'Graceful shutdown gives up and exits 1 this long after the signal (drainDelayMs included).' })
   }, { additionalProperties: false, default: {} }),
   plugins: Type.Record(Type.String({ pattern: '^[a-z0-9][a-z0-9-]*$' }), PluginEntry, {
     default: {},

@@ -12,9 +12,11 @@ export interface ErrorDefinition {
 export interface RealtimeError extends FastifyError {
   /** The payload field the error is about (validation errors). */
   field?: string
+  /** For 503 and 429: seconds the client should wait (the `Retry-After` header); a default applies when unset. */
+  retryAfter?: number
 }
 
-export type RealtimeErrorConstructor = createError.FastifyErrorConstructor<{ code: string, statusCode: number, field?: string }, any[]>
+export type RealtimeErrorConstructor = createError.FastifyErrorConstructor<{ code: string, statusCode: number, field?: string, retryAfter?: number }, any[]>
 
 const catalog = new Map<string, ErrorDefinition>()
 
@@ -77,13 +79,25 @@ export const Forbidden = defineError('RT_ERR_FORBIDDEN', 'Forbidden: %s', 403,
 export const ValidationFailed = defineError('RT_ERR_VALIDATION', 'Invalid payload: %s', 400,
   'Correct the field named in the message; each event and route documents its payload schema.')
 export const NotFound = defineError('RT_ERR_NOT_FOUND', 'Not found: %s', 404,
-  'Check the id in the request.')
+  'Check the id in the request; `no route <METHOD> <path>` means the method or path is wrong (each plugin\'s README lists its routes, under /api/<plugin>).')
 export const RateLimited = defineError('RT_ERR_RATE_LIMITED', 'Rate limit exceeded: %s', 429,
   'Slow down; the limits are set in the plugin options.')
 export const NotReady = defineError('RT_ERR_NOT_READY', 'Not ready: %s', 503,
-  'The server is starting, shutting down, or cannot reach Redis; retry shortly or check REDIS_URL.')
+  'The server is starting, shutting down, or cannot reach Redis; retry after the `Retry-After` seconds (a load balancer sends the retry to another node), or check REDIS_URL.')
 export const RedisUnreachable = defineError('RT_ERR_REDIS', 'Redis unreachable: %s', 503,
   'Start Redis or correct REDIS_URL (redis.url); with Redis configured the server does not start without it.')
+export const BadRequest = defineError('RT_ERR_BAD_REQUEST', 'Bad request: %s', 400,
+  'The request could not be read: send a JSON body that parses (not empty when Content-Type is application/json, the length matching Content-Length), a URL with valid percent-encoding, and a well-formed HTTP request.')
+export const PayloadTooLarge = defineError('RT_ERR_PAYLOAD_TOO_LARGE', 'Request body too large: %s', 413,
+  'Send a smaller body; the limit is server.bodyLimit (bytes).')
+export const UnsupportedMediaType = defineError('RT_ERR_UNSUPPORTED_MEDIA_TYPE', 'Unsupported media type: %s', 415,
+  'Send the body as JSON with `Content-Type: application/json`.')
+export const UriTooLong = defineError('RT_ERR_URI_TOO_LONG', 'URL too long: %s', 414,
+  'Shorten the path: an id in the path has at most 100 characters.')
+export const HeadersTooLarge = defineError('RT_ERR_HEADERS_TOO_LARGE', 'Request headers too large', 431,
+  'Send smaller headers (cookies, tokens); Node.js accepts 16 KiB of headers by default (--max-http-header-size).')
+export const RequestTimeout = defineError('RT_ERR_REQUEST_TIMEOUT', 'Request timeout', 408,
+  'Send the whole request (headers and body) without pausing; the server stops waiting after Node.js\'s requestTimeout/headersTimeout.')
 export const Internal = defineError('RT_ERR_INTERNAL', 'Internal server error', 500,
   'A bug or an unreachable dependency; the server log has the details under the same request or socket id.')
 

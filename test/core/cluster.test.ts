@@ -18,8 +18,8 @@ const post = async (url: string, path: string, body: unknown): Promise<any> => {
 t.test('two server processes on one Redis', async (t) => {
   const prefix = `test-cluster-${randomUUID().slice(0, 8)}`
   const [a, b] = await Promise.all([
-    spawnServer({ plugins: probe }, { redisPrefix: prefix }),
-    spawnServer({ plugins: probe }, { redisPrefix: prefix })
+    spawnServer({ plugins: probe, shutdown: { drainDelayMs: 0 } }, { redisPrefix: prefix }),
+    spawnServer({ plugins: probe, shutdown: { drainDelayMs: 0 } }, { redisPrefix: prefix })
   ])
   const sockets: ClientSocket[] = []
   t.teardown(async () => {

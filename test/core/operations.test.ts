@@ -14,7 +14,7 @@ t.test('health and readiness', async (t) => {
   await server.close()
 })
 
-t.test('SIGTERM: /ready turns 503, sockets close, Redis closes after them, exit 0', async (t) => {
+t.test('SIGTERM: /ready turns 503 while /health stays 200, sockets close after the drain, Redis after them, exit 0', async (t) => {
   const prefix = `test-shutdown-${randomUUID().slice(0, 8)}`
   t.teardown(async () => { await deleteRedisPrefix(prefix) })
   const node = await spawnServer({ plugins: probe, shutdown: { drainDelayMs: 1500 } }, { redisPrefix: prefix })
@@ -27,6 +27,8 @@ t.test('SIGTERM: /ready turns 503, sockets close, Redis closes after them, exit 
   let ready = 200
   for (let i = 0; i < 50 && ready === 200; i++) ready = (await fetch(`${node.url}/ready`)).status
   t.equal(ready, 503, '/ready answers 503 while draining')
+  t.equal((await fetch(`${node.url}/health`)).status, 200, '/health stays 200 while draining (liveness)')
+  t.ok(socket.connected, 'sockets stay connected during the drain delay')
   const [reason] = await disconnected
   t.equal(reason, 'transport close', 'clients see a transport close, so they reconnect (to another node)')
   t.equal(await node.exited, 0, 'exit code 0')

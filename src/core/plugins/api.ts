@@ -1,4 +1,4 @@
-import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify'
+import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify'
 import type { Redis } from 'ioredis'
 import type { Static, TSchema } from 'typebox'
 import type { ServerConfig } from '../../config/schema.js'
@@ -103,12 +103,18 @@ export interface RealtimeApi {
    */
   publish (input: PublishInput): Promise<PublishResult>
 
-  /** A preHandler that authenticates the caller and sets `request.principal`. */
-  authenticate (mode?: AuthMode): preHandlerAsyncHookHandler
+  /**
+   * An `onRequest` hook that authenticates the caller and sets `request.principal`. Use it as `onRequest`, so
+   * a caller without credentials gets 401 before the body is read or validated (and learns nothing of the schema).
+   *
+   * @example
+   * app.get('/online', { schema: { querystring: Query }, onRequest: app.realtime.authenticate('user') }, handler)
+   */
+  authenticate (mode?: AuthMode): onRequestAsyncHookHandler
 
   /**
-   * A REST trigger: `POST <prefix><path>` with a validated body, behind API-key/JWT auth.
-   * Routes are prefixed with `/api/<plugin>`.
+   * A REST trigger: `POST <prefix><path>` with a validated body, behind API-key/JWT auth (checked first: a
+   * caller without credentials gets 401 whatever the body). Routes are prefixed with `/api/<plugin>`.
    */
   trigger<B extends TSchema, Q extends TSchema | undefined = undefined> (
     path: string,
@@ -173,7 +179,7 @@ export function createPluginApi (core: Core, plugin: string, dependencies: reado
     return await registry.publish(input, plugin)
   }
 
-  const authenticate = (mode: AuthMode = 'publisher'): preHandlerAsyncHookHandler =>
+  const authenticate = (mode: AuthMode = 'publisher'): onRequestAsyncHookHandler =>
     async function realtimeAuth (request: FastifyRequest) {
       (request as FastifyRequest & { principal: Principal }).principal = await core.rest.authenticate(request, mode)
     }
@@ -224,7 +230,8 @@ export function createPluginApi (core: Core, plugin: string, dependencies: reado
       const schema: Record<string, TSchema> = { body: options.body }
       if (options.querystring !== undefined) schema.querystring = options.querystring
       const status = options.status ?? 200
-      app.post(path, { schema, preHandler: authenticate(options.auth ?? 'publisher') }, async (request, reply) => {
+      // onRequest: credentials are checked before the body is parsed and validated (401 before 400).
+      app.post(path, { schema, onRequest: authenticate(options.auth ?? 'publisher') }, async (request, reply) => {
         const result = await handler(request as any, reply)
         if (!reply.sent) reply.code(status)
         return result
