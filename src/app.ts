@@ -10,7 +10,7 @@ import type { ServerConfig } from './config/schema.js'
 import { RestAuthenticator } from './core/auth/rest-auth.js'
 import { createTokenVerifier } from './core/auth/tokens.js'
 import { kCore, type Core } from './core/core.js'
-import { clientError, isCatalogError } from './core/errors.js'
+import { clientError, isCatalogError, mapErrorForClient } from './core/errors.js'
 import { healthRoutes } from './core/health.js'
 import { loggerOptions } from './core/logger.js'
 import { NamespaceRegistry } from './core/namespaces.js'
@@ -63,7 +63,7 @@ async function setup (app: FastifyInstance, config: Readonly<ServerConfig>, plug
   let redis: Redis | undefined
   const backend = new MemoryStoreBackend()
   if (config.redis.url !== undefined) {
-    redis = await connectRedis(config.redis, (err) => { app.log.warn({ err: err.message }, 'redis connection error') })
+    redis = await connectRedis(config.redis, app.log)
     // `app.redis` for plugins of the ecosystem. Closed in onClose, which runs after preClose (where Socket.IO
     // closes); a connection that already ended must not make the shutdown fail.
     await app.register(fastifyRedis, { client: redis, closeClient: false })
@@ -107,6 +107,8 @@ async function setup (app: FastifyInstance, config: Readonly<ServerConfig>, plug
   healthRoutes(app, core)
 
   await app.register(async function plugins$ (scope) {
+    // Plugin routes that hit Redis during an outage answer 503 RT_ERR_NOT_READY: mapped here, answered by errorHandler.
+    scope.setErrorHandler(mapErrorForClient)
     for (const p of plugins) await scope.register(p.plugin, p.options)
   })
   app.addHook('onReady', async () => { registry.freeze() })
