@@ -92,7 +92,8 @@ export class ClusterLink {
   /** Wraps the adapter factory of `createAdapter` so that `last` follows what its adapters publish. */
   track<F extends AdapterFactory> (factory: F): F {
     const link = this
-    return ((nsp: Namespace) => {
+    // Socket.IO calls it with `new`: a function, not an arrow (the object returned is the adapter).
+    return (function trackedAdapter (nsp: Namespace) {
       const adapter = factory(nsp) as ClusterAdapterLike
       const publish = adapter.publishAndReturnOffset
       adapter.publishAndReturnOffset = function (message) {
