@@ -2,8 +2,8 @@ import { Redis, type RedisOptions } from 'ioredis'
 import type { ServerConfig } from '../config/schema.js'
 import { RedisUnreachable } from './errors.js'
 
-/** A Redis that stopped answering (no closed connection to tell) fails commands after this long. */
-const COMMAND_TIMEOUT_MS = 1000
+/** A Redis that stopped answering (no closed connection to tell) fails commands after this long (long enough for a busy node: the timer may fire before a reply waiting in the socket is read). */
+const COMMAND_TIMEOUT_MS = 5000
 /** Reconnection attempts are at most this far apart, so that a Redis that is back is used within a second. */
 const MAX_RECONNECT_DELAY_MS = 1000
 
