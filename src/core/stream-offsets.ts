@@ -15,6 +15,10 @@ import type { Redis } from 'ioredis'
  * wider the window. Once B has read one entry its offset is concrete and nothing more is lost. Fix upstream:
  * resolve `$` once (`XREVRANGE <stream> + - COUNT 1`, or `0-0` for an empty stream) before the first poll.
  *
+ * package.json pins the adapter to 0.3.1 exactly: this file and cluster-link.ts rely on its internals
+ * (`duplicate()` for the readers, the `xread` arguments, `publishAndReturnOffset`); re-check them, and
+ * test/core/stream-offsets.test.ts, before an upgrade.
+ *
  * This wrapper does that fix from outside, by patching `xread` on the clients the adapter duplicates for
  * reading: the offset is the stream's last id when reading starts, then the last id read (the adapter's
  * own offset is ignored; it would be the same). `ready` is true once every reader has its starting offset
