@@ -225,19 +225,18 @@ export class NamespaceRegistry {
     // the event and every node will read it; this node's sockets get it once it resolves.
     const accepted = link?.last
     if (entry.onPublish.length > 0) this.#notifyPublish(entry, { input, eventId, meta, plugin })
-    if (accepted !== undefined) {
-      try {
-        await accepted
-      } catch (err) {
-        throw new NotReady('the event did not reach Redis', { cause: err })
-      }
+    if (input.count !== true) {
+      if (accepted !== undefined) await reachedRedis(accepted)
+      return { eventId }
     }
-    if (input.count !== true) return { eventId }
     // Empty target lists select nobody, on every node.
     if (selection.rooms.length === 0) return { eventId, recipients: 0 }
     let recipients = countLocal(entry.nsp, selection)
     if (!this.#o.clustered) return { eventId, recipients }
-    const { responses, partial } = await this.#ask<number>(entry.nsp, COUNT_EVENT, selection)
+    // Asked before waiting for the XADD: the two round trips overlap.
+    const asked = this.#ask<number>(entry.nsp, COUNT_EVENT, selection)
+    if (accepted !== undefined) await reachedRedis(accepted)
+    const { responses, partial } = await asked
     for (const n of responses) recipients += n
     return partial ? { eventId, recipients, partial } : { eventId, recipients }
   }
@@ -369,6 +368,15 @@ export class NamespaceRegistry {
     const error = clientError(err)
     if (ack !== undefined) ack({ error })
     else socket.emit('error', { ...error, event, timestamp: new Date().toISOString() })
+  }
+}
+
+/** Waits for the XADD of a publish; its failure (Redis down or refusing) is NotReady: other nodes will not get the event. */
+async function reachedRedis (accepted: Promise<unknown>): Promise<void> {
+  try {
+    await accepted
+  } catch (err) {
+    throw new NotReady('the event did not reach Redis', { cause: err })
   }
 }
 
