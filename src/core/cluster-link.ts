@@ -51,6 +51,13 @@ export class ClusterLink {
       // retried by ioredis anyway (and queued commands wait for it).
       const connect = client.connect.bind(client)
       client.connect = async () => { await connect().catch(noop) }
+      // Its SUBSCRIBE is not awaited either; it fails only when the client is closed before Redis answered it.
+      const subscribe = client.subscribe.bind(client) as (...args: unknown[]) => Promise<unknown>
+      ;(client as unknown as { subscribe: typeof subscribe }).subscribe = (...args) => {
+        const p = subscribe(...args)
+        p.catch(noop)
+        return p
+      }
       duplicates.push(client)
       return prepare(client)
     }

@@ -182,6 +182,8 @@ export class NamespaceRegistry {
     if (entry === undefined) throw new PluginLifecycle(`namespace "${name}" is not used by any plugin`)
     const { rooms, except } = selectRooms(target)
     if (rooms.length === 0) return
+    // Refused while Redis is down: the other nodes would not see the change.
+    if (this.#link !== undefined && !this.#link.up) throw new NotReady('Redis is unreachable')
     let op = entry.nsp.in(rooms)
     if (except.length > 0) op = op.except(except)
     const scoped = scopedRoom(target.tenantId, room)
