@@ -58,6 +58,9 @@ async function stopRedis (child: ChildProcess): Promise<void> {
 
 interface Answer { n: number, node: 'a' | 'b', status: number | 'error', code?: string, retryAfter: string | null, ms: number, phase: string }
 
+// Two server processes and a Redis restarted take a while on a loaded machine.
+t.setTimeout(300_000)
+
 t.test('Redis killed and restarted under REST load', async (t) => {
   const port = await freePort()
   let redis = await startRedis(port)

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto'
 import { join } from 'node:path'
 import { Redis } from 'ioredis'
 import { io } from 'socket.io-client'
-import { deleteRedisPrefix, signToken, spawnServer, TEST_API_KEY, testRedisUrl, waitFor, type ClientSocket, type ServerProcess } from 'realtime-server/testing'
+import { deleteRedisPrefix, signToken, spawnServer, startServer, TEST_API_KEY, testRedisUrl, waitFor, type ClientSocket } from 'realtime-server/testing'
 
 const probe = { probe: { from: join(process.cwd(), 'test/fixtures/plugins/probe') } }
 const post = async (url: string, path: string, body: unknown): Promise<{ status: number, body: any }> => {
@@ -31,18 +31,23 @@ const named = (name: string): string => {
 // event loop is blocked (a busy node) right after its reader's XREAD (BLOCK 10 ms) was sent: Redis shows
 // that reader idle, and an event published by node A lands in the window. Without the wrapper, B polls
 // `$` again once its event loop is free, and never reads the event.
+// Spawning a server and stalling it take a while on a loaded machine.
+t.setTimeout(300_000)
+
 t.test('a broadcast made while a node is between two polls of a quiet stream reaches it', async (t) => {
   const prefix = `test-offsets-${randomUUID().slice(0, 8)}`
   const nameB = `${prefix}-b`
-  const spawn = async (name: string): Promise<ServerProcess> =>
-    await spawnServer({ plugins: probe, redis: { url: named(name), keyPrefix: prefix, adapter: { blockTimeInMs: 10 } } })
-  const [a, b] = await Promise.all([spawn(`${prefix}-a`), spawn(nameB)])
+  // B in its own process (its event loop is blocked below), A in this one.
+  const [a, b] = await Promise.all([
+    startServer({ config: { plugins: probe, redis: { adapter: { blockTimeInMs: 10 } } }, redis: prefix }),
+    spawnServer({ plugins: probe, redis: { url: named(nameB), keyPrefix: prefix, adapter: { blockTimeInMs: 10 } } })
+  ])
   const admin = new Redis(testRedisUrl())
   let socket: ClientSocket | undefined
   t.teardown(async () => {
     socket?.disconnect()
     admin.disconnect()
-    await Promise.all([a.stop(), b.stop()])
+    await Promise.all([a.close(), b.stop()])
     await deleteRedisPrefix(prefix)
   })
   for (const node of [a, b]) await until('ready', 20_000, async () => (await fetch(`${node.url}/ready`)).status === 200 ? true : undefined)
