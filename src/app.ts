@@ -73,7 +73,7 @@ async function setup (app: FastifyInstance, config: Readonly<ServerConfig>, plug
   let redis: Redis | undefined
   const backend = new MemoryStoreBackend()
   if (config.redis.url !== undefined) {
-    redis = await connectRedis(config.redis, (err) => { app.log.warn({ err: err.message }, 'redis connection error') })
+    redis = await connectRedis(config.redis, app.log)
     // `app.redis` for plugins of the ecosystem. Closed in onClose, which runs after preClose (where Socket.IO
     // closes); a connection that already ended must not make the shutdown fail.
     await app.register(fastifyRedis, { client: redis, closeClient: false })

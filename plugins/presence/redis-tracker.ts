@@ -74,7 +74,7 @@ export class RedisTracker implements PresenceTracker {
 
   async online (group: string, limit: number): Promise<OnlineUsers> {
     const p = this.#o.prefix
-    const res = await this.#redis.pipeline().hgetall(`${p}n:${group}`).hgetall(`${p}since:${group}`).exec()
+    const res = replies(await this.#redis.pipeline().hgetall(`${p}n:${group}`).hgetall(`${p}since:${group}`).exec())
     const counts = (res?.[0]?.[1] ?? {}) as Record<string, string>
     const since = (res?.[1]?.[1] ?? {}) as Record<string, string>
     const users: UserState[] = Object.keys(counts).map((userId) => withSince({ userId, online: true, connections: Number(counts[userId]) }, since[userId]))
@@ -83,7 +83,7 @@ export class RedisTracker implements PresenceTracker {
 
   async inRoom (group: string, room: string, limit: number): Promise<OnlineUsers> {
     const p = this.#o.prefix
-    const res = await this.#redis.pipeline().hgetall(`${p}r:${group}:${room}`).hgetall(`${p}since:${group}`).exec()
+    const res = replies(await this.#redis.pipeline().hgetall(`${p}r:${group}:${room}`).hgetall(`${p}since:${group}`).exec())
     const counts = (res?.[0]?.[1] ?? {}) as Record<string, string>
     const since = (res?.[1]?.[1] ?? {}) as Record<string, string>
     const users: UserState[] = []
@@ -93,11 +93,11 @@ export class RedisTracker implements PresenceTracker {
 
   async status (group: string, userIds: readonly string[]): Promise<UserState[]> {
     const p = this.#o.prefix
-    const res = await this.#redis.pipeline()
+    const res = replies(await this.#redis.pipeline()
       .hmget(`${p}n:${group}`, ...userIds)
       .hmget(`${p}since:${group}`, ...userIds)
       .hmget(`${p}seen:${group}`, ...userIds)
-      .exec()
+      .exec())
     const [counts, since, seen] = [0, 1, 2].map((i) => (res?.[i]?.[1] ?? []) as Array<string | null>)
     return userIds.map((userId, i) => {
       const n = counts![i]
@@ -126,6 +126,12 @@ export class RedisTracker implements PresenceTracker {
     const { prefix, batch, lastSeenTtlMs } = this.#o
     return await scripts.reap.run(this.#redis, [prefix, batch, node, delayMs, lastSeenTtlMs]) as unknown[]
   }
+}
+
+/** A pipeline's replies; a pipeline resolves even when its commands failed (Redis down: every one did), so the first error is thrown. */
+function replies (res: Array<[Error | null, unknown]> | null): Array<[Error | null, unknown]> {
+  for (const [err] of res ?? []) if (err !== null) throw err
+  return res ?? []
 }
 
 function withSince (state: UserState, since: string | null | undefined): UserState {

@@ -80,7 +80,9 @@ export class IdempotencyKeys {
         try {
           result = await publish()
         } catch (err) {
-          await store.delete(k)
+          // The publish's error is the answer (RT_ERR_NOT_READY while Redis is down, when this delete fails
+          // too: the claim then expires after lockMs).
+          await store.delete(k).catch(() => {})
           throw err
         }
         await store.set(k, { state: 'done', fp, result } satisfies Entry, { ttlMs: windowMs })

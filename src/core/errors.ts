@@ -101,8 +101,30 @@ export const RequestTimeout = defineError('RT_ERR_REQUEST_TIMEOUT', 'Request tim
 export const Internal = defineError('RT_ERR_INTERNAL', 'Internal server error', 500,
   'A bug or an unreachable dependency; the server log has the details under the same request or socket id.')
 
+/**
+ * Whether `err` is ioredis saying that Redis could not be reached, rather than that a command failed: the
+ * offline queue is off (src/core/redis.ts), so a command sent while disconnected fails at once; commands in
+ * flight when the connection drops fail with MaxRetriesPerRequestError; a connection that ended says
+ * "Connection is closed."; a Redis that stopped answering makes commands time out.
+ */
+export function isRedisUnavailable (err: unknown): boolean {
+  if (!(err instanceof Error)) return false
+  if (err.name === 'MaxRetriesPerRequestError') return true
+  const m = err.message
+  return m === 'Connection is closed.' || m === 'Command timed out' || m.startsWith("Stream isn't writeable")
+}
+
+/**
+ * The one place where Redis connection failures become the catalog's `NotReady` (503): socket acks go
+ * through `clientError`, REST answers through the error handler (src/core/http-errors.ts).
+ */
+export function asCatalogError (err: unknown): unknown {
+  return !isCatalogError(err) && isRedisUnavailable(err) ? new NotReady('Redis is unreachable', { cause: err }) : err
+}
+
 /** The `{ code, message, field? }` body sent to clients for any error: catalog errors as they are, others masked. */
 export function clientError (err: unknown): { code: string, message: string, field?: string } {
+  err = asCatalogError(err)
   if (isCatalogError(err)) {
     return err.field === undefined ? { code: err.code, message: err.message } : { code: err.code, message: err.message, field: err.field }
   }

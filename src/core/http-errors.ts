@@ -3,7 +3,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { STATUS_CODES } from 'node:http'
 import type { Socket } from 'node:net'
 import {
-  BadRequest, HeadersTooLarge, Internal, isCatalogError, NotFound, PayloadTooLarge, RequestTimeout,
+  asCatalogError, BadRequest, HeadersTooLarge, Internal, isCatalogError, NotFound, PayloadTooLarge, RequestTimeout,
   UnsupportedMediaType, UriTooLong, type RealtimeError
 } from './errors.js'
 
@@ -37,7 +37,9 @@ const fromFastify: Record<string, (request: FastifyRequest, err: FastifyError) =
 }
 
 /** The catalog error to answer for `err`; undefined for a server-side failure (to log, and mask as RT_ERR_INTERNAL). */
-function toCatalog (err: FastifyError, request: FastifyRequest): RealtimeError | undefined {
+function toCatalog (error: FastifyError, request: FastifyRequest): RealtimeError | undefined {
+  // A route that hit Redis during an outage answers 503 RT_ERR_NOT_READY.
+  const err = asCatalogError(error) as FastifyError
   if (isCatalogError(err)) return err
   const mapped = err.code === undefined ? undefined : fromFastify[err.code]
   if (mapped !== undefined) return mapped(request, err)

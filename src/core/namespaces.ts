@@ -3,9 +3,11 @@ import type { Namespace, Server, Socket } from 'socket.io'
 import type { TSchema } from 'typebox'
 import { ExpiryWheel, refreshToken, socketAuthMiddleware } from './auth/socket-auth.js'
 import type { Identity, TokenVerifier } from './auth/tokens.js'
-import { clientError, isCatalogError, NamespaceConflict, PluginLifecycle } from './errors.js'
+import type { ClusterLink } from './cluster-link.js'
+import { asCatalogError, clientError, isCatalogError, NamespaceConflict, NotReady, PluginLifecycle } from './errors.js'
 import { countLocal, emitTo, selectRooms, type PublishInput, type PublishResult, type PublishTarget, type RoomSelection } from './publish.js'
 import { roleRoom, scopedRoom, tenantRoom, userRoom } from './rooms.js'
+import { clusterLinkOf } from './socketio.js'
 import { contextOf, type SocketContext } from './socket-context.js'
 import { compile, validationError, type Validator } from './validation.js'
 
@@ -80,6 +82,8 @@ export class NamespaceRegistry {
   readonly #entries = new Map<string, NamespaceEntry>()
   readonly #pending = new Set<Promise<unknown>>()
   readonly #o: RegistryOptions
+  /** The adapter's Redis link; undefined without Redis. */
+  readonly #link: ClusterLink | undefined
   readonly #expiry: ExpiryWheel<Socket>
   /** The 'disconnect' listener of every socket (`this` is the socket). */
   readonly #onDisconnect: (this: Socket, reason: string) => void
@@ -90,6 +94,7 @@ export class NamespaceRegistry {
 
   constructor (options: RegistryOptions) {
     this.#o = options
+    this.#link = clusterLinkOf(options.io)
     this.#expiry = new ExpiryWheel<Socket>(options.expiryGraceMs, {
       expired: (socket) => { this.#expired(socket) },
       // This namespace socket only: the connection and its other namespaces stay (`disconnect(true)` would
@@ -103,10 +108,19 @@ export class NamespaceRegistry {
     main.nsp.on(CLUSTER_EVENT as any, (name: string, data: unknown) => { this.#deliverCluster(name, data) })
   }
 
-  /** Runs the handlers of `name` on every node (this one included), through the adapter. */
+  /**
+   * Runs the handlers of `name` on every node (this one included), through the adapter. Throws NotReady
+   * (and runs nothing) while Redis is unreachable, as a publish does.
+   */
   clusterEmit (name: string, data: unknown): void {
+    const link = this.#link
+    if (link !== undefined && !link.up) throw new NotReady('Redis is unreachable')
     this.#deliverCluster(name, data)
-    if (this.#o.clustered) this.#entries.get('/')!.nsp.serverSideEmit(CLUSTER_EVENT as any, name, data)
+    if (link !== undefined) {
+      link.serverSideEmit(this.#entries.get('/')!.nsp, [CLUSTER_EVENT, name, data], (err) => {
+        this.#o.log.warn({ err, event: name }, 'cluster message not sent to other nodes')
+      })
+    }
   }
 
   clusterOn (name: string, handler: (data: any) => void): void {
@@ -188,6 +202,8 @@ export class NamespaceRegistry {
     if (entry === undefined) throw new PluginLifecycle(`namespace "${name}" is not used by any plugin`)
     const { rooms, except } = selectRooms(target)
     if (rooms.length === 0) return
+    // Refused while Redis is down: the other nodes would not see the change.
+    if (this.#link !== undefined && !this.#link.up) throw new NotReady('Redis is unreachable')
     let op = entry.nsp.in(rooms)
     if (except.length > 0) op = op.except(except)
     const scoped = scopedRoom(target.tenantId, room)
@@ -220,14 +236,29 @@ export class NamespaceRegistry {
     const entry = this.#entries.get(name)
     if (entry === undefined) throw new PluginLifecycle(`publish to namespace "${name}", which no plugin uses`)
     const selection = selectRooms(input)
+    const link = this.#link
+    // Refused while Redis is down rather than delivered on this node only (docs/operations.md, "Redis outage").
+    if (link !== undefined) {
+      if (!link.up) throw new NotReady('Redis is unreachable')
+      link.last = undefined
+    }
     const { eventId, meta } = emitTo(entry.nsp, input, selection)
+    // The XADD the adapter started inside `emit` (none for an empty selection): resolved means Redis took
+    // the event and every node will read it; this node's sockets get it once it resolves.
+    const accepted = link?.last
     if (entry.onPublish.length > 0) this.#notifyPublish(entry, { input, eventId, meta, plugin })
-    if (input.count !== true) return { eventId }
+    if (input.count !== true) {
+      if (accepted !== undefined) await reachedRedis(accepted)
+      return { eventId }
+    }
     // Empty target lists select nobody, on every node.
     if (selection.rooms.length === 0) return { eventId, recipients: 0 }
     let recipients = countLocal(entry.nsp, selection)
     if (!this.#o.clustered) return { eventId, recipients }
-    const { responses, partial } = await this.#ask<number>(entry.nsp, COUNT_EVENT, selection)
+    // Asked before waiting for the XADD: the two round trips overlap.
+    const asked = this.#ask<number>(entry.nsp, COUNT_EVENT, selection)
+    if (accepted !== undefined) await reachedRedis(accepted)
+    const { responses, partial } = await asked
     for (const n of responses) recipients += n
     return partial ? { eventId, recipients, partial } : { eventId, recipients }
   }
@@ -247,9 +278,13 @@ export class NamespaceRegistry {
   async #ask<T> (nsp: Namespace, event: string, data: unknown): Promise<{ responses: T[], partial: boolean }> {
     return await new Promise((resolve) => {
       const timer = setTimeout(() => { resolve({ responses: [], partial: true }) }, this.#o.countTimeoutMs)
-      nsp.serverSideEmit(event as any, data, (err: Error | null, responses: T[]) => {
+      this.#link!.serverSideEmit(nsp, [event, data, (err: Error | null, responses: T[]) => {
         clearTimeout(timer)
         resolve({ responses: responses ?? [], partial: err !== null && err !== undefined })
+      }], () => {
+        // Redis could not be asked how many nodes there are: nobody will answer.
+        clearTimeout(timer)
+        resolve({ responses: [], partial: true })
       })
     })
   }
@@ -381,12 +416,22 @@ export class NamespaceRegistry {
 
   /** Answers a failed event: in the ack when there is one, else as an `error` event; never a stack trace. */
   #fail (socket: Socket, plugin: string, event: string, ack: Ack | undefined, err: unknown): void {
+    err = asCatalogError(err)
     if (!isCatalogError(err)) {
       this.#o.log.error({ err, plugin, event, nsp: socket.nsp.name, socketId: socket.id }, `handler of "${event}" failed`)
     }
     const error = clientError(err)
     if (ack !== undefined) ack({ error })
     else socket.emit('error', { ...error, event, timestamp: this.#time(socket, Date.now()) })
+  }
+}
+
+/** Waits for the XADD of a publish; its failure (Redis down or refusing) is NotReady: other nodes will not get the event. */
+async function reachedRedis (accepted: Promise<unknown>): Promise<void> {
+  try {
+    await accepted
+  } catch (err) {
+    throw new NotReady('the event did not reach Redis', { cause: err })
   }
 }
 

@@ -3,8 +3,9 @@ import type { FastifyInstance } from 'fastify'
 import type { Redis } from 'ioredis'
 import { Server, type ServerOptions } from 'socket.io'
 import type { ServerConfig } from '../config/schema.js'
+import { ClusterLink } from './cluster-link.js'
 import { installFastBroadcast } from './fast-broadcast.js'
-import { withStableStreamOffsets } from './stream-offsets.js'
+import { StreamOffsets } from './stream-offsets.js'
 
 /** Socket.IO server options from the config. */
 export function socketOptions (config: ServerConfig): Partial<ServerOptions> {
@@ -29,6 +30,22 @@ export function socketOptions (config: ServerConfig): Partial<ServerOptions> {
   }
 }
 
+const clusters = new WeakMap<Server, { link: ClusterLink, offsets: StreamOffsets }>()
+
+/** The Redis link of a server's adapter; undefined without Redis. */
+export function clusterLinkOf (io: Server): ClusterLink | undefined {
+  return clusters.get(io)?.link
+}
+
+/** Why the adapter cannot take part in the cluster now (Redis, a reader without its offset); undefined when it can. */
+export function clusterProblem (io: Server): string | undefined {
+  const c = clusters.get(io)
+  if (c === undefined) return undefined
+  if (!c.link.connected) return 'redis unreachable'
+  if (!c.offsets.ready) return 'stream readers starting'
+  return undefined
+}
+
 /**
  * Creates the Socket.IO server on Fastify's HTTP server (the core's own small replacement for
  * fastify-socket.io, which supports Fastify 4 only), with the Redis streams adapter when Redis is
@@ -40,14 +57,17 @@ export function createSocketServer (app: FastifyInstance, config: ServerConfig, 
   if (redis !== undefined) {
     const prefix = config.redis.keyPrefix
     const a = config.redis.adapter
-    io.adapter(createAdapter(withStableStreamOffsets(redis), {
+    const offsets = new StreamOffsets()
+    const link = new ClusterLink(redis, (reader) => offsets.stable(reader))
+    clusters.set(io, { link, offsets })
+    io.adapter(link.track(createAdapter(link.client, {
       streamName: `${prefix}:sio:stream`,
       channelPrefix: `${prefix}:sio`,
       sessionKeyPrefix: `${prefix}:sio:session:`,
       blockTimeInMs: a.blockTimeInMs,
       maxLen: a.maxLen,
       readCount: a.readCount
-    }))
+    })))
   }
   if (config.socketio.fastBroadcast) installFastBroadcast(io, { log: app.log })
   app.addHook('preClose', async () => {

@@ -1,6 +1,12 @@
 import type { Redis } from 'ioredis'
 import type { SharedStore, TtlOptions } from './types.js'
 
+/** The replies of a MULTI; its commands' own errors (EXEC resolves with them) are thrown, not read as values. */
+const replies = (res: Array<[Error | null, unknown]> | null): Array<[Error | null, unknown]> => {
+  for (const [err] of res ?? []) if (err !== null) throw err
+  return res ?? []
+}
+
 const parse = <T>(text: string | null | undefined): T | undefined => (text === null || text === undefined ? undefined : JSON.parse(text) as T)
 
 /** The Redis store: the same contract as the memory store, one round trip per call (MULTI where a TTL applies). */
@@ -12,8 +18,7 @@ export function redisStore (redis: Redis, prefix: string): SharedStore {
     const m = redis.multi()
     write(m)
     m.pexpire(k(key), options.ttlMs)
-    const res = await m.exec()
-    return res?.[0]?.[1]
+    return replies(await m.exec())[0]?.[1]
   }
 
   const store: SharedStore = {
@@ -58,8 +63,8 @@ export function redisStore (redis: Redis, prefix: string): SharedStore {
       if (options?.maxLength !== undefined) m.ltrim(k(key), -options.maxLength, -1)
       if (options?.ttlMs !== undefined) m.pexpire(k(key), options.ttlMs)
       m.llen(k(key))
-      const res = await m.exec()
-      return Number(res?.[res.length - 1]?.[1] ?? 0)
+      const res = replies(await m.exec())
+      return Number(res[res.length - 1]?.[1] ?? 0)
     },
     async listRange<T> (key: string, start: number, stop: number) {
       return (await redis.lrange(k(key), start, stop)).map((v) => JSON.parse(v) as T)
