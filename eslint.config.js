@@ -12,7 +12,11 @@ export default [
       'no-void': ['error', { allowAsStatement: true }],
       // A TypeBox schema and its static type share one name (`const Payload = Type.Object(...)`, `type Payload = Static<typeof Payload>`).
       '@typescript-eslint/no-redeclare': 'off',
-      'no-redeclare': 'off'
+      'no-redeclare': 'off',
+      // A variable that hooks and teardowns read before it is assigned (they may run first, e.g. when setup fails).
+      'prefer-const': ['error', { destructuring: 'all', ignoreReadBeforeAssign: true }],
+      // Flags `while (!stopped) await ...` loops, whose condition another task changes while they await.
+      'no-unmodified-loop-condition': 'off'
     }
   }
 ]

@@ -57,6 +57,9 @@ import type { Namespace, Server, Socket } from 'socket.io'
  *   writable, a slow write's callback) are guarded the same way, so nothing it does can crash the process.
  */
 
+const kFrame = Symbol('rt.fastBroadcast.frame')
+const kOnSent = Symbol('rt.fastBroadcast.onSent')
+
 interface WsSender { _state: number, _queue: unknown[] }
 interface NetSocketLike { writable: boolean, writableLength: number, errored: Error | null, write: (chunk: Buffer, cb?: (err?: Error | null) => void) => boolean }
 interface WsLike { readyState: number, _sender: WsSender | undefined, _socket: NetSocketLike | undefined }
@@ -87,8 +90,6 @@ interface PacketOptions {
 type WriteToEngine = (encodedPackets: unknown, opts: PacketOptions) => void
 interface ClientLike { conn: EngineSocketLike, writeToEngine: WriteToEngine }
 
-const kFrame = Symbol('rt.fastBroadcast.frame')
-const kOnSent = Symbol('rt.fastBroadcast.onSent')
 const kInstalled = Symbol('rt.fastBroadcast.installed')
 const kOwner = Symbol('rt.fastBroadcast.owner')
 const WS_OPEN = 1
