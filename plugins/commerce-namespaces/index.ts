@@ -1,5 +1,5 @@
 /**
- * commerce-namespaces: seed 002's role-filtered namespaces (orders, customers, inventory, products,
+ * commerce-namespaces: the commerce back office protocol's role-filtered namespaces (orders, customers, inventory, products,
  * payments, system) and its 23 event types, delivered as `{ type, namespace, data, timestamp }` envelopes
  * on Socket.IO (`/<namespace>`, handlers get `(data, envelope)`) and on a plain WebSocket endpoint.
  *

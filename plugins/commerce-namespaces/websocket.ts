@@ -1,5 +1,5 @@
 /**
- * The plain WebSocket endpoint of seed 002's client (`useWebSocket({ namespaces })`, `ws.handleMessage`).
+ * The plain WebSocket endpoint of the commerce back office protocol's client (`useWebSocket({ namespaces })`, `ws.handleMessage`).
  * Served on the server's own HTTP server (its `upgrade` event, only for `websocket.path`), authenticated with
  * the same JWT as Socket.IO, it sends the same JSON envelopes with the same filtering (`reaches`).
  *

@@ -1,6 +1,6 @@
 /**
  * tenant-broadcast: tenant-scoped events pushed by a backend to every socket of a tenant, to users,
- * roles or subscribed rooms (seeds 000 and 001). See README.md for options, events, REST triggers and errors.
+ * roles or subscribed rooms (the CRM tenant events and WhatsApp CRM rooms protocols). See README.md for options, events, REST triggers and errors.
  */
 import { definePlugin } from 'realtime-server'
 import { OptionsInvalid } from './errors.js'

@@ -1,4 +1,4 @@
-// The publish options a client developer reaches for last: `roles` naming an unconfigured role, and excluding sessions (seed 002's "exclude specific users or sessions").
+// The publish options a client developer reaches for last: `roles` naming an unconfigured role, and excluding sessions (the commerce back office protocol's "exclude specific users or sessions").
 import t from 'tap'
 import { startServer } from 'realtime-server/testing'
 import { connectUser, flush, openWs, pluginConfig, publish, samples, TENANT } from './support.test.js'
