@@ -48,7 +48,8 @@ t.test('the WhatsApp CRM rooms protocol: config/examples/whatsapp-crm-rooms.json
   const server = await startServer({ config: load('whatsapp-crm-rooms.json') })
   t.teardown(() => server.close())
   const TS = '2025-11-05T10:00:00Z'
-  const socket = await server.connect('/', { token: server.token({ sub: 'agent-1', tenantId: 'crm-1', whatsappAccounts: ['wa-1'] }) })
+  // The claims the profile checks subscriptions against: listed ids, or "*" for every id of the tenant.
+  const socket = await server.connect('/', { token: server.token({ sub: 'agent-1', tenantId: 'crm-1', whatsappAccounts: ['wa-1'], campaigns: ['c-42'], contacts: '*' }) })
 
   t.same(await server.emitWithAck(socket, 'subscribe:whatsapp', 'wa-1'), { ok: true, kind: 'whatsapp', id: 'wa-1' })
   t.equal((await server.emitWithAck(socket, 'subscribe:whatsapp', 'wa-2')).error.code, 'RT_BROADCAST_SUBSCRIBE_REFUSED', 'accounts not in the token are refused')
