@@ -56,3 +56,15 @@ t.test('with no room kinds declared, subscribe: says so', async (t) => {
   const socket = await server.connect('/', { token: server.token({ sub: 'u', tenantId: 't' }) })
   t.same((await server.emitWithAck(socket, 'subscribe:whatsapp', 'wa-1')).error.message, 'Unknown event "subscribe:whatsapp" on namespace / (no subscribe:* event is handled here)')
 })
+
+t.test('to.room without declared room kinds is refused saying so (single and batch)', async (t) => {
+  const server = await startServer({ config: { plugins: { 'tenant-broadcast': {} } } })
+  t.teardown(() => server.close())
+  const body = { tenantId: 't', type: 'campaign:paused', to: { room: { kind: 'campaign', id: 'c-1' } }, payload: { campaignId: 'c-1', timestamp: '2025-11-05T10:00:00Z' } }
+  const one = await server.request('POST', '/api/tenant-broadcast/events', { apiKey: true, body })
+  t.equal(one.status, 400)
+  t.match(one.body, { code: 'RT_ERR_VALIDATION', field: 'to.room', message: /no room kinds are declared on this server \(plugins\.tenant-broadcast\.options\.rooms is empty\)/ })
+  const { tenantId, ...item } = body
+  const batch = await server.request('POST', '/api/tenant-broadcast/events/batch', { apiKey: true, body: { tenantId, events: [{ ...item, to: undefined }, item] } })
+  t.match(batch.body, { code: 'RT_ERR_VALIDATION', field: 'events.1.to.room' })
+})
