@@ -68,3 +68,14 @@ t.test('to.room without declared room kinds is refused saying so (single and bat
   const batch = await server.request('POST', '/api/tenant-broadcast/events/batch', { apiKey: true, body: { tenantId, events: [{ ...item, to: undefined }, item] } })
   t.match(batch.body, { code: 'RT_ERR_VALIDATION', field: 'events.1.to.room' })
 })
+
+t.test('a bare-string payload where an object or id is expected names `payload`, not ""', async (t) => {
+  const server = await startServer({ config: profile })
+  t.teardown(() => server.close())
+  const socket = await server.connect('/', { token: server.token({ sub: 'agent-1', tenantId: 'crm-1', campaigns: '*' }) })
+  t.match(await server.emitWithAck(socket, 'join-tenant', 'tA'), { error: { code: 'RT_ERR_VALIDATION', field: 'payload' } })
+  t.match(await server.emitWithAck(socket, 'subscribe:campaign', ''), { error: { code: 'RT_ERR_VALIDATION', field: 'payload' } })
+  const error = waitFor(socket, 'error')
+  socket.emit('join-tenant', 'tA')
+  t.match((await error)[0], { code: 'RT_ERR_VALIDATION', field: 'payload', event: 'join-tenant' })
+})
