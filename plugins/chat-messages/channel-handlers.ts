@@ -1,5 +1,5 @@
 /**
- * Channels (seed 004): `connection:success` with the user's channels (whose rooms the socket joins),
+ * Channels (chat channels): `connection:success` with the user's channels (whose rooms the socket joins),
  * `channel:join` / `channel:leave` announced to the channel, and `channel:history` pages.
  */
 import type { SocketContext } from 'realtime-server'

@@ -1,4 +1,4 @@
-/** Conversations (seed 003): `conversation:join` / `conversation:leave` of the `conversation:{id}` rooms. */
+/** Conversations (WhatsApp builder gateway): `conversation:join` / `conversation:leave` of the `conversation:{id}` rooms. */
 import type { AccessPolicy } from 'realtime-server'
 import type { Chat } from './chat.js'
 import { ConversationRefused } from './errors.js'
@@ -12,7 +12,7 @@ export function registerConversationHandlers (chat: Chat, policy: AccessPolicy):
     const decision = await policy.check(ctx.user, 'conversation', conversationId)
     if (!decision.allowed) throw new ConversationRefused(conversationId, decision.reason ?? 'refused by the access policy')
     ctx.join(conversationRoom(conversationId))
-    // Seed 003 answers with the `conversation:joined` event; the ack carries the same.
+    // The WhatsApp builder gateway protocol answers with the `conversation:joined` event; the ack carries the same.
     const joined = { conversationId, success: true as const }
     ctx.emit('conversation:joined', joined)
     return joined

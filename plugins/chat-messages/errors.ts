@@ -11,6 +11,8 @@ export const MessageNotFound = defineError('RT_CHAT_MESSAGE_NOT_FOUND', 'Message
   'Use the id from `message:delivered` / `message:created`, in the same tenant (and channel, when one is named); very old messages are deleted beyond options.messages.maxPerChannel.')
 export const AlreadyProcessing = defineError('RT_CHAT_IN_FLIGHT', 'Message already being processed', 409,
   'A send with this tempId is still in flight: wait for its `message:delivered` or `message:failed` (a retry after success returns the original message id).')
+export const TempIdReused = defineError('RT_CHAT_TEMPID_REUSED', 'tempId %s %s', 409,
+  'Give every new message a tempId of its own (unique per user for `messages.tempIdTtlMs`); only a retry of the same message (same channel, content and reply) may reuse it, and it gets the original message back.')
 export const ContentTooLong = defineError('RT_CHAT_CONTENT_TOO_LONG', 'Message content is longer than %s characters', 400,
   'Shorten the message, or raise options.messages.maxContentLength.')
 export const TooManyMessages = defineError('RT_CHAT_RATE_LIMITED', 'Too many messages: at most %s per %s ms', 429,

@@ -92,7 +92,7 @@ export const MessageDelivered = Type.Object({
 export const MessageCreated = Type.Object({ message: Message, tempId: TempId, processed: Processed })
 
 export const MessageFailed = Type.Object({
-  error: Type.String({ description: 'What went wrong, for people (seed 004).' }),
+  error: Type.String({ description: 'What went wrong, for people (chat channels).' }),
   code: Type.String({ description: 'The error code (see the README), for programs.' }),
   field: Type.Optional(Type.String({ description: 'The payload field at fault (validation errors).' })),
   tempId: TempId,
@@ -131,7 +131,7 @@ export const MessageStatus = Type.Object({
   status: Type.Union([Type.Literal('sent'), Type.Literal('delivered'), Type.Literal('read')])
 }, { additionalProperties: false })
 
-/** The core's `error` event, which carries failures of events sent without an ack (seed 003's `{ message, timestamp }` plus fields). */
+/** The core's `error` event, which carries failures of events sent without an ack (the WhatsApp builder gateway protocol's `{ message, timestamp }` plus fields). */
 export const ErrorEvent = Type.Object({
   code: Type.String(),
   message: Type.String(),

@@ -1,6 +1,6 @@
 /**
- * `chat-messages`: channels and the whole message lifecycle (seed 004) and conversation rooms with
- * backend-pushed message events (seed 003). See README.md for the events, options, REST and errors.
+ * `chat-messages`: channels and the whole message lifecycle (chat channels) and conversation rooms with
+ * backend-pushed message events (WhatsApp builder gateway). See README.md for the events, options, REST and errors.
  */
 import { definePlugin } from 'realtime-server'
 import { registerChannelHandlers } from './channel-handlers.js'

@@ -1,5 +1,5 @@
 /**
- * The message lifecycle (seed 004): `message:send` -> stored (SENT) -> `message:delivered` to the sender
+ * The message lifecycle (chat channels): `message:send` -> stored (SENT) -> `message:delivered` to the sender
  * and `message:created` to the channel (DELIVERED); `message:read` -> READ. Every failed send is
  * answered with `message:failed` (and in the ack), never dropped.
  */
@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto'
 import { Type, ValidationFailed, type SocketContext, type Static, type Validator } from 'realtime-server'
 import { enterRoom } from './channel-handlers.js'
 import { now, type Chat } from './chat.js'
-import { AlreadyProcessing, catalogError, ContentTooLong, MessageNotFound, SendFailed, TooManyMessages } from './errors.js'
+import { AlreadyProcessing, catalogError, ContentTooLong, MessageNotFound, SendFailed, TempIdReused, TooManyMessages } from './errors.js'
 import { ReadMessage, SendMessage, type ChatMessage } from './events.js'
 import { SocketRateLimiter } from './rate-limit.js'
 import { channelRoom } from './rooms.js'
@@ -18,6 +18,9 @@ const tempIdOf = (raw: unknown): string | null => {
   const v = raw !== null && typeof raw === 'object' ? (raw as { tempId?: unknown }).tempId : undefined
   return typeof v === 'string' ? v : null
 }
+
+/** `RT_CHAT_TEMPID_REUSED` naming the tempId. */
+const reused = (tempId: string, why: string): Error => Object.assign(new TempIdReused(JSON.stringify(tempId), why), { field: 'tempId' })
 
 /** Length in characters (code points), counted only when the UTF-16 length could exceed the limit. */
 const tooLong = (text: string, max: number): boolean => text.length > max && [...text].length > max
@@ -41,25 +44,35 @@ export function registerMessageHandlers (chat: Chat): void {
     sendPayload.assert(raw)
     const { content, channelId, replyToId } = raw
     if (content.trim() === '') throw Object.assign(new ValidationFailed('content: must not be blank'), { field: 'content' })
-    if (tooLong(content, maxContentLength)) throw new ContentTooLong(maxContentLength)
+    if (tooLong(content, maxContentLength)) throw Object.assign(new ContentTooLong(maxContentLength), { field: 'content' })
     const { tenantId, userId } = ctx.user
 
     if (tempId !== null) {
       const claim = await store.claimTempId(tenantId, userId, tempId)
       if (claim.state === 'processing') throw new AlreadyProcessing()
       if (claim.state === 'done') {
-        // A retry of a send that succeeded: the original id, nothing stored or broadcast again.
+        // A retry of a send that succeeded gets the original message, nothing stored or broadcast again. The
+        // tempId alone does not make a retry: the same tempId for another message is refused rather than
+        // answered with a message that is not the one sent, and a message no longer stored is never reported.
+        const message = await store.get(tenantId, claim.messageId)
+        if (message === undefined) throw reused(tempId, 'was used for a message that no longer exists (deleted beyond messages.maxPerChannel)')
+        if (message.channelId !== channelId || message.content !== content || message.replyToId !== (replyToId ?? null)) {
+          throw reused(tempId, `was already used for another message (${message.channelId === channelId ? 'other content' : 'in another channel'})`)
+        }
         const payload = delivered(claim.messageId, tempId)
         ctx.emit('message:delivered', payload)
-        const message = await store.get(tenantId, claim.messageId)
-        return { ...payload, ...(message === undefined ? {} : { message }), duplicate: true }
+        return { ...payload, message, duplicate: true }
       }
     }
 
     let stored: ChatMessage
     try {
       await membership.check(ctx.user, channelId)
-      if (replyToId !== undefined) await findMessage(tenantId, replyToId, channelId)
+      if (replyToId !== undefined) {
+        await findMessage(tenantId, replyToId, channelId).catch((err: unknown) => {
+          throw err instanceof MessageNotFound ? Object.assign(err, { field: 'replyToId' }) : err
+        })
+      }
       stored = await store.create(tenantId, {
         id: randomUUID(),
         content,

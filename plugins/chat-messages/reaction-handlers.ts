@@ -1,4 +1,4 @@
-/** Reactions (seed 004): one per user, type and message; `reaction:added` / `reaction:removed` go to the message's channel. */
+/** Reactions (chat channels): one per user, type and message; `reaction:added` / `reaction:removed` go to the message's channel. */
 import { randomUUID } from 'node:crypto'
 import { now, type Chat } from './chat.js'
 import { MessageNotFound } from './errors.js'

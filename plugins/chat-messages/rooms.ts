@@ -1,7 +1,7 @@
 /** Room names of the plugin; the core scopes every room to the socket's tenant. */
 
-/** Members of a channel (seed 004). */
+/** Members of a channel (chat channels). */
 export const channelRoom = (channelId: string): string => `channel:${channelId}`
 
-/** Watchers of a conversation (seed 003). */
+/** Watchers of a conversation (WhatsApp builder gateway). */
 export const conversationRoom = (conversationId: string): string => `conversation:${conversationId}`

@@ -1,7 +1,7 @@
 /**
  * REST, under `/api/chat-messages`:
  * - `GET /channels/:channelId/messages` (user token or API key): a page of a channel's history;
- * - `POST /message-received`, `POST /message-status` (publisher): seed 003's backend-pushed events
+ * - `POST /message-received`, `POST /message-status` (publisher): the WhatsApp builder gateway protocol's backend-pushed events
  *   into `conversation:{id}` rooms.
  */
 import type { PluginApp } from 'realtime-server'

@@ -11,10 +11,10 @@ export const options = Type.Object({
   namespace: Type.String({
     default: '/',
     pattern: '^/',
-    description: 'Socket.IO namespace of every event of the plugin (seed 004: `/`, seed 003: `/messages`). Shared with other plugins.'
+    description: 'Socket.IO namespace of every event of the plugin (chat channels: `/`, the WhatsApp builder gateway protocol: `/messages`). Shared with other plugins.'
   }),
   channels: Type.Object({
-    enabled: Type.Boolean({ default: true, description: 'Channels, the message lifecycle, reactions, read receipts and history (seed 004).' }),
+    enabled: Type.Boolean({ default: true, description: 'Channels, the message lifecycle, reactions, read receipts and history (chat channels).' }),
     access: Access('Who may join a channel: `tenant` (open channels of the tenant), `claim` (ids listed in a JWT claim), `roles`, or a backend `hook` asked with kind `channel`.')
   }, { additionalProperties: false, default: {} }),
   messages: Type.Object({
@@ -36,7 +36,7 @@ export const options = Type.Object({
     imageUrlClaim: Type.String({ minLength: 1, default: 'imageUrl', description: 'JWT claim (dot path) giving `user.imageUrl`; null when missing.' })
   }, { additionalProperties: false, default: {} }),
   conversations: Type.Object({
-    enabled: Type.Boolean({ default: true, description: 'Conversation rooms and the backend-pushed `message:received` / `message:status` (seed 003).' }),
+    enabled: Type.Boolean({ default: true, description: 'Conversation rooms and the backend-pushed `message:received` / `message:status` (WhatsApp builder gateway).' }),
     access: Access('Who may join a conversation room; a `hook` is asked with kind `conversation`.')
   }, { additionalProperties: false, default: {} })
 }, { additionalProperties: false })

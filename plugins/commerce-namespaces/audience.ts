@@ -16,6 +16,12 @@ export interface BroadcastOptions {
   namespace?: string
   /** Never these users. */
   excludeUserIds?: readonly string[]
+  /**
+   * Never these sessions: Socket.IO socket ids (of the namespace the event is delivered in) and plain-WebSocket
+   * session ids (announced by the endpoint on connection). Typically the sender's own, so that a change made in
+   * one tab is not echoed back to it.
+   */
+  excludeSessionIds?: readonly string[]
 }
 
 /** A serialisable description of the recipients of one event within its tenant. */
@@ -31,6 +37,8 @@ export interface Audience {
   /** When set, nobody but these users. */
   users?: string[]
   exceptUsers: string[]
+  /** Never these sessions (Socket.IO socket ids, WebSocket session ids); absent when none. */
+  exceptSessions?: string[]
 }
 
 /** The recipient side of a check: a verified identity. */
@@ -67,12 +75,14 @@ export function audienceOf (rule: MatrixRule, data: Record<string, unknown>, opt
   }
   if (typeof owner === 'string' && owner !== '' && ownerRoles.length > 0) audience.owner = owner
   if (options.userIds !== undefined) audience.users = uniq(options.userIds)
+  if (options.excludeSessionIds !== undefined && options.excludeSessionIds.length > 0) audience.exceptSessions = uniq(options.excludeSessionIds)
   return audience
 }
 
-/** Whether a user with these roles receives the event (the plain-WebSocket side of the rule). */
-export function reaches (a: Audience, m: Member): boolean {
+/** Whether a user with these roles receives the event (the plain-WebSocket side of the rule); `session` is the connection's id. */
+export function reaches (a: Audience, m: Member, session?: string): boolean {
   if (a.exceptUsers.includes(m.userId)) return false
+  if (a.exceptSessions !== undefined && session !== undefined && a.exceptSessions.includes(session)) return false
   if (a.users !== undefined && !a.users.includes(m.userId)) return false
   if (a.everyone) return true
   if (m.roles.some((r) => a.roles.includes(r))) return true
@@ -87,8 +97,10 @@ export const memberRoom = (role: string, userId: string): string =>
   `commerce:${encodeURIComponent(role)}:${encodeURIComponent(userId)}`
 
 /** The core publish target of an audience (Socket.IO side), or `undefined` when nobody may receive it. */
-export function socketTarget (a: Audience): { users?: string[], roles?: string[], rooms?: string[], except?: { users: string[] } } | undefined {
-  const except = a.exceptUsers.length > 0 ? { except: { users: a.exceptUsers } } : {}
+export function socketTarget (a: Audience): { users?: string[], roles?: string[], rooms?: string[], except?: { users?: string[], socketIds?: string[] } } | undefined {
+  const except = a.exceptUsers.length > 0 || a.exceptSessions !== undefined
+    ? { except: { ...(a.exceptUsers.length > 0 ? { users: a.exceptUsers } : {}), ...(a.exceptSessions === undefined ? {} : { socketIds: a.exceptSessions }) } }
+    : {}
   // An empty list must never reach the core: a publish whose rooms are all empty lists is not tenant-scoped.
   if (a.users?.length === 0) return undefined
   if (a.everyone) return { ...(a.users === undefined ? {} : { users: a.users }), ...except }

@@ -1,5 +1,5 @@
 /**
- * The 23 server → client event types of seed 002 and their payload schemas.
+ * The 23 server → client event types of the commerce back office protocol and their payload schemas.
  *
  * Payloads the seed details (order:created, order:status_changed, customer:activity, customer:online/offline,
  * inventory:updated, inventory:low_stock, product:price_changed, payment:received, payment:failed,
@@ -25,7 +25,7 @@ export const OrderStatus = Type.Enum(['pending', 'confirmed', 'processing', 'shi
 })
 
 /** The roles of the seed (`UserRole`); `targetRoles` of system events name these. */
-export const UserRole = Type.Enum(['admin', 'manager', 'staff', 'customer'], { description: 'A role of seed 002.' })
+export const UserRole = Type.Enum(['admin', 'manager', 'staff', 'customer'], { description: 'A role of the commerce back office protocol.' })
 
 /** `info | warning | error | success`, as in the seed's system events. */
 export const NotificationSeverity = Type.Enum(['info', 'warning', 'error', 'success'])

@@ -1,9 +1,9 @@
 /**
- * commerce-namespaces: seed 002's role-filtered namespaces (orders, customers, inventory, products,
+ * commerce-namespaces: the commerce back office protocol's role-filtered namespaces (orders, customers, inventory, products,
  * payments, system) and its 23 event types, delivered as `{ type, namespace, data, timestamp }` envelopes
  * on Socket.IO (`/<namespace>`, handlers get `(data, envelope)`) and on a plain WebSocket endpoint.
  *
- * - REST: `POST /api/commerce-namespaces/events` { type, data, tenantId?, roles?, userIds?, excludeUserIds?, namespace?, count? }
+ * - REST: `POST /api/commerce-namespaces/events` { type, data, tenantId?, roles?, userIds?, excludeUserIds?, excludeSessionIds?, namespace?, count? }
  * - Socket.IO: connect to `/orders`, `/payments`, ... with the JWT; nothing to send.
  * - WebSocket: `ws://host/ws/commerce?token=<jwt>&namespaces=orders,payments` (see websocket.ts).
  * - Service: `realtime.use<CommerceEvents>('commerce-namespaces').publish(tenantId, type, data, options)`.

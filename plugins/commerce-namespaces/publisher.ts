@@ -8,7 +8,7 @@ import { validationError, type PluginNamespace, type RealtimeApi, type Validator
 import { audienceOf, socketTarget, type Audience, type BroadcastOptions } from './audience.js'
 import { UnknownNamespace } from './errors.js'
 import { eventTypes, payloads, type EventEnvelope, type EventPayload, type EventType } from './events.js'
-import type { CommerceOptions } from './schema.js'
+import { EVERYONE, type CommerceOptions } from './schema.js'
 
 /** What the plain-WebSocket side receives on every node for one event. */
 export interface Delivery {
@@ -55,6 +55,14 @@ type Publish = (tenantId: string, type: string, data: unknown, options?: Publish
 /** `RT_ERR_VALIDATION` naming `field`. */
 const invalid = (field: string, message: string): Error => validationError({ field, message })
 
+/** The role names `roles` may use: every role of the matrix (`roles` and `ownerRoles` of any row), and `*`. */
+export function configuredRoles (opts: CommerceOptions): ReadonlySet<string> {
+  const names = new Set<string>()
+  for (const rule of Object.values(opts.matrix)) for (const r of [...rule.roles, ...rule.ownerRoles]) if (r !== EVERYONE) names.add(r)
+  names.add(EVERYONE)
+  return names
+}
+
 /** One compiled validator per event type. */
 export function payloadValidators (realtime: RealtimeApi): ReadonlyMap<string, Validator<unknown>> {
   return new Map<string, Validator<unknown>>(eventTypes.map((t) => [t, realtime.compile(payloads[t])]))
@@ -67,12 +75,20 @@ export function createPublisher (
   toWebSockets: ((d: Delivery) => void) | undefined
 ): CommerceEvents & { publish: Publish } {
 
+  // A role no matrix row names reaches nobody: naming one in `roles` is a typo, refused like `data.targetRoles`.
+  const knownRoles = configuredRoles(opts)
+  const rolesMessage = `must be one of: ${[...knownRoles].join(', ')}`
+
   const publish: Publish = async (tenantId, type, data, options = {}) => {
     const validator = validators.get(type)
     if (validator === undefined) throw invalid('type', `must be one of: ${eventTypes.join(', ')}`)
     if (!validator.check(data)) {
       const p = validator.problems(data)[0]!
       throw invalid(p.field === '' ? 'data' : `data.${p.field}`, p.message)
+    }
+    if (options.roles !== undefined) {
+      const bad = options.roles.findIndex((r) => !knownRoles.has(r))
+      if (bad >= 0) throw invalid(`roles.${bad}`, rolesMessage)
     }
     const rule = opts.matrix[type as EventType]
     const namespace = options.namespace ?? rule.namespace

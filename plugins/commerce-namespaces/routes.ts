@@ -16,6 +16,12 @@ export const PublishBody = Type.Object({
   roles: Type.Optional(UserIds('Only these roles, within those the matrix allows.', 1)),
   userIds: Type.Optional(UserIds('Only these users, if they hold a role the matrix allows.', 1)),
   excludeUserIds: Type.Optional(UserIds('Never these users.', 0)),
+  excludeSessionIds: Type.Optional(Type.Array(Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }), {
+    minItems: 0,
+    maxItems: 1000,
+    uniqueItems: true,
+    description: 'Never these sessions: Socket.IO socket ids (`socket.id` in the event\'s namespace) or plain-WebSocket session ids (the `session` message). Typically the sender\'s own.'
+  })),
   namespace: Type.Optional(Type.String({ minLength: 1, description: 'Deliver in this configured namespace instead of the event\'s own.' })),
   count: Type.Optional(Type.Boolean({ description: 'Answer with the number of Socket.IO sockets reached.' }))
 }, { additionalProperties: false })

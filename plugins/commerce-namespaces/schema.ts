@@ -20,7 +20,7 @@ interface Row {
 const staff = ['admin', 'manager', 'staff']
 const managers = ['admin', 'manager']
 
-/** Seed 002's quick-reference table. `ownerRoles` is its footnote: a customer sees only their own events. */
+/** The commerce back office protocol's quick-reference table. `ownerRoles` is its footnote: a customer sees only their own events. */
 export const seedMatrix: Record<EventType, Row> = {
   'order:created': { namespace: 'orders', roles: staff, description: 'New order placed' },
   'order:updated': { namespace: 'orders', roles: staff, description: 'Order modified' },
@@ -71,7 +71,7 @@ export const options = Type.Object({
   matrix: Type.Object(matrixProperties, {
     additionalProperties: false,
     default: {},
-    description: 'Per event type: its namespace and who receives it. Defaults to seed 002\'s table; a row given here replaces only the fields it names.'
+    description: 'Per event type: its namespace and who receives it. Defaults to the commerce back office protocol\'s table; a row given here replaces only the fields it names.'
   }),
   ownerField: Type.String({
     minLength: 1,

@@ -1,5 +1,5 @@
 /**
- * The plain WebSocket endpoint of seed 002's client (`useWebSocket({ namespaces })`, `ws.handleMessage`).
+ * The plain WebSocket endpoint of the commerce back office protocol's client (`useWebSocket({ namespaces })`, `ws.handleMessage`).
  * Served on the server's own HTTP server (its `upgrade` event, only for `websocket.path`), authenticated with
  * the same JWT as Socket.IO, it sends the same JSON envelopes with the same filtering (`reaches`).
  *
@@ -7,6 +7,7 @@
  * - `{ action: 'subscribe' | 'unsubscribe', namespaces: string[], id? }` → `{ type: 'subscribed' | 'unsubscribed', namespaces, id? }`
  * - `{ action: 'ping', id? }` → `{ type: 'pong', timestamp, id? }`
  * - `{ action: 'refresh', token, id? }` → `{ type: 'refreshed', exp, id? }`
+ * - `{ action: 'session', id? }` → `{ type: 'session', sessionId, id? }`: the id a publish's `excludeSessionIds` names to skip this connection
  * Server → client: event envelopes `{ type, namespace, data, timestamp }`; replies and `auth_expired`
  * `{ type, expiredAt, graceMs }` (control messages: never a `namespace`, so a client tells them from events);
  * failures as `{ type: 'error', error: { code, message, field? }, id? }`. Times are epoch ms.
@@ -15,6 +16,7 @@
  * when the token expires without one the connection is closed (4401), the equivalent of the core
  * disconnecting every namespace socket whose identity expired.
  */
+import { randomUUID } from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
 import { STATUS_CODES } from 'node:http'
 import type { Duplex } from 'node:stream'
@@ -36,12 +38,15 @@ export const clientMessages = {
   subscribe: Type.Object({ action: Type.Literal('subscribe'), namespaces: Namespaces, id: MessageId }, { additionalProperties: false }),
   unsubscribe: Type.Object({ action: Type.Literal('unsubscribe'), namespaces: Namespaces, id: MessageId }, { additionalProperties: false }),
   ping: Type.Object({ action: Type.Literal('ping'), id: MessageId }, { additionalProperties: false }),
+  session: Type.Object({ action: Type.Literal('session'), id: MessageId }, { additionalProperties: false }),
   refresh: Type.Object({ action: Type.Literal('refresh'), token: Type.String({ minLength: 1 }), id: MessageId }, { additionalProperties: false })
 }
 const AnyMessage = Type.Object({ action: Type.Enum(Object.keys(clientMessages)), id: MessageId })
 
 interface Client {
   readonly ws: WebSocket
+  /** Told to the client on `{ action: 'session' }`; a publish's `excludeSessionIds` names it to skip this connection. */
+  readonly sessionId: string
   user: Identity
   readonly subscriptions: Set<string>
   alive: boolean
@@ -141,6 +146,8 @@ export function serveWebSocket (app: PluginApp, opts: CommerceOptions): WebSocke
         return { type: 'unsubscribed', namespaces: [...client.subscriptions].sort() }
       case 'ping':
         return { type: 'pong', timestamp: Date.now() }
+      case 'session':
+        return { type: 'session', sessionId: client.sessionId }
       case 'refresh':
         return { type: 'refreshed', ...await refresh(client, m.token!) }
     }
@@ -166,7 +173,7 @@ export function serveWebSocket (app: PluginApp, opts: CommerceOptions): WebSocke
   }
 
   function register (ws: WebSocket, user: Identity, namespaces: string[]): void {
-    const client: Client = { ws, user, subscriptions: new Set(namespaces), alive: true }
+    const client: Client = { ws, sessionId: randomUUID(), user, subscriptions: new Set(namespaces), alive: true }
     let set = byTenant.get(user.tenantId)
     if (set === undefined) byTenant.set(user.tenantId, set = new Set())
     set.add(client)
@@ -261,7 +268,7 @@ export function serveWebSocket (app: PluginApp, opts: CommerceOptions): WebSocke
       if (set === undefined) return
       let frame: Buffer | undefined
       for (const client of set) {
-        if (client.subscriptions.has(d.namespace) && reaches(d.audience, client.user) && client.ws.readyState === WebSocket.OPEN) {
+        if (client.subscriptions.has(d.namespace) && reaches(d.audience, client.user, client.sessionId) && client.ws.readyState === WebSocket.OPEN) {
           // Encoded once for every recipient, sent as a text frame.
           client.ws.send(frame ??= Buffer.from(d.text), { binary: false })
         }

@@ -1,6 +1,6 @@
 /**
  * Payloads of presence: what clients send (typing, queries) and what the server emits (online/offline in
- * the shapes of seeds 003 and 002, typing in the shapes of seeds 003 and 001), with the query replies.
+ * the shapes of the WhatsApp builder gateway and commerce back office protocols, typing in the shapes of the WhatsApp builder gateway and WhatsApp CRM rooms protocols), with the query replies.
  */
 import { Type, type Static } from 'realtime-server'
 
@@ -9,9 +9,9 @@ const Ms = Type.Integer({ minimum: 0, description: 'Epoch milliseconds.' })
 
 // Client -> server
 
-/** Seed 003: `typing:start` / `typing:stop` in a conversation. */
+/** The WhatsApp builder gateway protocol: `typing:start` / `typing:stop` in a conversation. */
 export const TypingConversation = Type.Object({ conversationId: Id }, { additionalProperties: false })
-/** Seed 001: `typing:start` / `typing:stop` on a contact of a WhatsApp account. */
+/** The WhatsApp CRM rooms protocol: `typing:start` / `typing:stop` on a contact of a WhatsApp account. */
 export const TypingContact = Type.Object({ contactId: Id, whatsappAccountId: Id }, { additionalProperties: false })
 
 const ListQueryBody = Type.Object({
@@ -25,13 +25,13 @@ export const StatusQuery = Type.Object({ userIds: Type.Array(Id, { minItems: 1, 
 
 // Server -> client
 
-/** Seed 003: `user:online` / `user:offline`. */
+/** The WhatsApp builder gateway protocol: `user:online` / `user:offline`. */
 export const UserPresence = Type.Object({ userId: Id })
-/** Seed 002: `customer:online` / `customer:offline`. `lastSeen` is now (online) or when the last socket closed (offline). */
+/** The commerce back office protocol: `customer:online` / `customer:offline`. `lastSeen` is now (online) or when the last socket closed (offline). */
 export const CustomerStatus = Type.Object({ customerId: Id, isOnline: Type.Boolean(), lastSeen: Ms })
-/** Seed 003: `typing:start` / `typing:stop`, to the conversation room except the sender. */
+/** The WhatsApp builder gateway protocol: `typing:start` / `typing:stop`, to the conversation room except the sender. */
 export const ConversationTyping = Type.Object({ conversationId: Id, userId: Id, isTyping: Type.Boolean() })
-/** Seed 001: `typing:indicator`, to the others in the contact room. */
+/** The WhatsApp CRM rooms protocol: `typing:indicator`, to the others in the contact room. */
 export const ContactTyping = Type.Object({
   contactId: Id,
   whatsappAccountId: Id,

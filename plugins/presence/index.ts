@@ -1,9 +1,9 @@
 /**
  * presence: who is online and who is typing, across sockets and nodes (issue 7).
  *
- * - online lists: `user:online` / `user:offline` (seed 003) or `customer:online` / `customer:offline`
- *   (seed 002), once per user and tenant, the offline debounced; queries by ack and REST;
- * - typing: seed 003's `typing:start` / `typing:stop` or seed 001's `typing:indicator`, per room, throttled,
+ * - online lists: `user:online` / `user:offline` (WhatsApp builder gateway) or `customer:online` / `customer:offline`
+ *   (commerce back office), once per user and tenant, the offline debounced; queries by ack and REST;
+ * - typing: the WhatsApp builder gateway protocol's `typing:start` / `typing:stop` or the WhatsApp CRM rooms protocol's `typing:indicator`, per room, throttled,
  *   expiring;
  * - with Redis, nodes hold leases: the users of a node that dies go offline within `nodeTimeoutMs`.
  *

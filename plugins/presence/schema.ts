@@ -1,6 +1,6 @@
 /**
  * Options of presence: the online lists (who is online, announced per namespace), the typing rooms, the
- * offline debounce and the cluster bound. Every field has its default; `{}` tracks `/` with seed 003's
+ * offline debounce and the cluster bound. Every field has its default; `{}` tracks `/` with the WhatsApp builder gateway protocol's
  * `user:online` / `user:offline` and conversation typing.
  */
 import { Type, type Static } from 'realtime-server'
@@ -20,21 +20,21 @@ export const OnlineList = Type.Object({
   track: Type.Optional(Type.Array(NamespaceName, {
     minItems: 1,
     uniqueItems: true,
-    description: 'Namespaces whose sockets make a user online (seed 002: the namespaces customers use). Default: `[namespace]`.'
+    description: 'Namespaces whose sockets make a user online (commerce back office: the namespaces customers use). Default: `[namespace]`.'
   })),
-  roles: RoleList('Only users whose token has one of these roles are tracked (seed 002: `["customer"]`). Empty: every user.'),
-  visibleTo: RoleList('Roles that receive the events and may query the list (seed 002: admin, manager, staff). Empty: every user of the tenant.'),
+  roles: RoleList('Only users whose token has one of these roles are tracked (commerce back office: `["customer"]`). Empty: every user.'),
+  visibleTo: RoleList('Roles that receive the events and may query the list (commerce back office: admin, manager, staff). Empty: every user of the tenant.'),
   events: Type.Object({
     online: Type.String({ minLength: 1, maxLength: 100, default: 'user:online', description: 'Event sent when a user\'s first socket connects.' }),
     offline: Type.String({ minLength: 1, maxLength: 100, default: 'user:offline', description: 'Event sent once the last socket is gone and `offlineDelayMs` passed.' })
   }, { additionalProperties: false, default: {} }),
   format: Type.Enum(['user', 'customer'], {
     default: 'user',
-    description: 'Payload: `user` is `{ userId }` (seed 003); `customer` is `{ customerId, isOnline, lastSeen }` (seed 002).'
+    description: 'Payload: `user` is `{ userId }` (WhatsApp builder gateway); `customer` is `{ customerId, isOnline, lastSeen }` (commerce back office).'
   }),
   envelope: Type.Boolean({
     default: false,
-    description: 'Send seed 002\'s envelope `{ type, namespace, data, timestamp }` as the second argument instead of `{ eventId, timestamp }`.'
+    description: 'Send the commerce back office protocol\'s envelope `{ type, namespace, data, timestamp }` as the second argument instead of `{ eventId, timestamp }`.'
   }),
   rooms: Type.Array(Type.String({ maxLength: 200 }), {
     uniqueItems: true,
@@ -48,7 +48,7 @@ export const TypingRooms = Type.Object({
   namespace: Type.String({ pattern: '^/', default: '/', description: 'Namespace of `typing:start` / `typing:stop` (one entry per namespace).' }),
   format: Type.Enum(['conversation', 'contact'], {
     default: 'conversation',
-    description: '`conversation` (seed 003): `{ conversationId }` in, `typing:start`/`typing:stop` `{ conversationId, userId, isTyping }` out. `contact` (seed 001): `{ contactId, whatsappAccountId }` in, `typing:indicator` `{ contactId, whatsappAccountId, isTyping, userId, timestamp }` out.'
+    description: '`conversation` (WhatsApp builder gateway): `{ conversationId }` in, `typing:start`/`typing:stop` `{ conversationId, userId, isTyping }` out. `contact` (WhatsApp CRM rooms): `{ contactId, whatsappAccountId }` in, `typing:indicator` `{ contactId, whatsappAccountId, isTyping, userId, timestamp }` out.'
   }),
   room: Type.Optional(Type.String({
     minLength: 1,

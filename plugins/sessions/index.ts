@@ -1,5 +1,5 @@
 /**
- * sessions: live chatbot session tracking (seed 003, "Session Tracking Events").
+ * sessions: live chatbot session tracking (WhatsApp builder gateway, "Session Tracking Events").
  *
  * - socket (`/messages` by default): `session:join` / `session:leave` { sessionId }, into the tenant's
  *   `session:{sessionId}` room; the join ack (and a `session:state` event) carries the snapshot;

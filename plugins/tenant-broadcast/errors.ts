@@ -5,7 +5,7 @@ export const UnknownEvent = defineError('RT_BROADCAST_UNKNOWN_EVENT', 'Unknown e
   'Use an event type of an enabled catalog (options.catalogs) or one declared in options.customEvents; GET /api/tenant-broadcast/events lists them.')
 
 export const TenantMismatch = defineError('RT_BROADCAST_TENANT_MISMATCH', 'Cannot act on tenant %s: %s', 403,
-  'A socket belongs to the tenant of its token: send join-tenant with that tenant, and test events whose payload.tenantId is that tenant.')
+  'A socket belongs to the tenant of its token: send join-tenant with that tenant (reconnect with another token to change tenants). A test-event whose payload.tenantId names another tenant is a payload error instead, as on REST: RT_ERR_VALIDATION with field payload.tenantId.')
 
 export const SubscribeRefused = defineError('RT_BROADCAST_SUBSCRIBE_REFUSED', 'Subscription to %s refused: %s', 403,
   'The room kind\'s access policy (options.rooms[].access) refused this user: list the id in the token claim, give the user one of the roles, or have the access hook answer 2xx.')
@@ -23,7 +23,7 @@ export const IdempotencyInProgress = defineError('RT_BROADCAST_IDEMPOTENCY_IN_PR
   'Retry shortly: another request with the same key has not finished yet.')
 
 export const OptionsInvalid = defineError('RT_BROADCAST_OPTIONS', 'Invalid tenant-broadcast options: %s', 500,
-  'Correct plugins.tenant-broadcast.options as the message says (custom event names and schemas, room kinds).')
+  'Correct plugins.tenant-broadcast.options as the message says (custom event names and schemas, room kinds; developmentMode must be false when NODE_ENV=production).')
 
 export const StatsForbidden = defineError('RT_BROADCAST_STATS_FORBIDDEN', 'Connection statistics need an API key not bound to a tenant', 403,
   'Statistics span every tenant: call the route with an x-api-key that has no tenantId.')

@@ -1,6 +1,6 @@
 /**
  * tenant-broadcast: tenant-scoped events pushed by a backend to every socket of a tenant, to users,
- * roles or subscribed rooms (seeds 000 and 001). See README.md for options, events, REST triggers and errors.
+ * roles or subscribed rooms (the CRM tenant events and WhatsApp CRM rooms protocols). See README.md for options, events, REST triggers and errors.
  */
 import { definePlugin } from 'realtime-server'
 import { OptionsInvalid } from './errors.js'
@@ -25,6 +25,11 @@ export default definePlugin({
     const kinds = opts.rooms.map((r) => r.kind)
     const twice = kinds.find((k, i) => kinds.indexOf(k) !== i)
     if (twice !== undefined) throw new OptionsInvalid(`rooms: the kind "${twice}" is declared twice`)
+    // test-event lets any authenticated socket publish into its tenant: a production server refuses to start with
+    // it rather than run with it silently (the config loader does the same for the development JWT secret).
+    if (opts.developmentMode && process.env.NODE_ENV === 'production') {
+      throw new OptionsInvalid('plugins.tenant-broadcast.options.developmentMode: must be false when NODE_ENV=production (it accepts test-event from any socket)')
+    }
 
     const ns = realtime.namespace(opts.namespace)
     const types = new EventTypes(opts, realtime.compile)

@@ -10,9 +10,10 @@ import type { EventTypes } from './event-types.js'
 import { fingerprint, type Claim, type IdempotencyKeys } from './idempotency.js'
 import type { EventInput, PublishEvent } from './publisher.js'
 import type { BroadcastOptions } from './schema.js'
-import { targetSchema } from './target.js'
+import { assertRoomKinds, targetSchema, type Target } from './target.js'
 
 interface EventBody extends EventInput {
+  to?: Target
   tenantId?: string
   idempotencyKey?: string
 }
@@ -48,6 +49,7 @@ const REPLAYED = 'idempotent-replayed'
 
 export function registerRoutes (app: PluginApp, { options, types, publish, idempotency }: RouteDeps): void {
   const { realtime } = app
+  const kinds = options.rooms.map((r) => r.kind)
   const EventBody = eventBodySchema(options)
   const BatchBody = Type.Object({
     tenantId: Type.Optional(TenantId),
@@ -56,6 +58,7 @@ export function registerRoutes (app: PluginApp, { options, types, publish, idemp
 
   realtime.trigger('/events', { body: EventBody }, async (request, reply) => {
     const body = request.body as EventBody
+    assertRoomKinds(kinds, body.to)
     const tenantId = realtime.tenantOf(request, body.tenantId)
     types.validate(body.type, body.payload, tenantId)
     if (body.idempotencyKey === undefined) return await publish(tenantId, body)
@@ -75,6 +78,7 @@ export function registerRoutes (app: PluginApp, { options, types, publish, idemp
     // Everything is checked before anything is published.
     for (let i = 0; i < items.length; i++) {
       const e = items[i]!
+      assertRoomKinds(kinds, e.to, `events.${i}.`)
       const tenantId = tenantFor(realtime, request, e.tenantId ?? batch.tenantId, i)
       types.validate(e.type, e.payload, tenantId, `events.${i}.`)
       if (e.idempotencyKey !== undefined) {

@@ -25,7 +25,7 @@ export const options = Type.Object({
   catalogs: Type.Array(Type.Enum(catalogNames), {
     uniqueItems: true,
     default: [...catalogNames],
-    description: 'Event catalogs accepted by the triggers: `crm-tenant-events` (seed 000, 37 events), `whatsapp-crm` (seed 001 server events).'
+    description: 'Event catalogs accepted by the triggers: `crm-tenant-events` (CRM tenant events, 37 events), `whatsapp-crm` (WhatsApp CRM rooms server events).'
   }),
   // Names are checked at setup (EVENT_NAME): TypeBox's Value.Default throws on a Record with `additionalProperties: false`.
   customEvents: Type.Record(Type.String(), CustomEventOptions, {
@@ -34,21 +34,21 @@ export const options = Type.Object({
   }),
   rooms: Type.Array(RoomKindOptions, {
     default: [],
-    description: 'Room kinds clients may subscribe to, each with its access policy (seed 001: whatsapp, campaign, contact).'
+    description: 'Room kinds clients may subscribe to, each with its access policy (WhatsApp CRM rooms: whatsapp, campaign, contact).'
   }),
   maxSubscriptions: Type.Integer({ minimum: 1, default: 100, description: 'Rooms of the declared kinds one socket may be subscribed to at once.' }),
   languages: Type.Array(Type.String({ minLength: 1 }), {
     minItems: 1,
     uniqueItems: true,
     default: ['en', 'ar'],
-    description: 'Values accepted in `language` (seed 000: en, ar); sent to clients in the event meta.'
+    description: 'Values accepted in `language` (CRM tenant events: en, ar); sent to clients in the event meta.'
   }),
   checkPayloadTenant: Type.Boolean({
     default: true,
     description: 'Refuse (400) an event whose payload.tenantId is a string other than the tenant it is published to.'
   }),
-  developmentMode: Type.Boolean({ default: false, description: 'Accept seed 000\'s `test-event` from sockets (into their own tenant only). Never in production.' }),
-  heartbeat: Type.Boolean({ default: true, description: 'Answer `ping` with `pong` { timestamp } (seed 001). Turn off if another plugin on the namespace handles `ping`.' }),
+  developmentMode: Type.Boolean({ default: false, description: 'Accept the CRM tenant events protocol\'s `test-event` from sockets (into their own tenant only). Never in production.' }),
+  heartbeat: Type.Boolean({ default: true, description: 'Answer `ping` with `pong` { timestamp } (WhatsApp CRM rooms). Turn off if another plugin on the namespace handles `ping`.' }),
   idempotency: Type.Object({
     windowMs: Type.Integer({ minimum: 1000, default: 86400000, description: 'How long an idempotency key is remembered with its result.' }),
     lockMs: Type.Integer({ minimum: 100, default: 10000, description: 'How long a key stays locked while its first request publishes (frees it if a node dies mid-request).' }),

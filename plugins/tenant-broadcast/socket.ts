@@ -1,10 +1,10 @@
 /**
  * Socket handlers on the plugin's namespace. The core has already joined each socket to its tenant,
  * user and role rooms; rooms joined here go through `ctx.join`, so they are scoped to the socket's tenant.
- * - `join-tenant` { tenantId }: acknowledged for the own tenant, refused for any other (seed 000);
- * - `subscribe:<kind>` / `unsubscribe:<kind>` id | { id }: for each declared room kind, checked by its access policy (seed 001);
- * - `ping` -> `pong` { timestamp } (seed 001);
- * - `test-event` { type, payload, language? }: development mode only, into the sender's tenant (seed 000).
+ * - `join-tenant` { tenantId }: acknowledged for the own tenant, refused for any other (CRM tenant events);
+ * - `subscribe:<kind>` / `unsubscribe:<kind>` id | { id }: for each declared room kind, checked by its access policy (WhatsApp CRM rooms);
+ * - `ping` -> `pong` { timestamp } (WhatsApp CRM rooms);
+ * - `test-event` { type, payload, language? }: development mode only, into the sender's tenant (CRM tenant events).
  */
 import { Type, type PluginNamespace, type RealtimeApi, type SocketContext, type Static } from 'realtime-server'
 import { DevelopmentOnly, SubscribeRefused, TenantMismatch, TooManySubscriptions } from './errors.js'

@@ -1,5 +1,5 @@
 /**
- * GET /api/tenant-broadcast/stats: seed 001's getConnectionStats over REST. Connected sockets, rooms
+ * GET /api/tenant-broadcast/stats: the WhatsApp CRM rooms protocol's getConnectionStats over REST. Connected sockets, rooms
  * and sockets per tenant of the plugin's namespace, across the cluster (`?local=true`: this node only).
  * The numbers span every tenant, so only an API key that is not bound to a tenant may read them.
  */

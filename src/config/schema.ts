@@ -54,7 +54,7 @@ export const AuthOptions = Type.Object({
 }, { additionalProperties: false, default: {} })
 
 export const SocketIoOptions = Type.Object({
-  path: Type.String({ pattern: '^/', default: '/socket.io', description: 'HTTP path of the Socket.IO endpoint (seed 004 uses /api/socket.io).' }),
+  path: Type.String({ pattern: '^/', default: '/socket.io', description: 'HTTP path of the Socket.IO endpoint (the chat channels profile uses /api/socket.io).' }),
   pingInterval: Type.Integer({ minimum: 1000, default: 25000, description: 'ms between server pings.' }),
   pingTimeout: Type.Integer({ minimum: 1000, default: 20000, description: 'ms without a pong before the connection is considered closed.' }),
   connectTimeout: Type.Integer({ minimum: 1000, default: 45000, description: 'ms a client has to join a namespace after the handshake.' }),

@@ -78,6 +78,8 @@ export const Forbidden = defineError('RT_ERR_FORBIDDEN', 'Forbidden: %s', 403,
   'The credentials are valid but may not do this: a tenant-bound API key or a user token can only act within its own tenant.')
 export const ValidationFailed = defineError('RT_ERR_VALIDATION', 'Invalid payload: %s', 400,
   'Correct the field named in the message; each event and route documents its payload schema.')
+export const UnknownEvent = defineError('RT_ERR_UNKNOWN_EVENT', 'Unknown event %s', 404,
+  'Nothing on this namespace handles the event: check its name (the message lists the handled events of the same family, e.g. the declared `subscribe:<kind>` events), the namespace, and that the plugin handling it is enabled.')
 export const NotFound = defineError('RT_ERR_NOT_FOUND', 'Not found: %s', 404,
   'Check the id in the request; `no route <METHOD> <path>` means the method or path is wrong (each plugin\'s README lists its routes, under /api/<plugin>).')
 export const RateLimited = defineError('RT_ERR_RATE_LIMITED', 'Rate limit exceeded: %s', 429,

@@ -4,7 +4,7 @@ import type { TSchema } from 'typebox'
 import { ExpiryWheel, refreshToken, socketAuthMiddleware } from './auth/socket-auth.js'
 import type { Identity, TokenVerifier } from './auth/tokens.js'
 import type { ClusterLink } from './cluster-link.js'
-import { asCatalogError, clientError, isCatalogError, NamespaceConflict, NotReady, PluginLifecycle } from './errors.js'
+import { asCatalogError, clientError, isCatalogError, NamespaceConflict, NotReady, PluginLifecycle, UnknownEvent } from './errors.js'
 import { countLocal, emitTo, selectRooms, type PublishInput, type PublishResult, type PublishTarget, type RoomSelection } from './publish.js'
 import { roleRoom, scopedRoom, tenantRoom, userRoom } from './rooms.js'
 import { clusterLinkOf } from './socketio.js'
@@ -87,6 +87,8 @@ export class NamespaceRegistry {
   readonly #expiry: ExpiryWheel<Socket>
   /** The 'disconnect' listener of every socket (`this` is the socket). */
   readonly #onDisconnect: (this: Socket, reason: string) => void
+  /** The catch-all listener of every socket: answers client events nothing handles (`this` is the socket). */
+  readonly #onAnyEvent: (this: Socket, event: string) => void
   #frozen = false
   readonly publish = (input: PublishInput, plugin?: string): Promise<PublishResult> => this.#publish(input, plugin)
 
@@ -103,6 +105,12 @@ export class NamespaceRegistry {
     }, (err) => { options.log.error({ err }, 'token expiry failed') })
     const registry = this
     this.#onDisconnect = function onDisconnect (this: Socket, reason: string) { registry.#disconnected(this, reason) }
+    // Every event passes here first, so the handled ones cost one listener lookup and nothing else; `arguments`
+    // is read by index (no rest array).
+    this.#onAnyEvent = function onAnyEvent (this: Socket, event: string) {
+      if (this.listenerCount(event) > 0) return
+      registry.#unknownEvent(this, event, arguments.length > 1 ? arguments[arguments.length - 1] : undefined)
+    }
     // `/` always exists in Socket.IO: it is authenticated even when no plugin uses it.
     const main = this.#create('/')
     main.nsp.on(CLUSTER_EVENT as any, (name: string, data: unknown) => { this.#deliverCluster(name, data) })
@@ -312,6 +320,7 @@ export class NamespaceRegistry {
     this.#expiry.arm(socket, user.exp)
     // One listener shared by every socket ('disconnect' is emitted once): no closure per socket.
     socket.on('disconnect', this.#onDisconnect)
+    socket.onAny(this.#onAnyEvent)
     for (const { plugin, fn } of entry.onConnect) this.#runHook(plugin, 'connection', socket, () => fn(this.#ctx(socket)))
   }
 
@@ -319,6 +328,35 @@ export class NamespaceRegistry {
     this.#expiry.disarm(socket)
     const entry = this.#entries.get(socket.nsp.name)!
     for (const { plugin, fn } of entry.onDisconnect) this.#runHook(plugin, 'disconnect', socket, () => fn(this.#ctx(socket), reason))
+  }
+
+  /**
+   * A client event no listener handles. With an ack it is answered (a client awaiting it must not hang), with
+   * `RT_ERR_UNKNOWN_EVENT` naming it and the handled events of its family (`subscribe:flow` lists the declared
+   * `subscribe:<kind>` events). Without an ack, a typo within a handled family gets the same error as an `error`
+   * event (the habit of clients that emit without ack); anything else is only logged at debug.
+   */
+  #unknownEvent (socket: Socket, event: string, last: unknown): void {
+    const ack = typeof last === 'function' ? last as Ack : undefined
+    const colon = event.lastIndexOf(':')
+    const family = colon > 0 ? event.slice(0, colon + 1) : undefined
+    const handled = family === undefined ? [] : this.#handledIn(socket.nsp.name, family)
+    if (ack === undefined && handled.length === 0) {
+      this.#o.log.debug({ nsp: socket.nsp.name, socketId: socket.id, event }, 'client event nothing handles, without ack')
+      return
+    }
+    const detail = handled.length > 0
+      ? `(handled: ${handled.join(', ')})`
+      : family === undefined ? '' : `(no ${family}* event is handled here)`
+    const err = new UnknownEvent(`${JSON.stringify(event)} on namespace ${socket.nsp.name} ${detail}`.trimEnd())
+    err.field = 'event'
+    this.#fail(socket, CORE, event, ack, err)
+  }
+
+  /** The events of a family (`subscribe:`) handled on a namespace, sorted. */
+  #handledIn (name: string, family: string): string[] {
+    const events = this.#entries.get(name)?.events.keys() ?? []
+    return [...events].filter((e) => e.startsWith(family)).sort()
   }
 
   #ctx (socket: Socket): SocketContext { return contextOf(socket, this.publish) }

@@ -21,6 +21,8 @@ export interface PublishTarget {
     rooms?: readonly string[]
     /** One socket, usually the sender's. */
     socketId?: string
+    /** Several sockets (ids as Socket.IO gives them: every socket is in the room of its own id). */
+    socketIds?: readonly string[]
   }
 }
 
@@ -76,6 +78,7 @@ export function selectRooms (t: PublishTarget): RoomSelection {
     if (ex.roles !== undefined) for (const r of ex.roles) except.push(roleRoom(tid, r))
     if (ex.rooms !== undefined) for (const r of ex.rooms) except.push(scopedRoom(tid, r))
     if (ex.socketId !== undefined) except.push(ex.socketId)
+    if (ex.socketIds !== undefined) for (const id of ex.socketIds) except.push(id)
   }
   return { rooms, except }
 }

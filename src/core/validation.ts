@@ -86,10 +86,13 @@ export function formatProblem (p: Problem, root = 'payload'): string {
   return `${p.field === '' ? root : p.field}: ${p.message}`
 }
 
-/** The `RT_ERR_VALIDATION` error for a problem, with `field` set. */
-export function validationError (p: Problem, root?: string): RealtimeError {
+/**
+ * The `RT_ERR_VALIDATION` error for a problem, with `field` set. A problem with the value itself (a socket
+ * payload that is a bare string, a body that is not an object) names the value: `root`, `payload` by default.
+ */
+export function validationError (p: Problem, root = 'payload'): RealtimeError {
   const err: RealtimeError = new ValidationFailed(formatProblem(p, root))
-  err.field = p.field
+  err.field = p.field === '' ? root : p.field
   return err
 }
 

@@ -18,8 +18,8 @@ t.test('validated handlers, failures answered, the process keeps running', async
       [{ name: 'a', level: 'mid' }, 'level', 'Invalid payload: level: must be one of: low, high'],
       [{ name: 'a', nested: { id: 1.5 } }, 'nested.id', 'Invalid payload: nested.id: must be integer'],
       [{ name: 'a', extra: true }, 'extra', 'Invalid payload: extra: is not an allowed property'],
-      ['just a string', '', 'Invalid payload: payload: must be object'],
-      [null, '', 'Invalid payload: payload: must be object']
+      ['just a string', 'payload', 'Invalid payload: payload: must be object'],
+      [null, 'payload', 'Invalid payload: payload: must be object']
     ]
     for (const [payload, field, message] of cases) {
       t.same(await server.emitWithAck(socket, 'probe:strict', payload), { error: { code: 'RT_ERR_VALIDATION', message, field } }, JSON.stringify(payload))

@@ -1,5 +1,5 @@
 /**
- * Seed 000's catalog: the 37 tenant-scoped CRM events ("Socket Events Documentation"). Every payload
+ * The CRM tenant events protocol's catalog: the 37 tenant-scoped CRM events ("Socket Events Documentation"). Every payload
  * carries its entity id and the tenant id; fields marked `?` in the seed are optional here, `Date`
  * fields travel as ISO 8601 strings, and further properties are allowed (the seed's `...data`).
  * Each schema's `examples[0]` is a valid payload, used by the README and the tests.

@@ -1,5 +1,5 @@
 /**
- * Seed 001's server events ("Socket.io Real-Time Communication"): WhatsApp accounts, backend-pushed
+ * The WhatsApp CRM rooms protocol's server events ("Socket.io Real-Time Communication"): WhatsApp accounts, backend-pushed
  * message status, campaigns, contacts, flows, system notifications and team activity. Typing belongs to
  * the presence plugin. Timestamps are ISO 8601 strings; enums are the seed's `A|B|C` lists; further
  * properties are allowed. Optional here, because the seed's own examples show them only sometimes:

@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs'
 import t from 'tap'
 import { record, startServer, waitFor, type ClientSocket, type TestServer } from 'realtime-server/testing'
 
-/** The chat-messages entry of seed 003's example config. */
-const example = JSON.parse(readFileSync(new URL('../../../config/examples/003-whatsapp-builder-messages.json', import.meta.url), 'utf8'))
-const seed003 = { plugins: { 'chat-messages': example.plugins['chat-messages'] } }
+/** The chat-messages entry of the WhatsApp builder gateway protocol's example config. */
+const example = JSON.parse(readFileSync(new URL('../../../config/examples/whatsapp-builder-gateway.json', import.meta.url), 'utf8'))
+const builderGateway = { plugins: { 'chat-messages': example.plugins['chat-messages'] } }
 
 async function watcher (server: TestServer, sub: string, tenantId: string, conversationId?: string): Promise<ClientSocket> {
   const socket = await server.connect('/messages', { token: server.token({ sub, tenantId }) })
@@ -21,8 +21,8 @@ const received = (conversationId: string, messageId: string) => ({
   conversationId, messageId, senderId: '905551112233', type: 'text', content: { body: 'Merhaba' }, status: 'delivered', timestamp: '2025-01-01T10:00:00.000Z'
 })
 
-t.test('seed 003: conversation rooms on /messages receive the backend-pushed events', async (t) => {
-  const server = await startServer({ config: seed003 })
+t.test('the WhatsApp builder gateway protocol: conversation rooms on /messages receive the backend-pushed events', async (t) => {
+  const server = await startServer({ config: builderGateway })
   t.teardown(() => server.close())
   t.equal(example.plugins['chat-messages'].options.namespace, '/messages')
 
@@ -74,8 +74,8 @@ t.test('seed 003: conversation rooms on /messages receive the backend-pushed eve
   t.same(agentSaw.map((e) => e.event), ['conversation:joined', 'message:received', 'message:status'], 'the agent saw nothing after leaving, and no channel events')
 })
 
-t.test('seed 003: REST triggers check their caller and body', async (t) => {
-  const server = await startServer({ config: seed003 })
+t.test('the WhatsApp builder gateway protocol: REST triggers check their caller and body', async (t) => {
+  const server = await startServer({ config: builderGateway })
   t.teardown(() => server.close())
   const url = '/api/chat-messages/message-received'
   t.equal((await server.request('POST', url, { body: received('c', 'm') })).status, 401)
@@ -95,7 +95,7 @@ t.test('seed 003: REST triggers check their caller and body', async (t) => {
   t.equal(other.status, 403, 'a service token pushes only into its own tenant')
 })
 
-t.test('seed 003: errors reach the client as an `error` event with message and timestamp', async (t) => {
+t.test('the WhatsApp builder gateway protocol: errors reach the client as an `error` event with message and timestamp', async (t) => {
   const server = await startServer({ config: { plugins: { 'chat-messages': { options: { namespace: '/messages', channels: { enabled: false }, conversations: { access: { mode: 'claim', claim: 'conversations' } } } } } } })
   t.teardown(() => server.close())
   const socket = await server.connect('/messages', { token: server.token({ sub: 'u', tenantId: 'acme', conversations: ['mine'] }) })

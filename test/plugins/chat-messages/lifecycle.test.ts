@@ -3,14 +3,14 @@ import { readFileSync } from 'node:fs'
 import t from 'tap'
 import { deleteRedisPrefix, record, startServer, waitFor, type ClientSocket, type TestServer } from 'realtime-server/testing'
 
-/** Seed 004's example config: path /api/socket.io, single tenant (Clerk-style tokens without a tenant), the plugin's options. */
-const example = JSON.parse(readFileSync(new URL('../../../config/examples/004-chat-channels.json', import.meta.url), 'utf8'))
-const seed004 = (redis: boolean) => ({
+/** The chat channels protocol's example config: path /api/socket.io, single tenant (Clerk-style tokens without a tenant), the plugin's options. */
+const example = JSON.parse(readFileSync(new URL('../../../config/examples/chat-channels.json', import.meta.url), 'utf8'))
+const chatChannels = (redis: boolean) => ({
   config: { socketio: example.socketio, auth: example.auth, plugins: { 'chat-messages': example.plugins['chat-messages'] } },
   redis
 })
 
-/** Connects like seed 004's client and resolves with the socket and its `connection:success`. */
+/** Connects like the chat channels protocol's client and resolves with the socket and its `connection:success`. */
 async function connect (server: TestServer, userId: string, claims: Record<string, unknown> = {}): Promise<{ socket: ClientSocket, success: any }> {
   const socket = server.client('/', { auth: { token: `Bearer ${server.token({ sub: userId, ...claims })}`, userId } })
   const success = waitFor(socket, 'connection:success')
@@ -19,8 +19,8 @@ async function connect (server: TestServer, userId: string, claims: Record<strin
 }
 
 for (const redis of [false, true]) {
-  t.test(`seed 004 lifecycle with three clients (${redis ? 'redis' : 'memory'})`, async (t) => {
-    const server = await startServer(seed004(redis))
+  t.test(`the chat channels protocol lifecycle with three clients (${redis ? 'redis' : 'memory'})`, async (t) => {
+    const server = await startServer(chatChannels(redis))
     t.teardown(() => server.close())
     t.equal(server.config.socketio.path, '/api/socket.io')
 
@@ -99,8 +99,8 @@ for (const redis of [false, true]) {
   })
 }
 
-t.test('seed 004 handshake: a userId that does not match the token is refused', async (t) => {
-  const server = await startServer(seed004(false))
+t.test('the chat channels protocol handshake: a userId that does not match the token is refused', async (t) => {
+  const server = await startServer(chatChannels(false))
   t.teardown(() => server.close())
   const socket = server.client('/', { auth: { token: `Bearer ${server.token({ sub: 'user_a' })}`, userId: 'user_b' } })
   const [err] = await waitFor(socket, 'connect_error')
@@ -109,8 +109,8 @@ t.test('seed 004 handshake: a userId that does not match the token is refused', 
 
 t.test('two clients: sender and receiver in a two-member channel, on two nodes sharing Redis', async (t) => {
   const prefix = `test-${randomUUID().slice(0, 8)}`
-  const a = await startServer({ ...seed004(true), redis: prefix })
-  const b = await startServer({ ...seed004(true), redis: prefix })
+  const a = await startServer({ ...chatChannels(true), redis: prefix })
+  const b = await startServer({ ...chatChannels(true), redis: prefix })
   t.teardown(async () => {
     await a.close()
     await b.close()

@@ -6,7 +6,7 @@ const invalid: Record<string, Array<[unknown, string]>> = {
   'message:read': [[{}, 'messageId'], [{ messageId: 1 }, 'messageId'], [{ messageId: 'm', extra: true }, 'extra'], [{ messageId: '' }, 'messageId']],
   'reaction:add': [[{ messageId: 'm' }, 'type'], [{ messageId: 'm', type: '' }, 'type'], [{ messageId: 'm', type: 'x'.repeat(65) }, 'type']],
   'reaction:remove': [[{ type: 'x' }, 'messageId'], [{ messageId: 'm', type: 7 }, 'type']],
-  'channel:join': [[{}, 'channelId'], [{ channelId: 'x'.repeat(129) }, 'channelId'], ['general', '']],
+  'channel:join': [[{}, 'channelId'], [{ channelId: 'x'.repeat(129) }, 'channelId'], ['general', 'payload']],
   'channel:leave': [[{ channelId: null }, 'channelId']],
   'channel:history': [[{ channelId: 'c', limit: 0 }, 'limit'], [{ channelId: 'c', before: 'abc' }, 'before'], [{ channelId: 'c', limit: 'ten' }, 'limit']],
   'conversation:join': [[{ conversationId: 5 }, 'conversationId'], [{}, 'conversationId']],
@@ -41,7 +41,8 @@ t.test('an invalid message:send always gets message:failed, with or without ack'
   await server.emitWithAck(socket, 'channel:join', { channelId: 'c' })
   const errors = record(socket, 'error')
 
-  const cases: Array<[unknown, string, string | undefined, string | null]> = [
+  // Every refusal names its field; a payload that is not an object is named `payload`.
+  const cases: Array<[unknown, string, string, string | null]> = [
     [{ channelId: 'c', tempId: 't1' }, 'RT_ERR_VALIDATION', 'content', 't1'],
     [{ content: 'hi', tempId: 't2' }, 'RT_ERR_VALIDATION', 'channelId', 't2'],
     [{ content: '', channelId: 'c' }, 'RT_ERR_VALIDATION', 'content', null],
@@ -49,18 +50,18 @@ t.test('an invalid message:send always gets message:failed, with or without ack'
     [{ content: 42, channelId: 'c', tempId: 't4' }, 'RT_ERR_VALIDATION', 'content', 't4'],
     [{ content: 'hi', channelId: 'c', tempId: 5 }, 'RT_ERR_VALIDATION', 'tempId', null],
     [{ content: 'hi', channelId: 'c', color: 'red' }, 'RT_ERR_VALIDATION', 'color', null],
-    ['just text', 'RT_ERR_VALIDATION', '', null],
-    [{ content: 'x'.repeat(11), channelId: 'c', tempId: 't5' }, 'RT_CHAT_CONTENT_TOO_LONG', undefined, 't5'],
-    [{ content: 'hi', channelId: 'c', replyToId: 'missing', tempId: 't6' }, 'RT_CHAT_MESSAGE_NOT_FOUND', undefined, 't6']
+    ['just text', 'RT_ERR_VALIDATION', 'payload', null],
+    [{ content: 'x'.repeat(11), channelId: 'c', tempId: 't5' }, 'RT_CHAT_CONTENT_TOO_LONG', 'content', 't5'],
+    [{ content: 'hi', channelId: 'c', replyToId: 'missing', tempId: 't6' }, 'RT_CHAT_MESSAGE_NOT_FOUND', 'replyToId', 't6']
   ]
   for (const [payload, code, field, tempId] of cases) {
     const label = JSON.stringify(payload).slice(0, 60)
     let failed = waitFor(socket, 'message:failed')
     const ack = await server.emitWithAck(socket, 'message:send', payload)
     t.match(ack, { error: { code }, tempId, status: 'FAILED', processed: true }, `${label}: ack`)
-    if (field !== undefined) t.equal(ack.error.field, field, `${label}: field`)
+    t.equal(ack.error.field, field, `${label}: field`)
     const [event] = await failed
-    t.match(event, { code, tempId, status: 'FAILED', processed: true }, `${label}: message:failed`)
+    t.match(event, { code, field, tempId, status: 'FAILED', processed: true }, `${label}: message:failed`)
     t.equal(event.error, ack.error.message)
 
     failed = waitFor(socket, 'message:failed')
@@ -70,7 +71,7 @@ t.test('an invalid message:send always gets message:failed, with or without ack'
   // No payload at all, only an ack.
   const failed = waitFor(socket, 'message:failed')
   const ack = await socket.timeout(5000).emitWithAck('message:send')
-  t.match(ack, { error: { code: 'RT_ERR_VALIDATION' }, tempId: null, status: 'FAILED' })
+  t.match(ack, { error: { code: 'RT_ERR_VALIDATION', field: 'payload' }, tempId: null, status: 'FAILED' })
   await failed
 
   // 10 characters is fine, counted in characters: emoji are one each.

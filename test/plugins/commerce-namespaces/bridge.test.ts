@@ -3,10 +3,10 @@ import { readFileSync } from 'node:fs'
 import { startServer } from 'realtime-server/testing'
 import { connectUser, TENANT } from './support.test.js'
 
-// Seed 002's example enables presence beside commerce-namespaces: presence publishes customer:online into
+// The commerce back office protocol's example enables presence beside commerce-namespaces: presence publishes customer:online into
 // /customers, and plain-WebSocket clients must see it exactly as Socket.IO clients do, with the same filtering.
 t.test('events other plugins publish into a commerce namespace reach WebSocket clients too', async (t) => {
-  const config = JSON.parse(readFileSync('config/examples/002-commerce-namespaces.json', 'utf8'))
+  const config = JSON.parse(readFileSync('config/examples/commerce-back-office.json', 'utf8'))
   config.plugins.presence.options.offlineDelayMs = 50
   const server = await startServer({ config, baseDir: 'config/examples' })
   t.teardown(() => server.close())

@@ -7,8 +7,8 @@ import { ALL_NAMESPACES, connectUser, flush, pluginConfig, publish, samples, PLU
 
 const all = samples('CUST-1')
 
-t.test('the seed 002 example config starts and serves the protocol', async (t) => {
-  const config = JSON.parse(readFileSync(new URL('../../../config/examples/002-commerce-namespaces.json', import.meta.url), 'utf8'))
+t.test('the commerce back office protocol example config starts and serves the protocol', async (t) => {
+  const config = JSON.parse(readFileSync(new URL('../../../config/examples/commerce-back-office.json', import.meta.url), 'utf8'))
   const server = await startServer({ config })
   t.teardown(() => server.close())
 

@@ -3,7 +3,7 @@ import { startServer } from 'realtime-server/testing'
 import { WebSocket } from 'ws'
 import { connectUser, flush, openWs, pluginConfig, publish, samples, typeSet, type Entry, type User } from './support.test.js'
 
-/** Seed 002's quick-reference table, read by role; system:notification targets admin+manager, system:alert staff+customer. */
+/** The commerce back office protocol's quick-reference table, read by role; system:notification targets admin+manager, system:alert staff+customer. */
 const everyone = ['product:price_changed', 'system:maintenance']
 const expected: Record<string, string[]> = {
   admin: [

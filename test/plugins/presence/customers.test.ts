@@ -11,8 +11,8 @@ const pingFixture = definePlugin({
   }
 })
 
-/** Seed 002's customer presence, as recommended in the README. */
-const seed002 = {
+/** The commerce back office protocol's customer presence, as recommended in the README. */
+const backOffice = {
   namespace: '/customers',
   track: ['/orders', '/payments'],
   roles: ['customer'],
@@ -22,9 +22,9 @@ const seed002 = {
   envelope: true
 }
 
-t.test('seed 002: customer:online/offline reach admin, manager and staff only, with the envelope', async (t) => {
+t.test('the commerce back office protocol: customer:online/offline reach admin, manager and staff only, with the envelope', async (t) => {
   const server = await startServer({
-    config: { plugins: { presence: { options: { online: [seed002], typing: [], offlineDelayMs: 200 } } } },
+    config: { plugins: { presence: { options: { online: [backOffice], typing: [], offlineDelayMs: 200 } } } },
     plugins: [{ plugin: pingFixture }]
   })
   t.teardown(() => server.close())

@@ -54,7 +54,7 @@ for (const redis of [false, true]) {
     const aliceOnline = waitFor(bob, 'user:online', online('alice'))
     const tab1 = await user(server, 'alice')
     const [payload, meta] = await aliceOnline
-    t.same(payload, { userId: 'alice' }, 'seed 003 payload')
+    t.same(payload, { userId: 'alice' }, 'the WhatsApp builder gateway protocol payload')
     t.type(meta.timestamp, 'number')
     const tab2 = await user(server, 'alice')
     const tab2Saw = record(tab2)

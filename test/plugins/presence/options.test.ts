@@ -3,7 +3,7 @@ import { startServer, waitFor } from 'realtime-server/testing'
 
 const boot = async (options: Record<string, unknown>) => await startServer({ config: { plugins: { presence: { options } } } })
 
-t.test('defaults: seed 003 on `/` — user:online/offline and conversation typing', async (t) => {
+t.test('defaults: the WhatsApp builder gateway protocol on `/` — user:online/offline and conversation typing', async (t) => {
   const server = await boot({})
   t.teardown(() => server.close())
   const bob = await server.connect('/', { token: server.token({ sub: 'bob', tenantId: 'acme' }) })

@@ -38,10 +38,10 @@ async function flushed (server: TestServer, socket: ClientSocket): Promise<void>
   await pong
 }
 
-const seed003 = { namespace: '/messages', format: 'conversation', throttleMs: 10000, timeoutMs: 60000 }
+const builderGateway = { namespace: '/messages', format: 'conversation', throttleMs: 10000, timeoutMs: 60000 }
 
-t.test('seed 003: throttled to one broadcast, the sender excluded, stop broadcast once', async (t) => {
-  const server = await start([seed003])
+t.test('the WhatsApp builder gateway protocol: throttled to one broadcast, the sender excluded, stop broadcast once', async (t) => {
+  const server = await start([builderGateway])
   t.teardown(() => server.close())
   const alice = await member(server, 'alice', 'conversation:c1')
   const aliceTab2 = await member(server, 'alice', 'conversation:c1')
@@ -70,8 +70,8 @@ t.test('seed 003: throttled to one broadcast, the sender excluded, stop broadcas
   t.same(carolSaw.filter((e) => e.event.startsWith('typing:')), [], 'another room hears nothing')
 })
 
-t.test('seed 003: starts after the throttle interval are broadcast again', async (t) => {
-  const server = await start([{ ...seed003, throttleMs: 300 }])
+t.test('the WhatsApp builder gateway protocol: starts after the throttle interval are broadcast again', async (t) => {
+  const server = await start([{ ...builderGateway, throttleMs: 300 }])
   t.teardown(() => server.close())
   const alice = await member(server, 'alice', 'conversation:c1')
   const bob = await member(server, 'bob', 'conversation:c1')
@@ -86,8 +86,8 @@ t.test('seed 003: starts after the throttle interval are broadcast again', async
   t.equal(starts.length, 2)
 })
 
-t.test('seed 003: typing expires without a new start', async (t) => {
-  const server = await start([{ ...seed003, timeoutMs: 300 }])
+t.test('the WhatsApp builder gateway protocol: typing expires without a new start', async (t) => {
+  const server = await start([{ ...builderGateway, timeoutMs: 300 }])
   t.teardown(() => server.close())
   const alice = await member(server, 'alice', 'conversation:c1')
   const bob = await member(server, 'bob', 'conversation:c1')
@@ -99,8 +99,8 @@ t.test('seed 003: typing expires without a new start', async (t) => {
   t.ok(Date.now() - started >= 250, `expired after the timeout (${Date.now() - started} ms)`)
 })
 
-t.test('seed 003: a disconnect clears typing (long before the timeout)', async (t) => {
-  const server = await start([seed003])
+t.test('the WhatsApp builder gateway protocol: a disconnect clears typing (long before the timeout)', async (t) => {
+  const server = await start([builderGateway])
   t.teardown(() => server.close())
   const bob = await member(server, 'bob', 'conversation:c1')
   const dave = await member(server, 'dave', 'conversation:c1')
@@ -112,8 +112,8 @@ t.test('seed 003: a disconnect clears typing (long before the timeout)', async (
   t.same((await cleared)[0], { conversationId: 'c1', userId: 'dave', isTyping: false }, 'the disconnect ended dave\'s typing')
 })
 
-t.test('seed 003: only rooms the socket joined, valid payloads only, within the tenant', async (t) => {
-  const server = await start([seed003])
+t.test('the WhatsApp builder gateway protocol: only rooms the socket joined, valid payloads only, within the tenant', async (t) => {
+  const server = await start([builderGateway])
   t.teardown(() => server.close())
   const alice = await member(server, 'alice', 'conversation:c1')
   const bob = await member(server, 'bob', 'conversation:c1')
@@ -133,7 +133,7 @@ t.test('seed 003: only rooms the socket joined, valid payloads only, within the 
   t.same(eveSaw.filter((e) => e.event.startsWith('typing:')).map((e) => e.args[0].userId), ['mallory'], 'eve hears her tenant\'s conversation c1 only')
 })
 
-t.test('seed 001: typing:indicator to the others viewing the contact', async (t) => {
+t.test('the WhatsApp CRM rooms protocol: typing:indicator to the others viewing the contact', async (t) => {
   const server = await start([{ namespace: '/', format: 'contact', timeoutMs: 300 }])
   t.teardown(() => server.close())
   const agent1 = await member(server, 'agent1', 'contact:k1', { ns: '/' })

@@ -141,8 +141,8 @@ t.test('triggers validate their body and their caller', async (t) => {
   t.match(await server.emitWithAck(socket, 'session:leave', {}), { error: { code: 'RT_ERR_VALIDATION', field: 'sessionId' } })
 })
 
-t.test('the options of the seed 003 profile are valid and serve /messages', async (t) => {
-  const profile = JSON.parse(readFileSync('config/examples/003-whatsapp-builder-messages.json', 'utf8'))
+t.test('the options of the WhatsApp builder gateway protocol profile are valid and serve /messages', async (t) => {
+  const profile = JSON.parse(readFileSync('config/examples/whatsapp-builder-gateway.json', 'utf8'))
   const server = await startServer({ config: { plugins: { sessions: profile.plugins.sessions } } })
   t.teardown(() => server.close())
   const socket = await server.connect('/messages', { token: server.token({ sub: 'u1', tenantId: 'acme' }) })

@@ -165,7 +165,7 @@ t.test('subscription authorization: tenant, claim, roles and a backend hook', as
   t.test('a refusal without an ack callback comes as an error event; bad ids are validation errors', async (t) => {
     const s = await server.connect('/', { token: server.token({ sub: 'no-ack-user', tenantId: 'acme' }) })
     const error = waitFor(s, 'error')
-    s.emit('subscribe:contact', 'no-2') // seed 001 clients emit without an ack
+    s.emit('subscribe:contact', 'no-2') // the WhatsApp CRM rooms protocol clients emit without an ack
     const [err] = await error
     t.equal(err.code, 'RT_BROADCAST_SUBSCRIBE_REFUSED')
     t.equal(err.event, 'subscribe:contact')

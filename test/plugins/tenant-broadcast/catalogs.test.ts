@@ -4,13 +4,13 @@ import { crmTenantEvents, whatsappCrmEvents } from '../../../plugins/tenant-broa
 
 type Schema = { examples?: unknown[], required?: string[], properties?: Record<string, unknown> }
 
-// The tenant of the examples of seed 000 (their payload.tenantId).
+// The tenant of the examples of the CRM tenant events protocol (their payload.tenantId).
 const TENANT = 'f3b1c2d4-0000-4000-8000-00000000a001'
 
 const catalogs = { 'crm-tenant-events': crmTenantEvents, 'whatsapp-crm': whatsappCrmEvents } as Record<string, Record<string, Schema>>
 
 t.test('the catalogs hold the events of the seeds', async (t) => {
-  t.equal(Object.keys(crmTenantEvents).length, 37, 'seed 000 lists 37 events')
+  t.equal(Object.keys(crmTenantEvents).length, 37, 'the CRM tenant events protocol lists 37 events')
   t.same(Object.keys(whatsappCrmEvents).sort(), [
     'campaign:completed', 'campaign:failed', 'campaign:paused', 'campaign:progress', 'campaign:resumed', 'campaign:started',
     'contact:created', 'contact:deleted', 'contact:updated',

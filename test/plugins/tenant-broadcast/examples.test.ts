@@ -4,8 +4,8 @@ import { record, startServer, waitFor } from 'realtime-server/testing'
 
 const load = (file: string): Record<string, any> => JSON.parse(readFileSync(new URL(`../../../config/examples/${file}`, import.meta.url), 'utf8'))
 
-t.test('seed 000: config/examples/000-crm-tenant-events.json serves tenant-scoped CRM events', async (t) => {
-  const server = await startServer({ config: load('000-crm-tenant-events.json') })
+t.test('the CRM tenant events protocol: config/examples/crm-tenant-events.json serves tenant-scoped CRM events', async (t) => {
+  const server = await startServer({ config: load('crm-tenant-events.json') })
   t.teardown(() => server.close())
   const tenantId = 'f3b1c2d4-0000-4000-8000-00000000a001'
   const socket = await server.connect('/', { token: server.token({ sub: 'user-1', tenantId }) })
@@ -34,7 +34,7 @@ t.test('seed 000: config/examples/000-crm-tenant-events.json serves tenant-scope
   t.same(await server.emitWithAck(socket, 'test-event', { type: 'whatsapp_message_sent', payload }), {
     error: { code: 'RT_BROADCAST_DEVELOPMENT_ONLY', message: 'test-event is only available in development mode' }
   })
-  // Only seed 000's catalog is enabled.
+  // Only the CRM tenant events protocol's catalog is enabled.
   const foreign = await server.request('POST', '/api/tenant-broadcast/events', { apiKey: true, body: { type: 'campaign:paused', payload: { campaignId: 'c', timestamp: '2025-11-05T10:00:00Z' }, tenantId } })
   t.equal(foreign.body.code, 'RT_BROADCAST_UNKNOWN_EVENT')
 
@@ -44,11 +44,12 @@ t.test('seed 000: config/examples/000-crm-tenant-events.json serves tenant-scope
   t.same(otherSaw.map((e) => e.event), ['tenant_updated'], 'the other tenant saw only its own event')
 })
 
-t.test('seed 001: config/examples/001-whatsapp-crm-rooms.json serves rooms, events, heartbeat and stats', async (t) => {
-  const server = await startServer({ config: load('001-whatsapp-crm-rooms.json') })
+t.test('the WhatsApp CRM rooms protocol: config/examples/whatsapp-crm-rooms.json serves rooms, events, heartbeat and stats', async (t) => {
+  const server = await startServer({ config: load('whatsapp-crm-rooms.json') })
   t.teardown(() => server.close())
   const TS = '2025-11-05T10:00:00Z'
-  const socket = await server.connect('/', { token: server.token({ sub: 'agent-1', tenantId: 'crm-1', whatsappAccounts: ['wa-1'] }) })
+  // The claims the profile checks subscriptions against: listed ids, or "*" for every id of the tenant.
+  const socket = await server.connect('/', { token: server.token({ sub: 'agent-1', tenantId: 'crm-1', whatsappAccounts: ['wa-1'], campaigns: ['c-42'], contacts: '*' }) })
 
   t.same(await server.emitWithAck(socket, 'subscribe:whatsapp', 'wa-1'), { ok: true, kind: 'whatsapp', id: 'wa-1' })
   t.equal((await server.emitWithAck(socket, 'subscribe:whatsapp', 'wa-2')).error.code, 'RT_BROADCAST_SUBSCRIBE_REFUSED', 'accounts not in the token are refused')
@@ -86,5 +87,5 @@ t.test('seed 001: config/examples/001-whatsapp-crm-rooms.json serves rooms, even
   t.equal((await server.request('GET', '/api/tenant-broadcast/stats')).status, 401)
 
   const foreign = await server.request('POST', '/api/tenant-broadcast/events', { apiKey: true, body: { type: 'contact_deleted', payload: { contactId: 'c', tenantId: 'crm-1' }, tenantId: 'crm-1' } })
-  t.equal(foreign.body.code, 'RT_BROADCAST_UNKNOWN_EVENT', 'only seed 001\'s catalog is enabled')
+  t.equal(foreign.body.code, 'RT_BROADCAST_UNKNOWN_EVENT', 'only the WhatsApp CRM rooms protocol\'s catalog is enabled')
 })

@@ -16,7 +16,7 @@ t.test('ping, join-tenant and test-event in development mode', async (t) => {
   t.equal((await server.emitWithAck(alice, 'join-tenant', {})).error.field, 'tenantId')
   t.equal((await server.emitWithAck(alice, 'join-tenant', 'tenant-uuid')).error.code, 'RT_ERR_VALIDATION')
 
-  // Seed 000's example test event, to the whole tenant, sender included.
+  // The CRM tenant events protocol's example test event, to the whole tenant, sender included.
   const payload = { instanceId: 'test-uuid', tenantId, messageId: 'msg_123', phone: '+1234567890' }
   const toBob = waitFor(bob, 'whatsapp_message_sent')
   const toAlice = waitFor(alice, 'whatsapp_message_sent')
