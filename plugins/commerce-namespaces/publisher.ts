@@ -74,7 +74,6 @@ export function createPublisher (
   validators: ReadonlyMap<string, Validator<unknown>>,
   toWebSockets: ((d: Delivery) => void) | undefined
 ): CommerceEvents & { publish: Publish } {
-
   // A role no matrix row names reaches nobody: naming one in `roles` is a typo, refused like `data.targetRoles`.
   const knownRoles = configuredRoles(opts)
   const rolesMessage = `must be one of: ${[...knownRoles].join(', ')}`

@@ -6,7 +6,6 @@
 import { Type, type Static } from 'realtime-server'
 
 const NamespaceName = Type.String({ pattern: '^/', description: 'A Socket.IO namespace, e.g. `/messages`.' })
-const EventName = Type.String({ minLength: 1, maxLength: 100 })
 const RoleList = (description: string) =>
   Type.Array(Type.String({ minLength: 1 }), { uniqueItems: true, default: [], description })
 

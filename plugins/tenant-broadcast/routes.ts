@@ -109,7 +109,6 @@ export function registerRoutes (app: PluginApp, { options, types, publish, idemp
   })
 }
 
-
 /** The tenant of batch item `i`, a missing one reported as `events.<i>.tenantId`. */
 function tenantFor (realtime: RealtimeApi, request: Parameters<RealtimeApi['tenantOf']>[0], requested: string | undefined, i: number): string {
   try {
