@@ -14,7 +14,7 @@ t.test('an unhandled event with an ack is answered naming the event and its hand
   const typo = await server.emitWithAck(socket, 'probe:whoamI', {})
   t.same(typo.error.code, 'RT_ERR_UNKNOWN_EVENT')
   t.equal(typo.error.field, 'event')
-  t.match(typo.error.message, /^Unknown event "probe:whoamI" on namespace \/ \(handled: probe:async-throw, probe:join, .*probe:whoami\)$/)
+  t.match(typo.error.message, /^Unknown event "probe:whoamI" on namespace \/ \(handled: probe:async-throw, .*probe:join, .*probe:whoami\)$/)
 
   const stranger = await server.emitWithAck(socket, 'dance', 1, 2)
   t.same(stranger, { error: { code: 'RT_ERR_UNKNOWN_EVENT', message: 'Unknown event "dance" on namespace /', field: 'event' } })
