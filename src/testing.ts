@@ -180,6 +180,24 @@ export function signToken (claims: Json, options: TokenOptions = {}): string {
   return createSigner({ key: options.secret ?? TEST_SECRET, algorithm: options.algorithm ?? 'HS256', noTimestamp: false })(payload)
 }
 
+/**
+ * Polls `check` until it returns something other than `undefined` or `false`, and resolves with that; rejects
+ * naming `what` after `timeoutMs`. For conditions no event announces (Redis answers again, a count is reached).
+ *
+ * @example
+ * await eventually('both nodes ready', async () => (await fetch(url + '/ready')).status === 200)
+ */
+export async function eventually<T> (what: string, check: () => T | undefined | false | Promise<T | undefined | false>, options: { timeoutMs?: number, intervalMs?: number } = {}): Promise<T> {
+  const { timeoutMs = 15_000, intervalMs = 20 } = options
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const value = await check()
+    if (value !== undefined && value !== false) return value
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`)
+    await new Promise((resolve) => setTimeout(resolve, intervalMs))
+  }
+}
+
 /** Resolves with the arguments of the next `event` (matching `filter`), rejects after `timeoutMs`. */
 export async function waitFor (socket: ClientSocket, event: string, options: { timeoutMs?: number, filter?: (...args: any[]) => boolean } = {}): Promise<any[]> {
   const { timeoutMs = 15_000, filter } = options

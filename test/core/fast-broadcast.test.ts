@@ -7,7 +7,7 @@ import { setImmediate as tick } from 'node:timers/promises'
 import { Server, type ServerOptions, type Socket } from 'socket.io'
 import { io as ioClient, type Socket as ClientSocket } from 'socket.io-client'
 import { fastBroadcastStats, installFastBroadcast, testedVersions, type FastBroadcastOptions, type FastBroadcastStats } from '../../src/core/fast-broadcast.js'
-import { startServer, waitFor, type TestServer } from 'realtime-server/testing'
+import { eventually, startServer, waitFor, type TestServer } from 'realtime-server/testing'
 
 // The fast path (src/core/fast-broadcast.ts) must be invisible: every test runs the same scenario on a
 // server with it and on one without it and compares what clients received, byte for byte where a raw
@@ -143,11 +143,7 @@ async function raw (t: Test, s: Sio): Promise<RawClient> {
 }
 
 async function until (pred: () => boolean, timeoutMs = 10000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!pred()) {
-    if (Date.now() > deadline) throw new Error('timed out')
-    await new Promise((resolve) => setTimeout(resolve, 5))
-  }
+  await eventually('condition', pred, { timeoutMs, intervalMs: 5 })
 }
 
 function client (t: Test, port: number, opts: Record<string, unknown> = {}): ClientSocket {

@@ -5,7 +5,7 @@ import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { Redis } from 'ioredis'
 import { io } from 'socket.io-client'
-import { signToken, spawnServer, TEST_API_KEY, type ClientSocket, type ServerProcess } from 'realtime-server/testing'
+import { eventually, signToken, spawnServer, TEST_API_KEY, type ClientSocket, type ServerProcess } from 'realtime-server/testing'
 
 const probe = { probe: { from: join(process.cwd(), 'test/fixtures/plugins/probe') } }
 
@@ -18,16 +18,9 @@ const freePort = async (): Promise<number> => await new Promise((resolve, reject
   })
 })
 
-/** Polls `check` until it returns a value, or fails after `ms`. */
-const until = async <T>(what: string, ms: number, check: () => Promise<T | undefined> | T | undefined): Promise<T> => {
-  const deadline = Date.now() + ms
-  for (;;) {
-    const v = await check()
-    if (v !== undefined) return v
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${ms} ms`)
-    await new Promise((resolve) => setTimeout(resolve, 25))
-  }
-}
+/** Polls `check` until it returns a value, or fails after `ms` (the test kit's `eventually`). */
+const until = async <T>(what: string, ms: number, check: () => Promise<T | undefined> | T | undefined): Promise<T> =>
+  await eventually(what, check, { timeoutMs: ms })
 
 async function startRedis (port: number): Promise<ChildProcess> {
   const child = spawnProcess('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' })

@@ -4,23 +4,16 @@ import { randomUUID } from 'node:crypto'
 import { join } from 'node:path'
 import { Redis } from 'ioredis'
 import { io } from 'socket.io-client'
-import { deleteRedisPrefix, signToken, spawnServer, startServer, TEST_API_KEY, testRedisUrl, waitFor, type ClientSocket } from 'realtime-server/testing'
+import { deleteRedisPrefix, eventually, signToken, spawnServer, startServer, TEST_API_KEY, testRedisUrl, waitFor, type ClientSocket } from 'realtime-server/testing'
 
 const probe = { probe: { from: join(process.cwd(), 'test/fixtures/plugins/probe') } }
 const post = async (url: string, path: string, body: unknown): Promise<{ status: number, body: any }> => {
   const res = await fetch(url + path, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': TEST_API_KEY }, body: JSON.stringify(body) })
   return { status: res.status, body: await res.json() }
 }
-/** Polls `check` until it returns a value, or fails after `ms`. */
-const until = async <T>(what: string, ms: number, check: () => Promise<T | undefined>): Promise<T> => {
-  const deadline = Date.now() + ms
-  for (;;) {
-    const v = await check()
-    if (v !== undefined) return v
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${ms} ms`)
-    await new Promise((resolve) => setTimeout(resolve, 20))
-  }
-}
+/** Polls `check` until it returns a value, or fails after `ms` (the test kit's `eventually`). */
+const until = async <T>(what: string, ms: number, check: () => Promise<T | undefined> | T | undefined): Promise<T> =>
+  await eventually(what, check, { timeoutMs: ms })
 const named = (name: string): string => {
   const u = new URL(testRedisUrl())
   u.searchParams.set('connectionName', name)
