@@ -1,4 +1,5 @@
-// Type-level tests of the public API a plugin author programs against (run by tstyche, see test/types.test.ts).
+// Type-level tests of the public API a plugin author programs against: each expect(...).type assertion is checked by
+// tstyche at compile time (run by test/types.test.ts), so a change that breaks a plugin author's types fails the suite.
 import { expect, test } from 'tstyche'
 import {
   definePlugin, Type, type Identity, type PluginApp, type PluginNamespace, type PublishResult,
