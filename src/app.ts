@@ -19,7 +19,7 @@ import { connectRedis } from './core/redis.js'
 import { createSocketServer } from './core/socketio.js'
 import { MemoryStoreBackend, memoryStore } from './core/store/memory.js'
 import { redisStore } from './core/store/redis.js'
-import { explain, validationError } from './core/validation.js'
+import { explain, validationError } from './lib/validation.js'
 
 export interface BuildOptions {
   /** Plugins already loaded (by `loadPlugins`); otherwise loaded from `config.plugins`. */

@@ -16,14 +16,14 @@ export {
   defineError, errorCatalog, clientError, isCatalogError,
   ValidationFailed, Forbidden, Unauthorized, NotFound, RateLimited, Internal,
   type ErrorDefinition, type RealtimeError, type RealtimeErrorConstructor
-} from './core/errors.js'
+} from './lib/errors.js'
 export type { NamespaceStats, PublishedEvent, PublishHook, TimeFormat } from './core/namespaces.js'
 export type { PluginNamespace, RealtimeApi, TriggerOptions, TriggerRequest } from './core/plugins/api.js'
 export { definePlugin, type EventCatalog, type PluginApp, type PluginDefinition, type RealtimePlugin } from './core/plugins/define.js'
 export type { EventMeta, PublishInput, PublishResult, PublishTarget } from './core/publish.js'
 export type { SocketContext } from './core/socket-context.js'
 export type { SharedStore, TtlOptions } from './core/store/types.js'
-export { compile, validationError, type Problem, type Validator } from './core/validation.js'
+export { compile, validationError, type Problem, type Validator } from './lib/validation.js'
 
 declare module 'fastify' {
   interface FastifyInstance {

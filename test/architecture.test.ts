@@ -70,3 +70,17 @@ t.test('a file reaching into the core is caught', async (t) => {
   t.equal(violation('./rooms.js', file, home), undefined)
   t.equal(violation('node:crypto', file, home), undefined)
 })
+
+/** The `src/` files of `dir` and the `src/` folders they import from (relative imports only). */
+function srcImports (dir: string): Array<{ file: string, target: string }> {
+  return sourceFiles(join(root, 'src', dir)).flatMap((file) => specifiers(readFileSync(file, 'utf8'))
+    .filter((spec) => spec.startsWith('.'))
+    .map((spec) => ({ file: relative(root, file), target: relative(join(root, 'src'), resolve(dirname(file), spec)) })))
+}
+
+t.test('the shared leaves import nothing of the server, and config imports nothing of the core', async (t) => {
+  const leaves = srcImports('lib').filter(({ target }) => !target.startsWith('lib' + sep))
+  t.same(leaves, [], 'src/lib imports only src/lib')
+  const config = srcImports('config').filter(({ target }) => !target.startsWith('lib' + sep) && !target.startsWith('config' + sep))
+  t.same(config, [], 'src/config imports only src/config and src/lib')
+})

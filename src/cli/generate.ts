@@ -4,9 +4,9 @@ import { join } from 'node:path'
 import { buildJsonSchema } from './docs/config-schema.js'
 import { errorDocs } from './docs/errors.js'
 import { configReference } from './docs/config-reference.js'
-import { errorCatalog } from '../core/errors.js'
-import { warningCatalog } from '../core/warnings.js'
-import { packageRoot } from '../core/package-root.js'
+import { errorCatalog } from '../lib/errors.js'
+import { warningCatalog } from '../lib/warnings.js'
+import { packageRoot } from '../lib/package-root.js'
 import { builtinSchemas } from './builtins.js'
 
 const plugins = await builtinSchemas()

@@ -1,6 +1,6 @@
 // Environment overrides, declared on the config schema (`x-env`) and applied before validation.
 import type { TSchema } from 'typebox'
-import { ConfigInvalid } from '../core/errors.js'
+import { ConfigInvalid } from '../lib/errors.js'
 
 /**
  * How an environment value becomes a config value, when the key's JSON type is not enough:

@@ -4,7 +4,7 @@ import type { IncomingMessage, Server } from 'node:http'
 import { Server as NetServer, type Socket } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Core } from './core.js'
-import { NotReady } from './errors.js'
+import { NotReady } from '../lib/errors.js'
 
 /** Routes that keep answering while draining: liveness stays 200, readiness answers its own 503. */
 const PROBES = new Set(['/health', '/ready'])

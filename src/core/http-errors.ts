@@ -5,7 +5,7 @@ import type { Socket } from 'node:net'
 import {
   asCatalogError, BadRequest, HeadersTooLarge, Internal, isCatalogError, NotFound, PayloadTooLarge, RequestTimeout,
   UnsupportedMediaType, UriTooLong, type RealtimeError
-} from './errors.js'
+} from '../lib/errors.js'
 
 /**
  * `Retry-After` (seconds) of a 503 or 429 whose error does not say (`err.retryAfter`): long enough for a load

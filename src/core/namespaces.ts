@@ -4,12 +4,12 @@ import type { TSchema } from 'typebox'
 import { ExpiryWheel, refreshToken, socketAuthMiddleware } from './auth/socket-auth.js'
 import type { Identity, TokenVerifier } from './auth/tokens.js'
 import type { ClusterLink } from './cluster-link.js'
-import { asCatalogError, clientError, isCatalogError, NamespaceConflict, NotReady, PluginLifecycle, UnknownEvent } from './errors.js'
+import { asCatalogError, clientError, isCatalogError, NamespaceConflict, NotReady, PluginLifecycle, UnknownEvent } from '../lib/errors.js'
 import { countLocal, emitTo, selectRooms, type PublishInput, type PublishResult, type PublishTarget, type RoomSelection } from './publish.js'
 import { roleRoom, scopedRoom, tenantRoom, userRoom } from './rooms.js'
 import { clusterLinkOf } from './socketio.js'
 import { contextOf, type SocketContext } from './socket-context.js'
-import { compile, validationError, type Validator } from './validation.js'
+import { compile, validationError, type Validator } from '../lib/validation.js'
 
 export type EventHandler<T = any> = (ctx: SocketContext, data: T) => unknown
 export type ConnectionHook = (ctx: SocketContext) => unknown

@@ -1,6 +1,6 @@
 import { Redis, type RedisOptions } from 'ioredis'
 import type { ServerConfig } from '../config/schema.js'
-import { RedisUnreachable } from './errors.js'
+import { RedisUnreachable } from '../lib/errors.js'
 
 /** A Redis that stopped answering (no closed connection to tell) fails commands after this long (long enough for a busy node: the timer may fire before a reply waiting in the socket is read). */
 const COMMAND_TIMEOUT_MS = 5000

@@ -4,8 +4,8 @@ import { builtinSchemas } from '../../src/cli/builtins.js'
 import { buildJsonSchema } from '../../src/cli/docs/config-schema.js'
 import { errorDocs } from '../../src/cli/docs/errors.js'
 import { configReference } from '../../src/cli/docs/config-reference.js'
-import { errorCatalog } from '../../src/core/errors.js'
-import { warningCatalog } from '../../src/core/warnings.js'
+import { errorCatalog } from '../../src/lib/errors.js'
+import { warningCatalog } from '../../src/lib/warnings.js'
 
 t.test('generated files match their sources (run `npm run generate`)', async (t) => {
   const plugins = await builtinSchemas()

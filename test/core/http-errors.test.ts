@@ -4,7 +4,7 @@ import { once } from 'node:events'
 import net from 'node:net'
 import { definePlugin, RateLimited, Type } from 'realtime-server'
 import { startServer, TEST_API_KEY } from 'realtime-server/testing'
-import { NotReady } from '../../src/core/errors.js'
+import { NotReady } from '../../src/lib/errors.js'
 
 const edge = definePlugin({
   name: 'edge',

@@ -1,6 +1,6 @@
 // Generates docs/errors.md, the error catalog, from every defineError() and defineWarning() row.
-import type { ErrorDefinition } from '../../core/errors.js'
-import type { WarningDefinition } from '../../core/warnings.js'
+import type { ErrorDefinition } from '../../lib/errors.js'
+import type { WarningDefinition } from '../../lib/warnings.js'
 
 const text = (s: string): string => s.replace(/\|/g, '\\|')
 

@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 import type { FastifyRequest } from 'fastify'
 import type { ServerConfig } from '../../config/schema.js'
-import { Forbidden, isCatalogError, Unauthorized, ValidationFailed } from '../errors.js'
+import { Forbidden, isCatalogError, Unauthorized, ValidationFailed } from '../../lib/errors.js'
 import { bareToken, type Identity, type TokenVerifier } from './tokens.js'
 
 /** Who called a REST route. */

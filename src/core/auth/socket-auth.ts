@@ -1,7 +1,7 @@
 import type { Socket } from 'socket.io'
 import {
   AuthNoToken, AuthRefreshRefused, AuthUserMismatch, clientError, isCatalogError, type RealtimeError
-} from '../errors.js'
+} from '../../lib/errors.js'
 import { bareToken, type Identity, type TokenVerifier } from './tokens.js'
 
 /** A `connect_error` for the client: message `Authentication failed: ...`, data `{ code, reason: 'auth_error' }`. */

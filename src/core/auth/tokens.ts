@@ -2,7 +2,7 @@ import { createPublicKey } from 'node:crypto'
 import { createVerifier, TokenError, type Algorithm } from 'fast-jwt'
 import buildGetJwks from 'get-jwks'
 import type { ServerConfig } from '../../config/schema.js'
-import { AuthInvalidToken, AuthTokenExpired, type RealtimeError } from '../errors.js'
+import { AuthInvalidToken, AuthTokenExpired, type RealtimeError } from '../../lib/errors.js'
 
 /** Who a verified token speaks for. Stored on `socket.data.user`, so it survives recovery and is visible to `fetchSockets()`. */
 export interface Identity {

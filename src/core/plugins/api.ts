@@ -7,12 +7,12 @@ import { tenantOf, type AuthMode, type Principal } from '../auth/rest-auth.js'
 import { ExpiryWheel, type ExpiryHandler, type ExpiryService } from '../auth/socket-auth.js'
 import type { Identity } from '../auth/tokens.js'
 import type { Core } from '../core.js'
-import { PluginDependency, PluginLifecycle, Unauthorized } from '../errors.js'
+import { PluginDependency, PluginLifecycle, Unauthorized } from '../../lib/errors.js'
 import type { ConnectionHook, DisconnectHook, EventHandler, NamespaceStats, PublishHook, TimeFormat } from '../namespaces.js'
 import type { PublishInput, PublishResult, PublishTarget } from '../publish.js'
 import type { SocketContext } from '../socket-context.js'
 import type { SharedStore } from '../store/types.js'
-import { compile, type Validator } from '../validation.js'
+import { compile, type Validator } from '../../lib/validation.js'
 
 /** A namespace as one plugin sees it: its handlers and hooks, and publishing into it. */
 export interface PluginNamespace {

@@ -4,7 +4,7 @@ import fp from 'fastify-plugin'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Static, TSchema } from 'typebox'
 import { kCore, type Core } from '../core.js'
-import { PluginInvalid } from '../errors.js'
+import { PluginInvalid } from '../../lib/errors.js'
 import { createPluginApi } from './api.js'
 
 /** The Fastify instance a plugin sets up: its own encapsulated context, routes prefixed with `/api/<name>`, `app.realtime` decorated. */

@@ -4,8 +4,8 @@ import { isAbsolute, join, resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import type { TSchema } from 'typebox'
 import type { PluginEntry } from '../../config/schema.js'
-import { ConfigInvalid, PluginDependency, PluginInvalid, PluginNotFound } from '../errors.js'
-import { compile, formatProblem, withDefaults } from '../validation.js'
+import { ConfigInvalid, PluginDependency, PluginInvalid, PluginNotFound } from '../../lib/errors.js'
+import { compile, formatProblem, withDefaults } from '../../lib/validation.js'
 import type { RealtimePlugin } from './define.js'
 
 /** A plugin ready to register: its function, validated options, and where it came from. */

@@ -1,3 +1,4 @@
+// Where the server's package.json is, from src/ or from the compiled dist/src/.
 import { existsSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'

@@ -1,3 +1,4 @@
+// Payload validation with TypeBox: compiled checks, problems named by field, defaults applied.
 import type { Static, TSchema } from 'typebox'
 import { Compile } from 'typebox/compile'
 import { Value } from 'typebox/value'

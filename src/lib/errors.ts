@@ -1,3 +1,4 @@
+// The error catalog: defineError() rows with a "how to fix" text, and the body clients get for any error.
 import createError, { type FastifyError } from '@fastify/error'
 
 /** One row of the error catalog: what `docs/errors.md` documents. */
