@@ -9,7 +9,7 @@
 // The server is bench/profile/server.js (N clients in one room, one broadcast per IPC message; no HTTP
 // trigger, no JWT check on the baselines). Broadcasts are paced: each one is delivered to every client
 // before the next is sent after --gap ms, as at a fixed low rate (every broadcast meets idle sockets).
-// Variants: sio (bare Socket.IO), sio-fast (bare Socket.IO + src/core/fast-broadcast.ts), ws-frame (the
+// Variants: sio (bare Socket.IO), sio-fast (bare Socket.IO + src/core/patches/fast-broadcast.ts), ws-frame (the
 // limit), product (the product in-process, --product-fast=1/0 for socketio.fastBroadcast). sio-fast and
 // product run dist/: `npm run build` first.
 //

@@ -2,7 +2,7 @@
 // message, nothing else (no HTTP trigger, no JWT), so that the per-recipient broadcast path is all
 // that is measured. Variants (--impl):
 //   sio       bare Socket.IO 4 (defaults), io.to(room).emit(type, payload, meta)
-//   sio-fast  the same with the product's fast broadcast path installed (dist/src/core/fast-broadcast.js:
+//   sio-fast  the same with the product's fast broadcast path installed (dist/src/core/patches/fast-broadcast.js:
 //             run `npm run build` first)
 //   ws-frame  raw `ws`, one pre-encoded frame Buffer written to every net.Socket (the limit)
 //   product   the product itself (in-process, through the public API of dist/), publishing with a plugin's publish();
@@ -38,7 +38,7 @@ if (args.impl === 'sio' || args.impl === 'sio-fast') {
   server = http.createServer()
   const io = new Server(server, { serveClient: false, ...PING })
   if (args.impl === 'sio-fast') {
-    const { installFastBroadcast } = await import(path.join(repo, 'dist', 'src', 'core', 'fast-broadcast.js'))
+    const { installFastBroadcast } = await import(path.join(repo, 'dist', 'src', 'core', 'patches', 'fast-broadcast.js'))
     installFastBroadcast(io)
   }
   const nsp = io.of('/')

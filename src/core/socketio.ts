@@ -3,9 +3,9 @@ import type { FastifyInstance } from 'fastify'
 import type { Redis } from 'ioredis'
 import { Server, type ServerOptions } from 'socket.io'
 import type { ServerConfig } from '../config/schema.js'
-import { ClusterLink } from './cluster-link.js'
-import { installFastBroadcast } from './fast-broadcast.js'
-import { StreamOffsets } from './stream-offsets.js'
+import { ClusterLink } from './patches/cluster-link.js'
+import { installFastBroadcast } from './patches/fast-broadcast.js'
+import { StreamOffsets } from './patches/stream-offsets.js'
 
 /** Socket.IO server options from the config. */
 export function socketOptions (config: ServerConfig): Partial<ServerOptions> {

@@ -6,10 +6,10 @@ import net from 'node:net'
 import { setImmediate as tick } from 'node:timers/promises'
 import { Server, type ServerOptions, type Socket } from 'socket.io'
 import { io as ioClient, type Socket as ClientSocket } from 'socket.io-client'
-import { fastBroadcastStats, installFastBroadcast, testedVersions, type FastBroadcastOptions, type FastBroadcastStats } from '../../src/core/fast-broadcast.js'
+import { fastBroadcastStats, installFastBroadcast, testedVersions, type FastBroadcastOptions, type FastBroadcastStats } from '../../src/core/patches/fast-broadcast.js'
 import { eventually, startServer, waitFor, type TestServer } from 'realtime-server/testing'
 
-// The fast path (src/core/fast-broadcast.ts) must be invisible: every test runs the same scenario on a
+// The fast path (src/core/patches/fast-broadcast.ts) must be invisible: every test runs the same scenario on a
 // server with it and on one without it and compares what clients received, byte for byte where a raw
 // client can see the bytes; the counters prove which path was taken.
 
@@ -561,7 +561,7 @@ t.test('two nodes on Redis: local delivery of remote broadcasts takes the fast p
 // ---- Total or off: whatever the dependencies do, no packet is lost or sent twice, and nothing crashes ----
 
 /**
- * Makes `key` of `obj` unreadable by the fast path (src/core/fast-broadcast.ts reads undefined), as after a
+ * Makes `key` of `obj` unreadable by the fast path (src/core/patches/fast-broadcast.ts reads undefined), as after a
  * rename in a new version of the package, while Engine.IO, ws and Node keep reading and writing it: the
  * state of a connection whose internals changed shape under the path, on a real connection. `throws`: the
  * read throws instead (a field become a getter that fails), to reach the reads made after the frame is written.

@@ -1,13 +1,13 @@
 import t from 'tap'
 import { randomUUID } from 'node:crypto'
 import { Redis } from 'ioredis'
-import { StreamOffsets } from '../../src/core/stream-offsets.js'
+import { StreamOffsets } from '../../src/core/patches/stream-offsets.js'
 import { deleteRedisPrefix, testRedisUrl } from 'realtime-server/testing'
 
 type Entries = Array<[string, Array<[string, string[]]>]>
 const fields = (r: unknown): string[][] => (r as Entries)[0]![1].map(([, f]) => f)
 
-// Guards src/core/stream-offsets.ts at the level of one client (test/core/stream-offsets.test.ts guards it
+// Guards src/core/patches/stream-offsets.ts at the level of one client (test/core/stream-offsets.test.ts guards it
 // through running servers): the streams adapter polls `XREAD ... STREAMS <s> $` until it has read
 // something, so an entry added between a timed-out poll and the next one was never delivered to other nodes.
 t.test('an entry added between two idle polls is read by the next poll', async (t) => {

@@ -1,4 +1,4 @@
-// Guards the stream-offsets workaround (src/core/stream-offsets.ts, wired in src/core/socketio.ts) through running servers.
+// Guards the stream-offsets workaround (src/core/patches/stream-offsets.ts, wired in src/core/socketio.ts) through running servers.
 import t from 'tap'
 import { randomUUID } from 'node:crypto'
 import { join } from 'node:path'
