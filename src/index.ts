@@ -11,6 +11,7 @@ export type { ServerConfig } from './config/schema.js'
 export { AccessPolicyOptions, createAccessPolicy, type AccessDecision, type AccessPolicy } from './core/access-policy.js'
 export type { AuthMode, Principal } from './core/auth/rest-auth.js'
 export type { ExpiryHandler, ExpiryService } from './core/auth/socket-auth.js'
+export { bareToken, bearerToken, claimAt } from './core/auth/credentials.js'
 export type { Identity } from './core/auth/tokens.js'
 export {
   defineError, errorCatalog, clientError, isCatalogError,

@@ -4,8 +4,7 @@
  * configured), per tenant and user. A member is a user whose membership is recorded, or who is listed
  * by id in the policy's claim, and whom the policy still allows (a revoked user stops being one).
  */
-import type { AccessPolicy, AccessPolicyOptions, Identity, SharedStore } from 'realtime-server'
-import { claimAt } from './claims.js'
+import { claimAt, type AccessPolicy, type AccessPolicyOptions, type Identity, type SharedStore } from 'realtime-server'
 import { JoinRefused, NotMember } from './errors.js'
 
 const KIND = 'channel'

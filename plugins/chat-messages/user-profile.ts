@@ -1,6 +1,5 @@
 /** The `user { id, name, imageUrl }` of a message, from the sender's verified JWT claims. */
-import type { Identity } from 'realtime-server'
-import { claimAt } from './claims.js'
+import { claimAt, type Identity } from 'realtime-server'
 import type { Profile } from './events.js'
 import type { ChatOptions } from './schema.js'
 

@@ -4,17 +4,14 @@
  * role rooms when `auth:refresh` changes its roles; this does the same for the member rooms, so that the
  * Socket.IO side keeps matching the plain WebSocket side, which filters on the live identity.
  */
-import type { Identity, PluginNamespace, RealtimeApi, SocketContext } from 'realtime-server'
+import { bareToken, type Identity, type PluginNamespace, type RealtimeApi, type SocketContext } from 'realtime-server'
 import { memberRoom } from './audience.js'
 
 const roomsOf = (user: Pick<Identity, 'userId' | 'roles'>): string[] => user.roles.map((r) => memberRoom(r, user.userId))
 
 /** The token of an `auth:refresh` payload, as the core reads it: `{ token }` or the string, `Bearer ` optional. */
 function refreshToken (data: unknown): string | undefined {
-  const value = data !== null && typeof data === 'object' ? (data as { token?: unknown }).token : data
-  if (typeof value !== 'string') return undefined
-  const token = value.replace(/^bearer\s+/i, '')
-  return token.length > 0 ? token : undefined
+  return bareToken(data !== null && typeof data === 'object' ? (data as { token?: unknown }).token : data)
 }
 
 export function trackMemberRooms (realtime: RealtimeApi, ns: PluginNamespace): void {

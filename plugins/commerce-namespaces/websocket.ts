@@ -20,7 +20,7 @@ import { randomUUID } from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
 import { STATUS_CODES } from 'node:http'
 import type { Duplex } from 'node:stream'
-import { clientError, isCatalogError, Type, Unauthorized, validationError, type Identity, type PluginApp, type Problem, type RealtimeError } from 'realtime-server'
+import { bareToken, bearerToken, clientError, isCatalogError, Type, Unauthorized, validationError, type Identity, type PluginApp, type Problem, type RealtimeError } from 'realtime-server'
 import { WebSocket, WebSocketServer, type RawData } from 'ws'
 import { reaches } from './audience.js'
 import { BadMessage, UnknownNamespace } from './errors.js'
@@ -55,12 +55,6 @@ interface Client {
 export interface WebSocketEndpoint {
   /** Sends a delivery to this node's clients that it reaches. */
   deliver (d: Delivery): void
-}
-
-const bearer = (value: string | undefined | null): string | undefined => {
-  if (typeof value !== 'string') return undefined
-  const token = value.replace(/^bearer\s+/i, '').trim()
-  return token.length > 0 ? token : undefined
 }
 
 /** An RT_ERR_AUTH_* error as the socket handshake reports it; anything else is an invalid token. */
@@ -190,7 +184,7 @@ export function serveWebSocket (app: PluginApp, opts: CommerceOptions): WebSocke
   }
 
   async function accept (req: IncomingMessage, socket: Duplex, head: Buffer, url: URL): Promise<void> {
-    const token = bearer(url.searchParams.get('token')) ?? (/^bearer\s/i.test(req.headers.authorization ?? '') ? bearer(req.headers.authorization) : undefined)
+    const token = bareToken(url.searchParams.get('token')) ?? bearerToken(req.headers.authorization)
     if (token === undefined) {
       refuse(socket, 401, { code: 'RT_ERR_AUTH_NO_TOKEN', message: 'Authentication failed: No token provided' })
       return

@@ -1,5 +1,6 @@
 import { Type, type Static } from 'typebox'
 import type { Identity } from './auth/tokens.js'
+import { claimAt } from './auth/credentials.js'
 
 /**
  * Who may join a room of some kind (subscribe to a campaign, join a channel, watch a session).
@@ -39,9 +40,6 @@ export interface AccessPolicy {
   check (user: Identity, kind: string, id: string): Promise<AccessDecision>
 }
 
-const claimValue = (claims: Readonly<Record<string, unknown>>, path: string): unknown =>
-  path.split('.').reduce<unknown>((v, k) => (v !== null && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), claims)
-
 /** Builds the policy; hook answers are cached (allow and refuse alike), errors are not. */
 export function createAccessPolicy (options: AccessPolicyOptions, log?: { warn: (o: object, m: string) => void }): AccessPolicy {
   switch (options.mode) {
@@ -50,7 +48,7 @@ export function createAccessPolicy (options: AccessPolicyOptions, log?: { warn: 
     case 'claim':
       return {
         async check (user, _kind, id) {
-          const v = claimValue(user.claims, options.claim)
+          const v = claimAt(user.claims, options.claim)
           const ids = Array.isArray(v) ? v.map(String) : v === undefined || v === null ? [] : [String(v)]
           return ids.includes(id) || ids.includes('*') ? { allowed: true } : { allowed: false, reason: `not listed in the token's ${options.claim} claim` }
         }

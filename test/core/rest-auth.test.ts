@@ -1,5 +1,6 @@
 import t from 'tap'
 import { startServer, TEST_API_KEY } from 'realtime-server/testing'
+import { bareToken, bearerToken, claimAt } from 'realtime-server'
 
 t.test('REST triggers: API keys (constant-time, optionally tenant-bound) and publisher JWTs', async (t) => {
   const bound = 'bound-key-0123456789abcdef'
@@ -38,4 +39,23 @@ t.test('REST triggers: API keys (constant-time, optionally tenant-bound) and pub
     const json = await server.request('POST', '/api/probe/publish', { apiKey: true, headers: { 'content-type': 'application/json' } })
     t.equal(json.status, 400, 'a missing body is a client error')
   })
+})
+
+t.test('credentials are read one way: claims by own dot path, tokens with or without Bearer', async (t) => {
+  const claims = JSON.parse('{"sub":"u1","chat":{"channels":["c1"]},"__proto__":{"polluted":true}}') as Record<string, unknown>
+  t.equal(claimAt(claims, 'sub'), 'u1')
+  t.same(claimAt(claims, 'chat.channels'), ['c1'])
+  t.equal(claimAt(claims, 'chat.missing.deeper'), undefined)
+  t.equal(claimAt(claims, 'toString'), undefined, 'inherited properties are not claims')
+  t.equal(claimAt(claims, 'chat.constructor'), undefined)
+  t.same(claimAt(claims, '__proto__'), { polluted: true }, 'a claim named __proto__ is read as the own property it is')
+  t.equal(bareToken('Bearer abc'), 'abc')
+  t.equal(bareToken('bearer   abc '), 'abc')
+  t.equal(bareToken('abc'), 'abc')
+  t.equal(bareToken('Bearer '), undefined)
+  t.equal(bareToken(42), undefined)
+  t.equal(bearerToken('Bearer abc'), 'abc')
+  t.equal(bearerToken('Basic abc'), undefined, 'another scheme is not a bearer token')
+  t.equal(bearerToken('abc'), undefined)
+  t.equal(bearerToken(undefined), undefined)
 })

@@ -2,7 +2,8 @@ import { createHash, timingSafeEqual } from 'node:crypto'
 import type { FastifyRequest } from 'fastify'
 import type { ServerConfig } from '../../config/schema.js'
 import { Forbidden, isCatalogError, Unauthorized, ValidationFailed } from '../../lib/errors.js'
-import { bareToken, type Identity, type TokenVerifier } from './tokens.js'
+import { bearerToken } from './credentials.js'
+import type { Identity, TokenVerifier } from './tokens.js'
 
 /** Who called a REST route. */
 export type Principal =
@@ -51,7 +52,7 @@ export class RestAuthenticator {
       return entry.tenantId === undefined ? { kind: 'apiKey', name: entry.name } : { kind: 'apiKey', name: entry.name, tenantId: entry.tenantId }
     }
     const header = request.headers.authorization
-    const token = typeof header === 'string' && /^bearer\s/i.test(header) ? bareToken(header) : undefined
+    const token = bearerToken(header)
     if (token === undefined) throw new Unauthorized('send x-api-key or Authorization: Bearer <jwt>')
     let identity: Identity
     try {

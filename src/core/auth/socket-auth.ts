@@ -2,7 +2,8 @@ import type { Socket } from 'socket.io'
 import {
   AuthNoToken, AuthRefreshRefused, AuthUserMismatch, clientError, isCatalogError, type RealtimeError
 } from '../../lib/errors.js'
-import { bareToken, type Identity, type TokenVerifier } from './tokens.js'
+import { bareToken, bearerToken } from './credentials.js'
+import type { Identity, TokenVerifier } from './tokens.js'
 
 /** A `connect_error` for the client: message `Authentication failed: ...`, data `{ code, reason: 'auth_error' }`. */
 function handshakeError (err: unknown): Error & { data: { code: string, reason: 'auth_error' } } {
@@ -16,8 +17,7 @@ function handshakeError (err: unknown): Error & { data: { code: string, reason: 
 export function handshakeToken (socket: Socket): string | undefined {
   const fromAuth = bareToken(socket.handshake.auth?.token)
   if (fromAuth !== undefined) return fromAuth
-  const header = socket.handshake.headers.authorization
-  return typeof header === 'string' && /^bearer\s/i.test(header) ? bareToken(header) : undefined
+  return bearerToken(socket.handshake.headers.authorization)
 }
 
 /**

@@ -3,6 +3,7 @@ import { createVerifier, TokenError, type Algorithm } from 'fast-jwt'
 import buildGetJwks from 'get-jwks'
 import type { ServerConfig } from '../../config/schema.js'
 import { AuthInvalidToken, AuthTokenExpired, type RealtimeError } from '../../lib/errors.js'
+import { claimAt } from './credentials.js'
 
 /** Who a verified token speaks for. Stored on `socket.data.user`, so it survives recovery and is visible to `fetchSockets()`. */
 export interface Identity {
@@ -34,16 +35,6 @@ export function defaultAlgorithms (jwt: JwtConfig): Algorithm[] {
   return ['RS256', 'ES256']
 }
 
-const readClaim = (claims: Record<string, unknown>, path: string): unknown => {
-  if (!path.includes('.')) return claims[path]
-  let value: unknown = claims
-  for (const part of path.split('.')) {
-    if (value === null || typeof value !== 'object') return undefined
-    value = (value as Record<string, unknown>)[part]
-  }
-  return value
-}
-
 const asId = (v: unknown): string | undefined =>
   typeof v === 'string' && v.length > 0 ? v : typeof v === 'number' && Number.isFinite(v) ? String(v) : undefined
 
@@ -55,11 +46,11 @@ const invalid = (reason: string): RealtimeError => {
 
 /** Maps verified claims to an identity, using the configured claim names. */
 export function identityFrom (claims: Record<string, unknown>, jwt: JwtConfig): Identity {
-  const userId = asId(readClaim(claims, jwt.claims.userId))
+  const userId = asId(claimAt(claims, jwt.claims.userId))
   if (userId === undefined) throw invalid(`missing claim ${jwt.claims.userId}`)
-  const tenantId = asId(readClaim(claims, jwt.claims.tenantId)) ?? jwt.defaultTenantId
+  const tenantId = asId(claimAt(claims, jwt.claims.tenantId)) ?? jwt.defaultTenantId
   if (tenantId === undefined) throw invalid(`missing claim ${jwt.claims.tenantId}`)
-  const role = readClaim(claims, jwt.claims.role)
+  const role = claimAt(claims, jwt.claims.role)
   const roles = typeof role === 'string' ? [role] : Array.isArray(role) ? role.filter((r): r is string => typeof r === 'string') : []
   const exp = typeof claims.exp === 'number' ? claims.exp : undefined
   return { userId, tenantId, roles, exp, claims }
@@ -104,11 +95,4 @@ export function createTokenVerifier (jwt: JwtConfig): TokenVerifier {
       return identityFrom(claims, jwt)
     }
   }
-}
-
-/** Strips an optional `Bearer ` prefix. */
-export function bareToken (value: unknown): string | undefined {
-  if (typeof value !== 'string') return undefined
-  const token = /^bearer\s+/i.test(value) ? value.replace(/^bearer\s+/i, '') : value
-  return token.length > 0 ? token : undefined
 }
