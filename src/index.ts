@@ -23,6 +23,7 @@ export type { PluginNamespace, RealtimeApi, TriggerOptions, TriggerRequest } fro
 export { definePlugin, type EventCatalog, type PluginApp, type PluginDefinition, type RealtimePlugin } from './core/plugins/define.js'
 export type { EventMeta, PublishInput, PublishResult, PublishTarget } from './core/publish.js'
 export type { SocketContext } from './core/socket-context.js'
+export type { RealtimeSocket, SocketData } from './core/socket-types.js'
 export type { SharedStore, TtlOptions } from './core/store/types.js'
 export { compile, validationError, type Problem, type Validator } from './lib/validation.js'
 

@@ -1,17 +1,17 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { Redis } from 'ioredis'
-import type { Server } from 'socket.io'
 import type { ServerConfig } from '../config/schema.js'
 import type { RestAuthenticator } from './auth/rest-auth.js'
 import type { TokenVerifier } from './auth/tokens.js'
 import type { NamespaceRegistry } from './namespaces.js'
 import type { SharedStore } from './store/types.js'
+import type { RealtimeServer } from './socket-types.js'
 
 /** The core's shared state, reachable by the plugin API (never imported by plugins). */
 export interface Core {
   readonly config: Readonly<ServerConfig>
   readonly log: FastifyBaseLogger
-  readonly io: Server
+  readonly io: RealtimeServer
   readonly registry: NamespaceRegistry
   readonly rest: RestAuthenticator
   readonly verifier: TokenVerifier

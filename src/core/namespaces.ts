@@ -1,5 +1,4 @@
 import type { FastifyBaseLogger } from 'fastify'
-import type { Namespace, Server, Socket } from 'socket.io'
 import type { TSchema } from 'typebox'
 import { ExpiryWheel, refreshToken, socketAuthMiddleware } from './auth/socket-auth.js'
 import type { Identity, TokenVerifier } from './auth/tokens.js'
@@ -10,6 +9,7 @@ import { roleRoom, scopedRoom, tenantRoom, userRoom } from './rooms.js'
 import { clusterLinkOf } from './socketio.js'
 import { contextOf, type SocketContext } from './socket-context.js'
 import { compile, validationError, type Validator } from '../lib/validation.js'
+import type { RealtimeNamespace, RealtimeServer, RealtimeSocket } from './socket-types.js'
 
 export type EventHandler<T = any> = (ctx: SocketContext, data: T) => unknown
 export type ConnectionHook = (ctx: SocketContext) => unknown
@@ -25,7 +25,7 @@ export interface PublishedEvent {
 }
 export type PublishHook = (event: PublishedEvent) => void
 type Ack = (response: unknown) => void
-type Listener = (this: Socket, ...args: unknown[]) => void
+type Listener = (this: RealtimeSocket, ...args: unknown[]) => void
 
 interface EventEntry {
   plugin: string
@@ -33,7 +33,7 @@ interface EventEntry {
 }
 
 interface NamespaceEntry {
-  readonly nsp: Namespace
+  readonly nsp: RealtimeNamespace
   /** Plugins using the namespace, and whether they asked for it alone. */
   readonly users: Map<string, boolean>
   readonly events: Map<string, EventEntry>
@@ -66,7 +66,7 @@ const isThenable = (v: unknown): v is PromiseLike<unknown> =>
   v !== null && typeof v === 'object' && typeof (v as PromiseLike<unknown>).then === 'function'
 
 export interface RegistryOptions {
-  io: Server
+  io: RealtimeServer
   verifier: TokenVerifier
   log: FastifyBaseLogger
   expiryGraceMs: number
@@ -84,11 +84,11 @@ export class NamespaceRegistry {
   readonly #o: RegistryOptions
   /** The adapter's Redis link; undefined without Redis. */
   readonly #link: ClusterLink | undefined
-  readonly #expiry: ExpiryWheel<Socket>
+  readonly #expiry: ExpiryWheel<RealtimeSocket>
   /** The 'disconnect' listener of every socket (`this` is the socket). */
-  readonly #onDisconnect: (this: Socket, reason: string) => void
+  readonly #onDisconnect: (this: RealtimeSocket, reason: string) => void
   /** The catch-all listener of every socket: answers client events nothing handles (`this` is the socket). */
-  readonly #onAnyEvent: (this: Socket, event: string) => void
+  readonly #onAnyEvent: (this: RealtimeSocket, event: string) => void
   #frozen = false
   readonly publish = (input: PublishInput, plugin?: string): Promise<PublishResult> => this.#publish(input, plugin)
 
@@ -97,17 +97,17 @@ export class NamespaceRegistry {
   constructor (options: RegistryOptions) {
     this.#o = options
     this.#link = clusterLinkOf(options.io)
-    this.#expiry = new ExpiryWheel<Socket>(options.expiryGraceMs, {
+    this.#expiry = new ExpiryWheel<RealtimeSocket>(options.expiryGraceMs, {
       expired: (socket) => { this.#expired(socket) },
       // This namespace socket only: the connection and its other namespaces stay (`disconnect(true)` would
       // close them all, with a reason the client never retries).
       ended: (socket) => { socket.disconnect() }
     }, (err) => { options.log.error({ err }, 'token expiry failed') })
     const registry = this
-    this.#onDisconnect = function onDisconnect (this: Socket, reason: string) { registry.#disconnected(this, reason) }
+    this.#onDisconnect = function onDisconnect (this: RealtimeSocket, reason: string) { registry.#disconnected(this, reason) }
     // Every event passes here first, so the handled ones cost one listener lookup and nothing else; `arguments`
     // is read by index (no rest array).
-    this.#onAnyEvent = function onAnyEvent (this: Socket, event: string) {
+    this.#onAnyEvent = function onAnyEvent (this: RealtimeSocket, event: string) {
       if (this.listenerCount(event) > 0) return
       registry.#unknownEvent(this, event, arguments.length > 1 ? arguments[arguments.length - 1] : undefined)
     }
@@ -161,7 +161,7 @@ export class NamespaceRegistry {
    * Registers `plugin` as a user of namespace `name`; `exclusive` refuses any other plugin on it, and two
    * plugins asking for different time formats conflict.
    */
-  use (plugin: string, name: string, exclusive: boolean, timeFormat?: TimeFormat): Namespace {
+  use (plugin: string, name: string, exclusive: boolean, timeFormat?: TimeFormat): RealtimeNamespace {
     this.#assertOpen(`namespace ${name} requested by "${plugin}"`)
     const entry = this.#entries.get(name) ?? this.#create(name)
     for (const [other, otherExclusive] of entry.users) {
@@ -283,7 +283,7 @@ export class NamespaceRegistry {
   }
 
   /** Asks every other node (server-side emit with ack); a node that does not answer in time makes the result partial. */
-  async #ask<T> (nsp: Namespace, event: string, data: unknown): Promise<{ responses: T[], partial: boolean }> {
+  async #ask<T> (nsp: RealtimeNamespace, event: string, data: unknown): Promise<{ responses: T[], partial: boolean }> {
     return await new Promise((resolve) => {
       const timer = setTimeout(() => { resolve({ responses: [], partial: true }) }, this.#o.countTimeoutMs)
       this.#link!.serverSideEmit(nsp, [event, data, (err: Error | null, responses: T[]) => {
@@ -305,7 +305,7 @@ export class NamespaceRegistry {
     nsp.use(socketAuthMiddleware(verifier, (socket, err) => {
       log.info({ nsp: name, socketId: socket.id, code: err.code, reason: err.cause }, 'socket authentication refused')
     }))
-    nsp.on('connection', (socket: Socket) => { this.#onConnection(entry, socket) })
+    nsp.on('connection', (socket: RealtimeSocket) => { this.#onConnection(entry, socket) })
     // Other nodes ask for counts and stats through the adapter.
     nsp.on(COUNT_EVENT as any, (selection: RoomSelection, ack: Ack) => { ack(countLocal(nsp, selection)) })
     nsp.on(STATS_EVENT as any, (_: unknown, ack: Ack) => { ack(localStats(nsp)) })
@@ -313,8 +313,8 @@ export class NamespaceRegistry {
     return entry
   }
 
-  #onConnection (entry: NamespaceEntry, socket: Socket): void {
-    const user = socket.data.user as Identity
+  #onConnection (entry: NamespaceEntry, socket: RealtimeSocket): void {
+    const user = socket.data.user
     void socket.join(coreRooms(user))
     for (const [event, { listener }] of entry.events) socket.on(event, listener)
     this.#expiry.arm(socket, user.exp)
@@ -324,7 +324,7 @@ export class NamespaceRegistry {
     for (const { plugin, fn } of entry.onConnect) this.#runHook(plugin, 'connection', socket, () => fn(this.#ctx(socket)))
   }
 
-  #disconnected (socket: Socket, reason: string): void {
+  #disconnected (socket: RealtimeSocket, reason: string): void {
     this.#expiry.disarm(socket)
     const entry = this.#entries.get(socket.nsp.name)!
     for (const { plugin, fn } of entry.onDisconnect) this.#runHook(plugin, 'disconnect', socket, () => fn(this.#ctx(socket), reason))
@@ -336,7 +336,7 @@ export class NamespaceRegistry {
    * `subscribe:<kind>` events). Without an ack, a typo within a handled family gets the same error as an `error`
    * event (the habit of clients that emit without ack); anything else is only logged at debug.
    */
-  #unknownEvent (socket: Socket, event: string, last: unknown): void {
+  #unknownEvent (socket: RealtimeSocket, event: string, last: unknown): void {
     const ack = typeof last === 'function' ? last as Ack : undefined
     const colon = event.lastIndexOf(':')
     const family = colon > 0 ? event.slice(0, colon + 1) : undefined
@@ -359,9 +359,9 @@ export class NamespaceRegistry {
     return [...events].filter((e) => e.startsWith(family)).sort()
   }
 
-  #ctx (socket: Socket): SocketContext { return contextOf(socket, this.publish) }
+  #ctx (socket: RealtimeSocket): SocketContext { return contextOf(socket, this.publish) }
 
-  #runHook (plugin: string, kind: string, socket: Socket, run: () => unknown): void {
+  #runHook (plugin: string, kind: string, socket: RealtimeSocket, run: () => unknown): void {
     const logError = (err: unknown): void => {
       this.#o.log.error({ err, plugin, hook: kind, nsp: socket.nsp.name, socketId: socket.id }, `${kind} hook of plugin "${plugin}" failed`)
     }
@@ -380,7 +380,7 @@ export class NamespaceRegistry {
   /** One listener per event and namespace, shared by every socket (`this` is the socket). */
   #listener (plugin: string, event: string, validator: Validator<unknown> | undefined, handler: EventHandler): Listener {
     const registry = this
-    return function onEvent (this: Socket, ...args: unknown[]): void {
+    return function onEvent (this: RealtimeSocket, ...args: unknown[]): void {
       const ack = typeof args[args.length - 1] === 'function' ? args.pop() as Ack : undefined
       const data = args[0]
       if (validator !== undefined && !validator.check(data)) {
@@ -405,7 +405,7 @@ export class NamespaceRegistry {
   #refreshListener (): Listener {
     const { verifier } = this.#o
     const registry = this
-    return function onRefresh (this: Socket, ...args: unknown[]): void {
+    return function onRefresh (this: RealtimeSocket, ...args: unknown[]): void {
       const ack = typeof args[args.length - 1] === 'function' ? args.pop() as Ack : undefined
       refreshToken(this, verifier, args[0]).then((identity) => {
         registry.#renew(this, identity)
@@ -419,7 +419,7 @@ export class NamespaceRegistry {
    * user and tenant, so one `auth:refresh` keeps all of them. They are found through the user room they
    * joined at connection, on the few namespaces there are: nothing is kept per connection for it.
    */
-  #renew (socket: Socket, identity: Identity): void {
+  #renew (socket: RealtimeSocket, identity: Identity): void {
     this.#apply(socket, identity)
     const room = userRoom(identity.tenantId, identity.userId)
     for (const { nsp } of this.#entries.values()) {
@@ -432,8 +432,8 @@ export class NamespaceRegistry {
   }
 
   /** The socket now speaks with `identity`: its role rooms follow the roles, its expiry the new `exp`. */
-  #apply (socket: Socket, identity: Identity): void {
-    const before = socket.data.user as Identity
+  #apply (socket: RealtimeSocket, identity: Identity): void {
+    const before = socket.data.user
     socket.data.user = identity
     if (identity.roles.join() !== before.roles.join()) {
       for (const r of before.roles) void socket.leave(roleRoom(before.tenantId, r))
@@ -443,17 +443,17 @@ export class NamespaceRegistry {
   }
 
   /** `auth:expired` { expiredAt, graceMs }, `expiredAt` in the namespace's time format. */
-  #expired (socket: Socket): void {
-    const ms = ((socket.data.user as Identity).exp ?? 0) * 1000
+  #expired (socket: RealtimeSocket): void {
+    const ms = (socket.data.user.exp ?? 0) * 1000
     socket.emit('auth:expired', { expiredAt: this.#time(socket, ms), graceMs: this.#expiry.graceMs })
   }
 
-  #time (socket: Socket, ms: number): string | number {
+  #time (socket: RealtimeSocket, ms: number): string | number {
     return this.#entries.get(socket.nsp.name)?.timeFormat === 'epoch-ms' ? ms : new Date(ms).toISOString()
   }
 
   /** Answers a failed event: in the ack when there is one, else as an `error` event; never a stack trace. */
-  #fail (socket: Socket, plugin: string, event: string, ack: Ack | undefined, err: unknown): void {
+  #fail (socket: RealtimeSocket, plugin: string, event: string, ack: Ack | undefined, err: unknown): void {
     err = asCatalogError(err)
     if (!isCatalogError(err)) {
       this.#o.log.error({ err, plugin, event, nsp: socket.nsp.name, socketId: socket.id }, `handler of "${event}" failed`)
@@ -479,10 +479,10 @@ function coreRooms (user: Identity): string[] {
   return rooms
 }
 
-function localStats (nsp: Namespace): NamespaceStats {
+function localStats (nsp: RealtimeNamespace): NamespaceStats {
   const tenants: Record<string, number> = {}
   for (const socket of nsp.sockets.values()) {
-    const t = (socket.data.user as Identity | undefined)?.tenantId
+    const t = socket.data.user?.tenantId
     if (t !== undefined) tenants[t] = (tenants[t] ?? 0) + 1
   }
   let rooms = 0

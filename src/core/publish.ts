@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
-import type { Namespace } from 'socket.io'
 import { roleRoom, scopedRoom, tenantRoom, userRoom } from './rooms.js'
+import type { RealtimeNamespace } from './socket-types.js'
 
 /**
  * Who receives a publish. Without users, rooms or roles: the whole tenant. Users, rooms and roles add up;
@@ -9,7 +9,7 @@ import { roleRoom, scopedRoom, tenantRoom, userRoom } from './rooms.js'
 export interface PublishTarget {
   /** The tenant; every room targeted is within it. */
   tenantId: string
-  /** Namespace name; `/` when omitted. */
+  /** RealtimeNamespace name; `/` when omitted. */
   namespace?: string
   users?: readonly string[]
   /** Plugin rooms such as `campaign:42`. */
@@ -84,7 +84,7 @@ export function selectRooms (t: PublishTarget): RoomSelection {
 }
 
 /** Sockets of this node in any of `rooms` and none of `except`. */
-export function countLocal (nsp: Namespace, { rooms, except }: RoomSelection): number {
+export function countLocal (nsp: RealtimeNamespace, { rooms, except }: RoomSelection): number {
   const all = nsp.adapter.rooms
   if (rooms.length === 1 && except.length === 0) return all.get(rooms[0]!)?.size ?? 0
   const excluded = new Set<string>()
@@ -104,7 +104,7 @@ export interface Emitted {
  * Emits `event` to the selected rooms through the namespace's adapter, so that one node and many
  * nodes behave the same. Returns synchronously what is known without asking other nodes.
  */
-export function emitTo (nsp: Namespace, input: PublishInput, sel: RoomSelection): Emitted {
+export function emitTo (nsp: RealtimeNamespace, input: PublishInput, sel: RoomSelection): Emitted {
   const base: EventMeta = { eventId: input.eventId ?? randomUUID(), timestamp: Date.now() }
   const m = input.meta
   const meta = m === false ? undefined : m === undefined ? base : typeof m === 'function' ? m(base) : { ...base, ...m }

@@ -1,12 +1,12 @@
-import type { Socket } from 'socket.io'
 import type { Identity } from './auth/tokens.js'
 import type { PublishInput, PublishResult } from './publish.js'
 import { scopedRoom, unscopedRoom } from './rooms.js'
+import type { RealtimeSocket } from './socket-types.js'
 
 /** What a plugin's socket handler is given: the socket's identity and tenant-scoped room operations. */
 export interface SocketContext {
   /** The Socket.IO socket, for what the context does not cover (emit to this socket, handshake details). */
-  readonly socket: Socket
+  readonly socket: RealtimeSocket
   readonly id: string
   readonly user: Identity
   /** The namespace name, e.g. `/` or `/messages`. */
@@ -27,10 +27,10 @@ export interface SocketContext {
 type Publish = (input: PublishInput) => Promise<PublishResult>
 
 class Context implements SocketContext {
-  constructor (readonly socket: Socket, readonly publisher: Publish) {}
+  constructor (readonly socket: RealtimeSocket, readonly publisher: Publish) {}
 
   get id (): string { return this.socket.id }
-  get user (): Identity { return this.socket.data.user as Identity }
+  get user (): Identity { return this.socket.data.user }
   get namespace (): string { return this.socket.nsp.name }
 
   join (room: string | readonly string[]): void {
@@ -61,10 +61,10 @@ class Context implements SocketContext {
 }
 
 const kContext = Symbol('rt.context')
-type WithContext = Socket & { [kContext]?: Context }
+type WithContext = RealtimeSocket & { [kContext]?: Context }
 
 /** The socket's context, created once per socket. */
-export function contextOf (socket: Socket, publish: Publish): SocketContext {
+export function contextOf (socket: RealtimeSocket, publish: Publish): SocketContext {
   const s = socket as WithContext
   return (s[kContext] ??= new Context(socket, publish))
 }

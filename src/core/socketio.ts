@@ -6,6 +6,7 @@ import type { ServerConfig } from '../config/schema.js'
 import { ClusterLink } from './patches/cluster-link.js'
 import { installFastBroadcast } from './patches/fast-broadcast.js'
 import { StreamOffsets } from './patches/stream-offsets.js'
+import type { RealtimeServer } from './socket-types.js'
 
 /** Socket.IO server options from the config. */
 export function socketOptions (config: ServerConfig): Partial<ServerOptions> {
@@ -52,8 +53,8 @@ export function clusterProblem (io: Server): string | undefined {
  * configured. Sockets are closed in `preClose`, before Fastify closes the HTTP server; `beforeAdapterClose`
  * runs between the two (pending disconnect hooks).
  */
-export function createSocketServer (app: FastifyInstance, config: ServerConfig, redis: Redis | undefined, beforeAdapterClose: () => Promise<void>): Server {
-  const io = new Server(app.server, socketOptions(config))
+export function createSocketServer (app: FastifyInstance, config: ServerConfig, redis: Redis | undefined, beforeAdapterClose: () => Promise<void>): RealtimeServer {
+  const io: RealtimeServer = new Server(app.server, socketOptions(config))
   if (redis !== undefined) {
     const prefix = config.redis.keyPrefix
     const a = config.redis.adapter

@@ -42,6 +42,7 @@ test('a handler receives the payload type of its schema and a socket context', (
   ns.handle('room:join', Join, (ctx, data) => {
     expect(ctx).type.toBe<SocketContext>()
     expect(ctx.user).type.toBe<Identity>()
+    expect(ctx.socket.data.user).type.toBe<Identity>()
     expect(data).type.toBe<Static<typeof Join>>()
     expect(data.roomId).type.toBe<string>()
     expect(data.silent).type.toBe<boolean | undefined>()

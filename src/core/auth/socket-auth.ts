@@ -1,9 +1,9 @@
-import type { Socket } from 'socket.io'
 import {
   AuthNoToken, AuthRefreshRefused, AuthUserMismatch, clientError, isCatalogError, type RealtimeError
 } from '../../lib/errors.js'
 import { bareToken, bearerToken } from './credentials.js'
 import type { Identity, TokenVerifier } from './tokens.js'
+import type { RealtimeSocket } from '../socket-types.js'
 
 /** A `connect_error` for the client: message `Authentication failed: ...`, data `{ code, reason: 'auth_error' }`. */
 function handshakeError (err: unknown): Error & { data: { code: string, reason: 'auth_error' } } {
@@ -14,7 +14,7 @@ function handshakeError (err: unknown): Error & { data: { code: string, reason: 
 }
 
 /** The handshake token: `auth.token` (with or without `Bearer `), else the `Authorization: Bearer` header. */
-export function handshakeToken (socket: Socket): string | undefined {
+export function handshakeToken (socket: RealtimeSocket): string | undefined {
   const fromAuth = bareToken(socket.handshake.auth?.token)
   if (fromAuth !== undefined) return fromAuth
   return bearerToken(socket.handshake.headers.authorization)
@@ -24,8 +24,8 @@ export function handshakeToken (socket: Socket): string | undefined {
  * Socket.IO middleware for every namespace: verifies the JWT and stores the identity on `socket.data.user`.
  * When the handshake carries `auth.userId` it must equal the token's user.
  */
-export function socketAuthMiddleware (verifier: TokenVerifier, onRefused: (socket: Socket, err: RealtimeError) => void) {
-  return function authenticate (socket: Socket, next: (err?: Error) => void): void {
+export function socketAuthMiddleware (verifier: TokenVerifier, onRefused: (socket: RealtimeSocket, err: RealtimeError) => void) {
+  return function authenticate (socket: RealtimeSocket, next: (err?: Error) => void): void {
     const token = handshakeToken(socket)
     if (token === undefined) {
       const err = new AuthNoToken()
@@ -191,7 +191,7 @@ export class ExpiryWheel<T extends object> implements ExpiryService<T> {
  * `auth:refresh` { token }: the new identity when the token is valid and for the socket's user and tenant.
  * The caller applies it (to every socket of the connection) and re-arms the expiry.
  */
-export async function refreshToken (socket: Socket, verifier: TokenVerifier, data: unknown): Promise<Identity> {
+export async function refreshToken (socket: RealtimeSocket, verifier: TokenVerifier, data: unknown): Promise<Identity> {
   const token = bareToken((data as { token?: unknown } | null)?.token ?? data)
   if (token === undefined) throw new AuthRefreshRefused('no token')
   let identity: Identity
@@ -202,7 +202,7 @@ export async function refreshToken (socket: Socket, verifier: TokenVerifier, dat
   }
   // The check may have waited (a JWKS fetch): a socket gone meanwhile gets no expiry and no rooms.
   if (!socket.connected) throw new AuthRefreshRefused('the socket disconnected')
-  const current = socket.data.user as Identity
+  const current = socket.data.user
   if (identity.userId !== current.userId || identity.tenantId !== current.tenantId) {
     throw new AuthRefreshRefused('the token is for another user or tenant')
   }
