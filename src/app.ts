@@ -93,7 +93,6 @@ async function setup (app: FastifyInstance, config: Readonly<ServerConfig>, plug
     verifier,
     log: app.log,
     expiryGraceMs: config.auth.expiryGraceMs,
-    clustered: redis !== undefined,
     countTimeoutMs: config.publish.countTimeoutMs
   })
   const prefix = `${config.redis.keyPrefix}:`

@@ -61,6 +61,8 @@ const CORE = 'core'
 const COUNT_EVENT = 'rt:count'
 const STATS_EVENT = 'rt:stats'
 const CLUSTER_EVENT = 'rt:cluster'
+/** How much of an unknown event's name an error echoes. */
+const EVENT_ECHO_MAX = 100
 
 const isThenable = (v: unknown): v is PromiseLike<unknown> =>
   v !== null && typeof v === 'object' && typeof (v as PromiseLike<unknown>).then === 'function'
@@ -70,7 +72,6 @@ export interface RegistryOptions {
   verifier: TokenVerifier
   log: FastifyBaseLogger
   expiryGraceMs: number
-  clustered: boolean
   countTimeoutMs: number
 }
 
@@ -229,8 +230,9 @@ export class NamespaceRegistry {
     const entry = this.#entries.get(name)
     if (entry === undefined) return { sockets: 0, rooms: 0, tenants: {} }
     const mine = localStats(entry.nsp)
-    if (local || !this.#o.clustered) return mine
-    const { responses, partial } = await this.#ask<NamespaceStats>(entry.nsp, STATS_EVENT, null)
+    const link = this.#link
+    if (local || link === undefined) return mine
+    const { responses, partial } = await this.#ask<NamespaceStats>(link, entry.nsp, STATS_EVENT, null)
     for (const r of responses) {
       mine.sockets += r.sockets
       mine.rooms += r.rooms
@@ -262,9 +264,9 @@ export class NamespaceRegistry {
     // Empty target lists select nobody, on every node.
     if (selection.rooms.length === 0) return { eventId, recipients: 0 }
     let recipients = countLocal(entry.nsp, selection)
-    if (!this.#o.clustered) return { eventId, recipients }
+    if (link === undefined) return { eventId, recipients }
     // Asked before waiting for the XADD: the two round trips overlap.
-    const asked = this.#ask<number>(entry.nsp, COUNT_EVENT, selection)
+    const asked = this.#ask<number>(link, entry.nsp, COUNT_EVENT, selection)
     if (accepted !== undefined) await reachedRedis(accepted)
     const { responses, partial } = await asked
     for (const n of responses) recipients += n
@@ -283,10 +285,10 @@ export class NamespaceRegistry {
   }
 
   /** Asks every other node (server-side emit with ack); a node that does not answer in time makes the result partial. */
-  async #ask<T> (nsp: RealtimeNamespace, event: string, data: unknown): Promise<{ responses: T[], partial: boolean }> {
+  async #ask<T> (link: ClusterLink, nsp: RealtimeNamespace, event: string, data: unknown): Promise<{ responses: T[], partial: boolean }> {
     return await new Promise((resolve) => {
       const timer = setTimeout(() => { resolve({ responses: [], partial: true }) }, this.#o.countTimeoutMs)
-      this.#link!.serverSideEmit(nsp, [event, data, (err: Error | null, responses: T[]) => {
+      link.serverSideEmit(nsp, [event, data, (err: Error | null, responses: T[]) => {
         clearTimeout(timer)
         resolve({ responses: responses ?? [], partial: err !== null && err !== undefined })
       }], () => {
@@ -348,7 +350,9 @@ export class NamespaceRegistry {
     const detail = handled.length > 0
       ? `(handled: ${handled.join(', ')})`
       : family === undefined ? '' : `(no ${family}* event is handled here)`
-    const err = new UnknownEvent(`${JSON.stringify(event)} on namespace ${socket.nsp.name} ${detail}`.trimEnd())
+    // The name is client input: a 1 MB event name is not sent back whole.
+    const shown = event.length > EVENT_ECHO_MAX ? `${event.slice(0, EVENT_ECHO_MAX)}...` : event
+    const err = new UnknownEvent(`${JSON.stringify(shown)} on namespace ${socket.nsp.name} ${detail}`.trimEnd())
     err.field = 'event'
     this.#fail(socket, CORE, event, ack, err)
   }

@@ -18,6 +18,9 @@ t.test('an unhandled event with an ack is answered naming the event and its hand
 
   const stranger = await server.emitWithAck(socket, 'dance', 1, 2)
   t.same(stranger, { error: { code: 'RT_ERR_UNKNOWN_EVENT', message: 'Unknown event "dance" on namespace /', field: 'event' } })
+  const huge = await server.emitWithAck(socket, 'x'.repeat(100_000))
+  t.equal(huge.error.code, 'RT_ERR_UNKNOWN_EVENT')
+  t.ok(huge.error.message.length < 300, `a huge event name is not echoed whole (${huge.error.message.length} chars)`)
   const family = await server.emitWithAck(socket, 'orders:list')
   t.same(family.error.message, 'Unknown event "orders:list" on namespace / (no orders:* event is handled here)')
 
