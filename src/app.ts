@@ -26,6 +26,8 @@ export interface BuildOptions {
   plugins?: LoadedPlugin[]
   /** Where relative plugin paths start (the config file's directory); the working directory by default. */
   baseDir?: string
+  /** Runs as in production (`NODE_ENV=production`, read by the config loader); false by default. */
+  production?: boolean
   /** Destination of the JSON log lines (tests capture them); stdout by default. */
   logStream?: DestinationStream
 }
@@ -47,7 +49,7 @@ export async function buildApp (config: Readonly<ServerConfig>, options: BuildOp
     schemaErrorFormatter: (errors, dataVar) => validationError(explain(errors as any)[0] ?? { field: '', message: 'is invalid' }, dataVar)
   })
   try {
-    await setup(app, config, plugins)
+    await setup(app, config, plugins, options.production ?? false)
   } catch (err) {
     await app.close()
     throw err
@@ -55,7 +57,7 @@ export async function buildApp (config: Readonly<ServerConfig>, options: BuildOp
   return app
 }
 
-async function setup (app: FastifyInstance, config: Readonly<ServerConfig>, plugins: LoadedPlugin[]): Promise<void> {
+async function setup (app: FastifyInstance, config: Readonly<ServerConfig>, plugins: LoadedPlugin[], production: boolean): Promise<void> {
   app.setValidatorCompiler(TypeBoxValidatorCompiler)
   app.setErrorHandler(errorHandler)
   app.setNotFoundHandler(notFoundHandler)
@@ -104,6 +106,7 @@ async function setup (app: FastifyInstance, config: Readonly<ServerConfig>, plug
     rest: new RestAuthenticator(config.auth, verifier),
     verifier,
     nodeId: randomUUID(),
+    production,
     store: redis !== undefined ? redisStore(redis, prefix) : memoryStore(backend, prefix),
     redis,
     clustered: redis !== undefined,

@@ -13,10 +13,10 @@ async function main (): Promise<void> {
     process.stderr.write(`${(err as Error).message}\n`)
     process.exit(78) // EX_CONFIG
   }
-  const { config, baseDir, source, warnings } = loaded
+  const { config, baseDir, source, warnings, production } = loaded
   let app
   try {
-    app = await buildApp(config, { baseDir })
+    app = await buildApp(config, { baseDir, production })
   } catch (err) {
     process.stderr.write(`${(err as Error).message}\n`)
     process.exit(78)

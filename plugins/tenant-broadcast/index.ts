@@ -27,7 +27,7 @@ export default definePlugin({
     if (twice !== undefined) throw new OptionsInvalid(`rooms: the kind "${twice}" is declared twice`)
     // test-event lets any authenticated socket publish into its tenant: a production server refuses to start with
     // it rather than run with it silently (the config loader does the same for the development JWT secret).
-    if (opts.developmentMode && process.env.NODE_ENV === 'production') {
+    if (opts.developmentMode && realtime.production) {
       throw new OptionsInvalid('plugins.tenant-broadcast.options.developmentMode: must be false when NODE_ENV=production (it accepts test-event from any socket)')
     }
 

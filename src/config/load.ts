@@ -21,6 +21,8 @@ export interface LoadedConfig {
   readonly baseDir: string
   /** Where the config came from, for messages. */
   readonly source: string
+  /** `NODE_ENV=production`: development keys are refused, and plugins may refuse development-only options. */
+  readonly production: boolean
   /** Things the operator should know (development defaults in use), with their codes. */
   readonly warnings: readonly StartupWarning[]
 }
@@ -84,7 +86,7 @@ export function resolveConfig (input: unknown, options: { env?: Env, source?: st
     throw new ConfigInvalid(`${source}: ${problems.slice(0, 3).map((p) => formatProblem(p, '(root)')).join('; ')}`)
   }
   const warnings = checkSemantics(config, env, source, taken)
-  return { config: deepFreeze(config), baseDir: options.baseDir ?? process.cwd(), source, warnings }
+  return { config: deepFreeze(config), baseDir: options.baseDir ?? process.cwd(), source, warnings, production: env.NODE_ENV === 'production' }
 }
 
 const HMAC = /^HS/

@@ -16,6 +16,8 @@ export interface Core {
   readonly rest: RestAuthenticator
   readonly verifier: TokenVerifier
   readonly nodeId: string
+  /** Started with NODE_ENV=production. */
+  readonly production: boolean
   /** The store root (keys prefixed with `redis.keyPrefix`). */
   readonly store: SharedStore
   readonly redis: Redis | undefined

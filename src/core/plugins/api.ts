@@ -82,6 +82,8 @@ export interface RealtimeApi {
   readonly redis: Redis | undefined
   /** This process's id in the cluster (unique per start). */
   readonly nodeId: string
+  /** The server runs in production (`NODE_ENV=production`): refuse development-only options at setup. */
+  readonly production: boolean
 
   /**
    * Uses a namespace (`/` by default), with the core's authentication already applied. Several plugins
@@ -192,6 +194,7 @@ export function createPluginApi (core: Core, plugin: string, dependencies: reado
     store: core.store.scope(plugin),
     redis: core.redis,
     nodeId: core.nodeId,
+    production: core.production,
 
     namespace (name = '/', options = {}) {
       registry.use(plugin, name, options.exclusive === true, options.timeFormat)
