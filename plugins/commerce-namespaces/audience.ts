@@ -4,7 +4,8 @@
  * into the core's publish target (tenant-scoped rooms, so filtering happens on the server and on every
  * node through the adapter), `reaches()` is the same rule for one plain-WebSocket client.
  */
-import { EVERYONE, type MatrixRule } from './schema.js'
+import { EVERYONE, type MatrixRule } from './matrix.js'
+import { memberRoom } from './rooms.js'
 
 /** The broadcasting options of the seed, per publish. Each one can only narrow who receives the event. */
 export interface BroadcastOptions {
@@ -89,26 +90,20 @@ export function reaches (a: Audience, m: Member, session?: string): boolean {
   return a.owner === m.userId && m.roles.some((r) => a.ownerRoles.includes(r))
 }
 
-/**
- * The room of the sockets of one user holding one role. Every socket joins one per role on connection, so
- * that "this user, but only with that role" is a single tenant-scoped room the core can target.
- */
-export const memberRoom = (role: string, userId: string): string =>
-  `commerce:${encodeURIComponent(role)}:${encodeURIComponent(userId)}`
-
 /** The core publish target of an audience (Socket.IO side), or `undefined` when nobody may receive it. */
 export function socketTarget (a: Audience): { users?: string[], roles?: string[], rooms?: string[], except?: { users?: string[], socketIds?: string[] } } | undefined {
   const except = a.exceptUsers.length > 0 || a.exceptSessions !== undefined
     ? { except: { ...(a.exceptUsers.length > 0 ? { users: a.exceptUsers } : {}), ...(a.exceptSessions === undefined ? {} : { socketIds: a.exceptSessions }) } }
     : {}
+  const { owner, users } = a
   // An empty list must never reach the core: a publish whose rooms are all empty lists is not tenant-scoped.
-  if (a.users?.length === 0) return undefined
-  if (a.everyone) return { ...(a.users === undefined ? {} : { users: a.users }), ...except }
-  const owners = a.owner === undefined || (a.users !== undefined && !a.users.includes(a.owner))
+  if (users?.length === 0) return undefined
+  if (a.everyone) return { ...(users === undefined ? {} : { users }), ...except }
+  const owners = owner === undefined || (users !== undefined && !users.includes(owner))
     ? []
-    : a.ownerRoles.map((r) => memberRoom(r, a.owner!))
-  if (a.users !== undefined) {
-    const rooms = [...a.roles.flatMap((r) => a.users!.map((u) => memberRoom(r, u))), ...owners]
+    : a.ownerRoles.map((r) => memberRoom(r, owner))
+  if (users !== undefined) {
+    const rooms = [...a.roles.flatMap((r) => users.map((u) => memberRoom(r, u))), ...owners]
     return rooms.length === 0 ? undefined : { rooms, ...except }
   }
   if (a.roles.length === 0 && owners.length === 0) return undefined

@@ -1,5 +1,6 @@
 /**
- * The 23 server → client event types of the commerce back office protocol and their payload schemas.
+ * The event catalog of commerce-namespaces: the 23 server → client event types of the commerce back office
+ * protocol, their payload schemas and their envelope.
  *
  * Payloads the seed details (order:created, order:status_changed, customer:activity, customer:online/offline,
  * inventory:updated, inventory:low_stock, product:price_changed, payment:received, payment:failed,
@@ -8,6 +9,7 @@
  * Every payload refuses unknown properties, so a typo is a 400 naming the field rather than a silent extra.
  */
 import { Type, type Static } from 'realtime-server'
+import type { CommerceOptions } from './schema.js'
 
 const Id = (description: string) => Type.String({ minLength: 1, description })
 const Name = (description: string) => Type.String({ description })
@@ -284,6 +286,36 @@ export type EventPayload<T extends EventType> = Static<(typeof payloads)[T]>
 /** The 23 types, in the seed's table order. */
 export const eventTypes = Object.keys(payloads) as EventType[]
 
+/** Whether a name is one of the 23 types. */
+export const isEventType = (name: string): name is EventType => Object.hasOwn(payloads, name)
+
+/** The seed table's description of each type. */
+export const descriptions: Record<EventType, string> = {
+  'order:created': 'New order placed',
+  'order:updated': 'Order modified',
+  'order:status_changed': 'Status transition',
+  'order:deleted': 'Order cancelled',
+  'customer:activity': 'Customer action',
+  'customer:viewing_product': 'Product view',
+  'customer:added_to_cart': 'Cart update',
+  'customer:online': 'Customer connected',
+  'customer:offline': 'Customer disconnected',
+  'inventory:updated': 'Stock changed',
+  'inventory:low_stock': 'Low stock alert',
+  'inventory:out_of_stock': 'No stock',
+  'inventory:restocked': 'Stock added',
+  'product:price_changed': 'Price updated',
+  'product:created': 'New product',
+  'product:updated': 'Product modified',
+  'product:deleted': 'Product removed',
+  'payment:received': 'Payment completed',
+  'payment:failed': 'Payment failed',
+  'payment:refunded': 'Refund issued',
+  'system:notification': 'General notice',
+  'system:alert': 'Important alert',
+  'system:maintenance': 'Maintenance notice'
+}
+
 /**
  * What every client receives, on Socket.IO as the second handler argument (`(data, envelope)`) and on
  * the plain WebSocket as the JSON message itself.
@@ -293,4 +325,27 @@ export interface EventEnvelope<T extends EventType = EventType> {
   namespace: string
   data: EventPayload<T>
   timestamp: number
+}
+
+/** The schema of `EventEnvelope<T>` (the plain WebSocket's event messages). */
+export const envelopeOf = <T extends EventType>(type: T) => Type.Object({
+  type: Type.Literal(type),
+  namespace: Type.String({ description: 'The namespace it is delivered in, without the slash.' }),
+  data: payloads[type],
+  timestamp: EpochMs('Time of the publish')
+}, { ...strict, description: descriptions[type] })
+
+/**
+ * The plugin's event catalog for its options: the 23 server events, each in every configured namespace (a
+ * publish may name another namespace than the matrix row's), with its payload. No client events: clients
+ * choose namespaces by connecting to them, and the token decides the rest.
+ */
+export function catalog (opts: Pick<CommerceOptions, 'namespaces' | 'matrix'>) {
+  const namespaces = opts.namespaces.map((name) => `/${name}`)
+  const server = Object.fromEntries(eventTypes.map((type) => [type, {
+    payload: payloads[type],
+    description: `${descriptions[type]}. Delivered in /${opts.matrix[type].namespace} unless a publish names another namespace; a handler gets \`(data, envelope)\`.`,
+    namespaces
+  }]))
+  return { server }
 }

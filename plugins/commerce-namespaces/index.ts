@@ -5,18 +5,19 @@
  *
  * - REST: `POST /api/commerce-namespaces/events` { type, data, tenantId?, roles?, userIds?, excludeUserIds?, excludeSessionIds?, namespace?, count? }
  * - Socket.IO: connect to `/orders`, `/payments`, ... with the JWT; nothing to send.
- * - WebSocket: `ws://host/ws/commerce?token=<jwt>&namespaces=orders,payments` (see websocket.ts).
+ * - WebSocket: `ws://host/ws/commerce?token=<jwt>&namespaces=orders,payments` (see websocket/).
  * - Service: `realtime.use<CommerceEvents>('commerce-namespaces').publish(tenantId, type, data, options)`.
  */
 import { definePlugin } from 'realtime-server'
+import { bridgeToWebSockets } from './bridge.js'
 import { CommerceConfigInvalid } from './errors.js'
 import { payloads } from './events.js'
-import { trackMemberRooms } from './member-rooms.js'
-import { bridgeToWebSockets } from './bridge.js'
+import { matrixProblems } from './matrix.js'
 import { createPublisher, payloadValidators, type Delivery } from './publisher.js'
-import { commerceRoutes } from './routes.js'
-import { inconsistencies, options } from './schema.js'
-import { serveWebSocket } from './websocket.js'
+import { registerRoutes } from './routes.js'
+import { options } from './schema.js'
+import { registerSocketHandlers } from './socket.js'
+import { pathProblems, serveWebSocket } from './websocket/endpoint.js'
 
 export { options }
 export type { BroadcastOptions } from './audience.js'
@@ -34,16 +35,10 @@ export default definePlugin({
   events,
   setup (app, opts) {
     const { realtime } = app
-    const problems = inconsistencies(opts, realtime.config.socketio.path)
+    const problems = [...matrixProblems(opts), ...pathProblems(opts.websocket, realtime.config.socketio.path)]
     if (problems.length > 0) throw new CommerceConfigInvalid(problems.join('; '))
 
-    const namespaces = new Map(opts.namespaces.map((name) => {
-      // Seed 002: every time in epoch ms, the core's `auth:expired` and `error` included.
-      const ns = realtime.namespace(`/${name}`, { timeFormat: 'epoch-ms' })
-      trackMemberRooms(realtime, ns)
-      return [name, ns] as const
-    }))
-
+    const namespaces = registerSocketHandlers(app, opts)
     const validators = payloadValidators(realtime)
     let toWebSockets: ((d: Delivery) => void) | undefined
     if (opts.websocket.enabled) {
@@ -54,7 +49,7 @@ export default definePlugin({
     }
 
     const commerce = createPublisher(opts, namespaces, validators, toWebSockets)
-    commerceRoutes(app, commerce)
+    registerRoutes(app, commerce.publish)
     realtime.provide(commerce)
   }
 })

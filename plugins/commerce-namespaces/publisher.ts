@@ -7,8 +7,9 @@ import { randomUUID } from 'node:crypto'
 import { validationError, type PluginNamespace, type RealtimeApi, type Validator } from 'realtime-server'
 import { audienceOf, socketTarget, type Audience, type BroadcastOptions } from './audience.js'
 import { UnknownNamespace } from './errors.js'
-import { eventTypes, payloads, type EventEnvelope, type EventPayload, type EventType } from './events.js'
-import { EVERYONE, type CommerceOptions } from './schema.js'
+import { eventTypes, isEventType, payloads, type EventPayload, type EventType } from './events.js'
+import { configuredRoles } from './matrix.js'
+import type { CommerceOptions } from './schema.js'
 
 /** What the plain-WebSocket side receives on every node for one event. */
 export interface Delivery {
@@ -50,46 +51,42 @@ export interface CommerceEvents {
   publish<T extends EventType>(tenantId: string, type: T, data: EventPayload<T>, options?: PublishOptions): Promise<PublishOutcome>
 }
 
-type Publish = (tenantId: string, type: string, data: unknown, options?: PublishOptions) => Promise<PublishOutcome>
+/** `publish` for callers whose `type` and `data` are not typed yet (the REST body): both are checked. */
+export type UncheckedPublish = (tenantId: string, type: string, data: unknown, options?: PublishOptions) => Promise<PublishOutcome>
+
+/** A payload validator by event type. */
+export type PayloadValidators = ReadonlyMap<string, Validator<Record<string, unknown>>>
 
 /** `RT_ERR_VALIDATION` naming `field`. */
 const invalid = (field: string, message: string): Error => validationError({ field, message })
 
-/** The role names `roles` may use: every role of the matrix (`roles` and `ownerRoles` of any row), and `*`. */
-export function configuredRoles (opts: CommerceOptions): ReadonlySet<string> {
-  const names = new Set<string>()
-  for (const rule of Object.values(opts.matrix)) for (const r of [...rule.roles, ...rule.ownerRoles]) if (r !== EVERYONE) names.add(r)
-  names.add(EVERYONE)
-  return names
-}
-
 /** One compiled validator per event type. */
-export function payloadValidators (realtime: RealtimeApi): ReadonlyMap<string, Validator<unknown>> {
-  return new Map<string, Validator<unknown>>(eventTypes.map((t) => [t, realtime.compile(payloads[t])]))
+export function payloadValidators (realtime: RealtimeApi): PayloadValidators {
+  return new Map<string, Validator<Record<string, unknown>>>(eventTypes.map((t) => [t, realtime.compile(payloads[t])]))
 }
 
 export function createPublisher (
   opts: CommerceOptions,
   namespaces: ReadonlyMap<string, PluginNamespace>,
-  validators: ReadonlyMap<string, Validator<unknown>>,
+  validators: PayloadValidators,
   toWebSockets: ((d: Delivery) => void) | undefined
-): CommerceEvents & { publish: Publish } {
+): CommerceEvents & { publish: UncheckedPublish } {
   // A role no matrix row names reaches nobody: naming one in `roles` is a typo, refused like `data.targetRoles`.
   const knownRoles = configuredRoles(opts)
   const rolesMessage = `must be one of: ${[...knownRoles].join(', ')}`
 
-  const publish: Publish = async (tenantId, type, data, options = {}) => {
+  const publish: UncheckedPublish = async (tenantId, type, data, options = {}) => {
     const validator = validators.get(type)
-    if (validator === undefined) throw invalid('type', `must be one of: ${eventTypes.join(', ')}`)
+    if (validator === undefined || !isEventType(type)) throw invalid('type', `must be one of: ${eventTypes.join(', ')}`)
     if (!validator.check(data)) {
-      const p = validator.problems(data)[0]!
+      const p = validator.problems(data)[0] ?? { field: '', message: 'is invalid' }
       throw invalid(p.field === '' ? 'data' : `data.${p.field}`, p.message)
     }
     if (options.roles !== undefined) {
       const bad = options.roles.findIndex((r) => !knownRoles.has(r))
       if (bad >= 0) throw invalid(`roles.${bad}`, rolesMessage)
     }
-    const rule = opts.matrix[type as EventType]
+    const rule = opts.matrix[type]
     const namespace = options.namespace ?? rule.namespace
     const ns = namespaces.get(namespace)
     if (ns === undefined) {
@@ -97,10 +94,10 @@ export function createPublisher (
       err.field = 'namespace'
       throw err
     }
-    const envelope: EventEnvelope = { type: type as EventType, namespace, data: data as never, timestamp: Date.now() }
-    const audience = audienceOf(rule, data as Record<string, unknown>, options, opts.ownerField)
+    const envelope = { type, namespace, data, timestamp: Date.now() }
+    const audience = audienceOf(rule, data, options, opts.ownerField)
     const target = socketTarget(audience)
-    const outcome: PublishOutcome = { eventId: randomUUID(), type: envelope.type, namespace, timestamp: envelope.timestamp }
+    const outcome: PublishOutcome = { eventId: randomUUID(), type, namespace, timestamp: envelope.timestamp }
     if (target === undefined) {
       // Nobody may receive it: publishing nothing is the only safe target.
       if (options.count === true) outcome.recipients = 0

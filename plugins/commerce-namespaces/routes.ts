@@ -4,7 +4,7 @@
  */
 import { Type, type PluginApp } from 'realtime-server'
 import { eventTypes } from './events.js'
-import type { CommerceEvents } from './publisher.js'
+import type { UncheckedPublish } from './publisher.js'
 
 const UserIds = (description: string, minItems: number) =>
   Type.Array(Type.String({ minLength: 1 }), { minItems, maxItems: 1000, uniqueItems: true, description })
@@ -26,11 +26,12 @@ export const PublishBody = Type.Object({
   count: Type.Optional(Type.Boolean({ description: 'Answer with the number of Socket.IO sockets reached.' }))
 }, { additionalProperties: false })
 
-export function commerceRoutes (app: PluginApp, commerce: CommerceEvents): void {
+/** The routes; `publish` checks `type` and `data` itself (400 naming `data.<field>`). */
+export function registerRoutes (app: PluginApp, publish: UncheckedPublish): void {
   const { realtime } = app
   realtime.trigger('/events', { body: PublishBody }, async (request) => {
     const { tenantId: requested, type, data, ...options } = request.body
     const tenantId = realtime.tenantOf(request, requested)
-    return await commerce.publish(tenantId, type, data as never, options)
+    return await publish(tenantId, type, data, options)
   })
 }

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs'
 import t from 'tap'
 import { startServer } from 'realtime-server/testing'
 import { options } from '../../../plugins/commerce-namespaces/index.js'
-import { seedMatrix } from '../../../plugins/commerce-namespaces/schema.js'
+import { seedMatrix } from '../../../plugins/commerce-namespaces/matrix.js'
 import { ALL_NAMESPACES, connectUser, flush, pluginConfig, publish, samples, PLUGIN } from './support.test.js'
 
 const all = samples('CUST-1')

@@ -2,15 +2,7 @@
  * The plain WebSocket endpoint of the commerce back office protocol's client (`useWebSocket({ namespaces })`, `ws.handleMessage`).
  * Served on the server's own HTTP server (its `upgrade` event, only for `websocket.path`), authenticated with
  * the same JWT as Socket.IO, it sends the same JSON envelopes with the same filtering (`reaches`).
- *
- * Client → server (JSON text; `id` is optional and echoed in the reply):
- * - `{ action: 'subscribe' | 'unsubscribe', namespaces: string[], id? }` → `{ type: 'subscribed' | 'unsubscribed', namespaces, id? }`
- * - `{ action: 'ping', id? }` → `{ type: 'pong', timestamp, id? }`
- * - `{ action: 'refresh', token, id? }` → `{ type: 'refreshed', exp, id? }`
- * - `{ action: 'session', id? }` → `{ type: 'session', sessionId, id? }`: the id a publish's `excludeSessionIds` names to skip this connection
- * Server → client: event envelopes `{ type, namespace, data, timestamp }`; replies and `auth_expired`
- * `{ type, expiredAt, graceMs }` (control messages: never a `namespace`, so a client tells them from events);
- * failures as `{ type: 'error', error: { code, message, field? }, id? }`. Times are epoch ms.
+ * The messages, both ways, are the schemas of messages.ts.
  *
  * A connection has one identity for all its namespaces (its subscriptions): a refresh renews them all, and
  * when the token expires without one the connection is closed (4401), the equivalent of the core
@@ -20,28 +12,16 @@ import { randomUUID } from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
 import { STATUS_CODES } from 'node:http'
 import type { Duplex } from 'node:stream'
-import { bareToken, bearerToken, clientError, isCatalogError, Type, Unauthorized, validationError, type Identity, type PluginApp, type Problem, type RealtimeError } from 'realtime-server'
+import { bareToken, bearerToken, clientError, isCatalogError, Unauthorized, validationError, type Identity, type PluginApp, type Problem, type RealtimeError } from 'realtime-server'
 import { WebSocket, WebSocketServer, type RawData } from 'ws'
-import { reaches } from './audience.js'
-import { BadMessage, UnknownNamespace } from './errors.js'
-import type { Delivery } from './publisher.js'
-import type { CommerceOptions } from './schema.js'
+import { reaches } from '../audience.js'
+import { BadMessage, UnknownNamespace } from '../errors.js'
+import type { Delivery } from '../publisher.js'
+import type { CommerceOptions } from '../schema.js'
+import { AnyClientMessage, clientMessages, ClientMessage, type Reply, type ServerMessage } from './messages.js'
 
 /** Close code when the token expired without a refresh (4000-4999: application codes). */
 export const CLOSE_TOKEN_EXPIRED = 4401
-
-const MessageId = Type.Optional(Type.Union([Type.String({ maxLength: 100 }), Type.Number()], { description: 'Echoed in the reply.' }))
-const Namespaces = Type.Array(Type.String({ minLength: 1, maxLength: 100 }), { minItems: 1, maxItems: 100 })
-
-/** Messages a client may send, by action. */
-export const clientMessages = {
-  subscribe: Type.Object({ action: Type.Literal('subscribe'), namespaces: Namespaces, id: MessageId }, { additionalProperties: false }),
-  unsubscribe: Type.Object({ action: Type.Literal('unsubscribe'), namespaces: Namespaces, id: MessageId }, { additionalProperties: false }),
-  ping: Type.Object({ action: Type.Literal('ping'), id: MessageId }, { additionalProperties: false }),
-  session: Type.Object({ action: Type.Literal('session'), id: MessageId }, { additionalProperties: false }),
-  refresh: Type.Object({ action: Type.Literal('refresh'), token: Type.String({ minLength: 1 }), id: MessageId }, { additionalProperties: false })
-}
-const AnyMessage = Type.Object({ action: Type.Enum(Object.keys(clientMessages)), id: MessageId })
 
 interface Client {
   readonly ws: WebSocket
@@ -50,6 +30,15 @@ interface Client {
   user: Identity
   readonly subscriptions: Set<string>
   alive: boolean
+}
+
+/** What the options schema cannot say: the endpoint's path stays clear of Socket.IO's. */
+export function pathProblems (opts: CommerceOptions['websocket'], socketioPath: string): string[] {
+  const ws = opts.path.replace(/\/+$/, '')
+  const sio = socketioPath.replace(/\/+$/, '')
+  return opts.enabled && (ws === sio || ws.startsWith(`${sio}/`))
+    ? [`websocket.path: "${opts.path}" overlaps socketio.path "${socketioPath}"`]
+    : []
 }
 
 export interface WebSocketEndpoint {
@@ -83,8 +72,10 @@ export function serveWebSocket (app: PluginApp, opts: CommerceOptions): WebSocke
   const known = new Set(opts.namespaces)
   const wss = new WebSocketServer({ noServer: true, maxPayload: maxPayloadBytes, clientTracking: false })
   const byTenant = new Map<string, Set<Client>>()
-  const validators = Object.fromEntries(Object.entries(clientMessages).map(([k, s]) => [k, realtime.compile(s)]))
-  const anyMessage = realtime.compile(AnyMessage)
+  const anyMessage = realtime.compile(AnyClientMessage)
+  const clientMessage = realtime.compile(ClientMessage)
+  // One validator per action: its problems name the field at fault (those of the union would not).
+  const byAction = new Map(Object.entries(clientMessages).map(([action, schema]) => [action, realtime.compile(schema)]))
   let closing = false
 
   /** `namespaces` as names without a leading slash; an unknown one is a 400 naming its index under `field`. */
@@ -99,7 +90,7 @@ export function serveWebSocket (app: PluginApp, opts: CommerceOptions): WebSocke
     return names
   }
 
-  const send = (client: Client, message: Record<string, unknown>): void => {
+  const send = (client: Client, message: ServerMessage): void => {
     if (client.ws.readyState === WebSocket.OPEN) client.ws.send(JSON.stringify(message))
   }
 
@@ -126,26 +117,30 @@ export function serveWebSocket (app: PluginApp, opts: CommerceOptions): WebSocke
     return { exp: identity.exp ?? null }
   }
 
-  async function answer (client: Client, message: unknown): Promise<Record<string, unknown>> {
+  async function answer (client: Client, message: unknown): Promise<Reply> {
     if (!anyMessage.check(message)) throw invalid(anyMessage.problems(message)[0])
-    const validator = validators[message.action]!
-    if (!validator.check(message)) throw invalid(validator.problems(message)[0])
-    const m = message as { action: keyof typeof clientMessages, namespaces?: string[], token?: string }
-    switch (m.action) {
+    if (!clientMessage.check(message)) throw invalid(byAction.get(message.action)?.problems(message)[0])
+    switch (message.action) {
       case 'subscribe':
-        for (const n of namespacesOf(m.namespaces!, 'namespaces')) client.subscriptions.add(n)
+        for (const n of namespacesOf(message.namespaces, 'namespaces')) client.subscriptions.add(n)
         return { type: 'subscribed', namespaces: [...client.subscriptions].sort() }
       case 'unsubscribe':
-        for (const n of namespacesOf(m.namespaces!, 'namespaces')) client.subscriptions.delete(n)
+        for (const n of namespacesOf(message.namespaces, 'namespaces')) client.subscriptions.delete(n)
         return { type: 'unsubscribed', namespaces: [...client.subscriptions].sort() }
       case 'ping':
         return { type: 'pong', timestamp: Date.now() }
       case 'session':
         return { type: 'session', sessionId: client.sessionId }
       case 'refresh':
-        return { type: 'refreshed', ...await refresh(client, m.token!) }
+        return { type: 'refreshed', ...await refresh(client, message.token) }
     }
   }
+
+  /** The `id` of a message, when it has a usable one. */
+  const idOf = (message: unknown): string | number | undefined =>
+    typeof message === 'object' && message !== null && 'id' in message && (typeof message.id === 'string' || typeof message.id === 'number')
+      ? message.id
+      : undefined
 
   function onMessage (client: Client, raw: RawData): void {
     let message: unknown
@@ -155,9 +150,8 @@ export function serveWebSocket (app: PluginApp, opts: CommerceOptions): WebSocke
       send(client, { type: 'error', error: clientError(new BadMessage('not JSON')) })
       return
     }
-    const id = (message as { id?: unknown } | null)?.id
-    const withId = (reply: Record<string, unknown>): Record<string, unknown> =>
-      typeof id === 'string' || typeof id === 'number' ? { ...reply, id } : reply
+    const id = idOf(message)
+    const withId = (reply: Reply): Reply => id === undefined ? reply : { ...reply, id }
     answer(client, message).then(
       (reply) => { send(client, withId(reply)) },
       (err: unknown) => {
