@@ -4,6 +4,7 @@
  * into the core's publish target (tenant-scoped rooms, so filtering happens on the server and on every
  * node through the adapter), `reaches()` is the same rule for one plain-WebSocket client.
  */
+import { Type, type Static } from 'realtime-server'
 import { EVERYONE, type MatrixRule } from './matrix.js'
 import { memberRoom } from './rooms.js'
 
@@ -25,22 +26,22 @@ export interface BroadcastOptions {
   excludeSessionIds?: readonly string[]
 }
 
-/** A serialisable description of the recipients of one event within its tenant. */
-export interface Audience {
-  /** Every user of the tenant, whatever their roles (the table's "all"). */
-  everyone: boolean
-  /** Roles that receive the event. */
-  roles: string[]
-  /** Roles that receive it only when `owner` is their own user id. */
-  ownerRoles: string[]
-  /** The user id in the payload's owner field, if any. */
-  owner?: string
-  /** When set, nobody but these users. */
-  users?: string[]
-  exceptUsers: string[]
-  /** Never these sessions (Socket.IO socket ids, WebSocket session ids); absent when none. */
-  exceptSessions?: string[]
-}
+const Names = (description: string) => Type.Array(Type.String(), { description })
+
+/**
+ * A serialisable description of the recipients of one event within its tenant (it travels between nodes, so
+ * it is a schema: a node checks what another sends).
+ */
+export const Audience = Type.Object({
+  everyone: Type.Boolean({ description: 'Every user of the tenant, whatever their roles (the table\'s "all").' }),
+  roles: Names('Roles that receive the event.'),
+  ownerRoles: Names('Roles that receive it only when `owner` is their own user id.'),
+  owner: Type.Optional(Type.String({ description: 'The user id in the payload\'s owner field, if any.' })),
+  users: Type.Optional(Names('When set, nobody but these users.')),
+  exceptUsers: Names('Never these users.'),
+  exceptSessions: Type.Optional(Names('Never these sessions (Socket.IO socket ids, WebSocket session ids); absent when none.'))
+}, { additionalProperties: false })
+export type Audience = Static<typeof Audience>
 
 /** The recipient side of a check: a verified identity. */
 export interface Member {

@@ -4,22 +4,21 @@
  * same envelope to the plain-WebSocket clients of every node.
  */
 import { randomUUID } from 'node:crypto'
-import { validationError, type PluginNamespace, type RealtimeApi, type Validator } from 'realtime-server'
-import { audienceOf, socketTarget, type Audience, type BroadcastOptions } from './audience.js'
+import { Type, validationError, type PluginNamespace, type RealtimeApi, type Static, type Validator } from 'realtime-server'
+import { Audience, audienceOf, socketTarget, type BroadcastOptions } from './audience.js'
 import { UnknownNamespace } from './errors.js'
 import { eventTypes, isEventType, payloads, type EventPayload, type EventType } from './events.js'
 import { configuredRoles } from './matrix.js'
 import type { CommerceOptions } from './schema.js'
 
 /** What the plain-WebSocket side receives on every node for one event. */
-export interface Delivery {
-  tenantId: string
-  /** Namespace name without the slash. */
-  namespace: string
-  audience: Audience
-  /** The envelope as JSON, serialised once on the publishing node. */
-  text: string
-}
+export const Delivery = Type.Object({
+  tenantId: Type.String({ minLength: 1 }),
+  namespace: Type.String({ description: 'Namespace name without the slash.' }),
+  audience: Audience,
+  text: Type.String({ description: 'The envelope as JSON, serialised once on the publishing node.' })
+}, { additionalProperties: false })
+export type Delivery = Static<typeof Delivery>
 
 export interface PublishOptions extends BroadcastOptions {
   /** Count the Socket.IO sockets reached, across nodes (one cluster round trip). */
