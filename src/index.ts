@@ -15,7 +15,7 @@ export { bareToken, bearerToken, claimAt } from './core/auth/credentials.js'
 export type { Identity } from './core/auth/tokens.js'
 export {
   defineError, errorCatalog, clientError, isCatalogError,
-  ValidationFailed, Forbidden, Unauthorized, NotFound, RateLimited, Internal,
+  ValidationFailed, Forbidden, Unauthorized, NotFound, NotReady, RateLimited, Internal,
   type ErrorDefinition, type RealtimeError, type RealtimeErrorConstructor
 } from './lib/errors.js'
 export type { IdentityHook, NamespaceStats, PublishedEvent, PublishHook, TimeFormat } from './core/namespaces.js'

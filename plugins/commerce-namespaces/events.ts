@@ -8,7 +8,7 @@
  * by the seed without a shape; their schemas here are this plugin's documented choice (see README.md).
  * Every payload refuses unknown properties, so a typo is a 400 naming the field rather than a silent extra.
  */
-import { Type, type Static } from 'realtime-server'
+import { Type, type EventCatalog, type Static } from 'realtime-server'
 import type { CommerceOptions } from './schema.js'
 
 const Id = (description: string) => Type.String({ minLength: 1, description })
@@ -347,5 +347,5 @@ export function catalog (opts: Pick<CommerceOptions, 'namespaces' | 'matrix'>) {
     description: `${descriptions[type]}. Delivered in /${opts.matrix[type].namespace} unless a publish names another namespace; a handler gets \`(data, envelope)\`.`,
     namespaces
   }]))
-  return { server }
+  return { server } satisfies EventCatalog
 }

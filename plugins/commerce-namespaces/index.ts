@@ -6,18 +6,19 @@
  * - REST: `POST /api/commerce-namespaces/events` { type, data, tenantId?, roles?, userIds?, excludeUserIds?, excludeSessionIds?, namespace?, count? }
  * - Socket.IO: connect to `/orders`, `/payments`, ... with the JWT; nothing to send.
  * - WebSocket: `ws://host/ws/commerce?token=<jwt>&namespaces=orders,payments` (see websocket/).
- * - Service: `realtime.use<CommerceEvents>('commerce-namespaces').publish(tenantId, type, data, options)`.
+ * - Service: `realtime.use('commerce-namespaces').publish(tenantId, type, data, options)` (`CommerceEvents`).
  */
 import { definePlugin } from 'realtime-server'
 import { bridgeToWebSockets } from './bridge.js'
 import { CommerceConfigInvalid } from './errors.js'
-import { payloads } from './events.js'
+import { catalog } from './events.js'
 import { matrixProblems } from './matrix.js'
-import { createPublisher, payloadValidators, type Delivery } from './publisher.js'
+import { createPublisher, Delivery, payloadValidators } from './publisher.js'
 import { registerRoutes } from './routes.js'
 import { options } from './schema.js'
 import { registerSocketHandlers } from './socket.js'
 import { pathProblems, serveWebSocket } from './websocket/endpoint.js'
+import type { CommerceEvents } from './publisher.js'
 
 export { options }
 export type { BroadcastOptions } from './audience.js'
@@ -25,17 +26,20 @@ export type { EventEnvelope, EventPayload, EventType } from './events.js'
 export type { CommerceEvents, PublishOptions, PublishOutcome } from './publisher.js'
 export type { CommerceOptions } from './schema.js'
 
-export const events = { server: payloads }
-
-const DELIVER = 'deliver'
+declare module 'realtime-server' {
+  interface PluginServices {
+    /** Publishing commerce events from a plugin that depends on commerce-namespaces. */
+    'commerce-namespaces': CommerceEvents
+  }
+}
 
 export default definePlugin({
   name: 'commerce-namespaces',
   options,
-  events,
+  events: catalog,
   setup (app, opts) {
     const { realtime } = app
-    const problems = [...matrixProblems(opts), ...pathProblems(opts.websocket, realtime.config.socketio.path)]
+    const problems = [...matrixProblems(opts), ...pathProblems(opts.websocket, realtime.socketioPath)]
     if (problems.length > 0) throw new CommerceConfigInvalid(problems.join('; '))
 
     const namespaces = registerSocketHandlers(app, opts)
@@ -43,8 +47,10 @@ export default definePlugin({
     let toWebSockets: ((d: Delivery) => void) | undefined
     if (opts.websocket.enabled) {
       const endpoint = serveWebSocket(app, opts)
-      realtime.cluster.on(DELIVER, (d: Delivery) => { endpoint.deliver(d) })
-      toWebSockets = (d) => { realtime.cluster.emit(DELIVER, d) }
+      // Every node's WebSocket clients, through the Socket.IO adapter; what another node sends is checked.
+      const deliveries = realtime.channel('deliver', Delivery)
+      deliveries.on((d) => { endpoint.deliver(d) })
+      toWebSockets = (d) => { deliveries.emit(d) }
       bridgeToWebSockets(realtime, opts, namespaces, validators, toWebSockets)
     }
 

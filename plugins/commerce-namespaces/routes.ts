@@ -1,6 +1,7 @@
 /**
  * The REST trigger: `POST /api/commerce-namespaces/events` publishes one event of any of the 23 types,
- * with the seed's broadcasting options. Behind the core's publisher auth (API key or a JWT with a publish role).
+ * with the seed's broadcasting options, in the caller's tenant (`tenantId` for an unbound API key). Behind the
+ * core's publisher auth (API key or a JWT with a publish role).
  */
 import { Type, type PluginApp } from 'realtime-server'
 import { eventTypes } from './events.js'
@@ -10,7 +11,6 @@ const UserIds = (description: string, minItems: number) =>
   Type.Array(Type.String({ minLength: 1 }), { minItems, maxItems: 1000, uniqueItems: true, description })
 
 export const PublishBody = Type.Object({
-  tenantId: Type.Optional(Type.String({ minLength: 1, description: 'Required with an API key not bound to a tenant; otherwise the caller\'s own.' })),
   type: Type.Enum(eventTypes, { description: 'One of the 23 event types.' }),
   data: Type.Object({}, { description: 'The payload; validated against the type\'s schema (errors name `data.<field>`).' }),
   roles: Type.Optional(UserIds('Only these roles, within those the matrix allows.', 1)),
@@ -29,9 +29,9 @@ export const PublishBody = Type.Object({
 /** The routes; `publish` checks `type` and `data` itself (400 naming `data.<field>`). */
 export function registerRoutes (app: PluginApp, publish: UncheckedPublish): void {
   const { realtime } = app
-  realtime.trigger('/events', { body: PublishBody }, async (request) => {
-    const { tenantId: requested, type, data, ...options } = request.body
-    const tenantId = realtime.tenantOf(request, requested)
-    return await publish(tenantId, type, data, options)
+  // tenant: true adds `tenantId` to the body: required with an API key not bound to a tenant, otherwise the caller's own.
+  realtime.trigger('/events', { body: PublishBody, tenant: true }, async (request) => {
+    const { type, data, roles, userIds, excludeUserIds, excludeSessionIds, namespace, count } = request.body
+    return await publish(request.tenantId, type, data, { roles, userIds, excludeUserIds, excludeSessionIds, namespace, count })
   })
 }

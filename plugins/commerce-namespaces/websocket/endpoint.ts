@@ -12,7 +12,7 @@ import { randomUUID } from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
 import { STATUS_CODES } from 'node:http'
 import type { Duplex } from 'node:stream'
-import { bareToken, bearerToken, clientError, isCatalogError, Unauthorized, validationError, type Identity, type PluginApp, type Problem, type RealtimeError } from 'realtime-server'
+import { clientError, isCatalogError, NotReady, validationError, type Identity, type PluginApp, type Problem, type RealtimeError } from 'realtime-server'
 import { WebSocket, WebSocketServer, type RawData } from 'ws'
 import { reaches } from '../audience.js'
 import { BadMessage, UnknownNamespace } from '../errors.js'
@@ -46,21 +46,14 @@ export interface WebSocketEndpoint {
   deliver (d: Delivery): void
 }
 
-/** An RT_ERR_AUTH_* error as the socket handshake reports it; anything else is an invalid token. */
-const authError = (err: unknown): { code: string, message: string } => {
-  const e = err as Partial<RealtimeError>
-  return typeof e.code === 'string' && e.code.startsWith('RT_ERR_AUTH') && typeof e.message === 'string'
-    ? { code: e.code, message: e.message }
-    : { code: 'RT_ERR_AUTH_INVALID_TOKEN', message: 'Authentication failed: Invalid token' }
-}
-
 /** `RT_ERR_VALIDATION` naming the field of the first problem. */
 const invalid = (p: Problem | undefined): RealtimeError => validationError(p ?? { field: '', message: 'is invalid' }, 'message')
 
-/** Answers an upgrade request with an HTTP error and closes the connection. */
-function refuse (socket: Duplex, status: number, body: { code: string, message: string, field?: string }): void {
+/** Answers an upgrade request with the HTTP error of a catalog error (a 500 for any other) and closes the connection. */
+function refuse (socket: Duplex, err: unknown): void {
   if (!socket.writable) return
-  const json = JSON.stringify({ statusCode: status, error: STATUS_CODES[status], ...body })
+  const status = isCatalogError(err) ? err.statusCode ?? 500 : 500
+  const json = JSON.stringify({ statusCode: status, error: STATUS_CODES[status], ...clientError(err) })
   socket.once('finish', () => { socket.destroy() })
   socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(json)}\r\n\r\n${json}`)
 }
@@ -100,20 +93,14 @@ export function serveWebSocket (app: PluginApp, opts: CommerceOptions): WebSocke
     ended: (client) => { client.ws.close(CLOSE_TOKEN_EXPIRED, 'token expired') }
   })
 
+  /** The core's `auth:refresh` checks (same user and tenant; RT_ERR_AUTH_REFRESH), then the new identity and expiry. */
   async function refresh (client: Client, token: string): Promise<{ exp: number | null }> {
-    let identity: Identity
-    try {
-      identity = await realtime.verifyToken(token)
-    } catch (err) {
-      throw new Unauthorized(authError(err).message.replace('Authentication failed: ', '').toLowerCase())
-    }
-    if (identity.userId !== client.user.userId || identity.tenantId !== client.user.tenantId) {
-      throw new Unauthorized('the token is for another user or tenant')
-    }
+    const identity = await realtime.auth.refresh(client.user, { token })
     // The check may have waited (a JWKS fetch): a connection closed meanwhile must not be armed again.
-    if (client.ws.readyState !== WebSocket.OPEN) throw new Unauthorized('the connection closed')
-    client.user = identity
-    expiry.arm(client, identity.exp)
+    if (client.ws.readyState === WebSocket.OPEN) {
+      client.user = identity
+      expiry.arm(client, identity.exp)
+    }
     return { exp: identity.exp ?? null }
   }
 
@@ -178,17 +165,13 @@ export function serveWebSocket (app: PluginApp, opts: CommerceOptions): WebSocke
   }
 
   async function accept (req: IncomingMessage, socket: Duplex, head: Buffer, url: URL): Promise<void> {
-    const token = bareToken(url.searchParams.get('token')) ?? bearerToken(req.headers.authorization)
-    if (token === undefined) {
-      refuse(socket, 401, { code: 'RT_ERR_AUTH_NO_TOKEN', message: 'Authentication failed: No token provided' })
-      return
-    }
     let user: Identity
     try {
-      user = await realtime.verifyToken(token)
+      // As the Socket.IO handshake: RT_ERR_AUTH_NO_TOKEN, RT_ERR_AUTH_INVALID_TOKEN, RT_ERR_AUTH_TOKEN_EXPIRED, ...
+      user = await realtime.auth.verify(realtime.auth.token(req))
     } catch (err) {
-      log.info({ code: authError(err).code }, 'websocket authentication refused')
-      refuse(socket, 401, authError(err))
+      log.info({ code: clientError(err).code }, 'websocket authentication refused')
+      refuse(socket, err)
       return
     }
     let namespaces: string[]
@@ -196,11 +179,11 @@ export function serveWebSocket (app: PluginApp, opts: CommerceOptions): WebSocke
       const requested = url.searchParams.get('namespaces')
       namespaces = requested === null || requested === '' ? [] : namespacesOf(requested.split(','), 'namespaces')
     } catch (err) {
-      refuse(socket, 400, clientError(err))
+      refuse(socket, err)
       return
     }
     if (closing) {
-      refuse(socket, 503, { code: 'RT_ERR_NOT_READY', message: 'Not ready: shutting down' })
+      refuse(socket, new NotReady('shutting down'))
       return
     }
     if (socket.destroyed) return

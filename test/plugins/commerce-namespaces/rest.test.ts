@@ -58,7 +58,7 @@ t.test('plugins that depend on commerce-namespaces publish through its service',
     name: 'shop-backend',
     dependencies: [PLUGIN],
     options: Type.Object({}),
-    setup (app) { commerce = app.realtime.use<CommerceEvents>(PLUGIN) }
+    setup (app) { commerce = app.realtime.use(PLUGIN) }
   })
   const server = await startServer({ config: pluginConfig(), plugins: [{ plugin: consumer }] })
   t.teardown(() => server.close())
