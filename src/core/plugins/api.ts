@@ -4,11 +4,12 @@ import type { Static, TSchema } from 'typebox'
 import type { ServerConfig } from '../../config/schema.js'
 import { createAccessPolicy, type AccessPolicy, type AccessPolicyOptions } from '../access-policy.js'
 import { tenantOf, type AuthMode, type Principal } from '../auth/rest-auth.js'
-import { ExpiryWheel, type ExpiryHandler, type ExpiryService } from '../auth/socket-auth.js'
+import { ExpiryWheel, type ExpiryHandler, type ExpiryService } from '../auth/expiry.js'
 import type { Identity } from '../auth/tokens.js'
 import type { Core } from '../core.js'
 import { PluginDependency, PluginLifecycle, Unauthorized } from '../../lib/errors.js'
-import type { ConnectionHook, DisconnectHook, EventHandler, NamespaceStats, PublishHook, TimeFormat } from '../namespaces.js'
+import type { NamespaceStats } from '../cluster/bus.js'
+import type { ConnectionHook, DisconnectHook, EventHandler, PublishHook, TimeFormat } from '../namespaces/registry.js'
 import type { PublishInput, PublishResult, PublishTarget } from '../publish.js'
 import type { SocketContext } from '../socket-context.js'
 import type { SharedStore } from '../store/types.js'
@@ -170,7 +171,7 @@ export interface RealtimeApi {
 
 export function createPluginApi (core: Core, plugin: string, dependencies: readonly string[], app: FastifyInstance): RealtimeApi {
   const declared = new Set<string>()
-  const { registry } = core
+  const { registry, dispatch } = core
   const log = core.log.child({ plugin })
   let ready = false
   app.addHook('onReady', async () => { ready = true })
@@ -178,7 +179,7 @@ export function createPluginApi (core: Core, plugin: string, dependencies: reado
   const publish = async (input: PublishInput): Promise<PublishResult> => {
     const ns = input.namespace ?? '/'
     if (!declared.has(ns)) throw new PluginLifecycle(`plugin "${plugin}" publishes to namespace "${ns}" without declaring it with realtime.namespace()`)
-    return await registry.publish(input, plugin)
+    return await core.publisher.publish(input, plugin)
   }
 
   const authenticate = (mode: AuthMode = 'publisher'): onRequestAsyncHookHandler =>
@@ -202,7 +203,7 @@ export function createPluginApi (core: Core, plugin: string, dependencies: reado
       const ns: PluginNamespace = {
         name,
         handle (event, schema, handler) {
-          registry.handle(plugin, name, event, schema, handler as EventHandler)
+          registry.handle(plugin, name, event, dispatch.listener(plugin, event, schema, handler as EventHandler))
           return ns
         },
         onConnection (hook: ConnectionHook) {
@@ -218,9 +219,9 @@ export function createPluginApi (core: Core, plugin: string, dependencies: reado
           registry.onPublish(plugin, name, hook)
           return ns
         },
-        socketsJoin: async (target, room) => { await registry.socketsJoin(name, target, room) },
-        socketsLeave: async (target, room) => { await registry.socketsJoin(name, target, room, 'leave') },
-        stats: async (o) => await registry.stats(name, o?.local === true)
+        socketsJoin: async (target, room) => { await core.targetRooms.socketsJoin(name, target, room) },
+        socketsLeave: async (target, room) => { await core.targetRooms.socketsLeave(name, target, room) },
+        stats: async (o) => await core.bus.stats(name, o?.local === true)
       }
       return ns
     },
@@ -256,8 +257,8 @@ export function createPluginApi (core: Core, plugin: string, dependencies: reado
     accessPolicy: (options) => createAccessPolicy(options, log),
 
     cluster: {
-      emit (event, data) { registry.clusterEmit(`${plugin}:${event}`, data) },
-      on (event, handler) { registry.clusterOn(`${plugin}:${event}`, handler) }
+      emit (event, data) { core.bus.emit(`${plugin}:${event}`, data) },
+      on (event, handler) { core.bus.on(`${plugin}:${event}`, handler) }
     },
 
     provide (value) { core.provided.set(plugin, value) },

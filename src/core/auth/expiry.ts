@@ -1,54 +1,4 @@
-import {
-  AuthNoToken, AuthRefreshRefused, AuthUserMismatch, clientError, isCatalogError, type RealtimeError
-} from '../../lib/errors.js'
-import { bareToken, bearerToken } from './credentials.js'
-import type { Identity, TokenVerifier } from './tokens.js'
-import type { RealtimeSocket } from '../socket-types.js'
-
-/** A `connect_error` for the client: message `Authentication failed: ...`, data `{ code, reason: 'auth_error' }`. */
-function handshakeError (err: unknown): Error & { data: { code: string, reason: 'auth_error' } } {
-  const { code, message } = isCatalogError(err) && err.code.startsWith('RT_ERR_AUTH')
-    ? clientError(err)
-    : { code: 'RT_ERR_AUTH_INVALID_TOKEN', message: 'Authentication failed: Invalid token' }
-  return Object.assign(new Error(message), { data: { code, reason: 'auth_error' as const } })
-}
-
-/** The handshake token: `auth.token` (with or without `Bearer `), else the `Authorization: Bearer` header. */
-export function handshakeToken (socket: RealtimeSocket): string | undefined {
-  const fromAuth = bareToken(socket.handshake.auth?.token)
-  if (fromAuth !== undefined) return fromAuth
-  return bearerToken(socket.handshake.headers.authorization)
-}
-
-/**
- * Socket.IO middleware for every namespace: verifies the JWT and stores the identity on `socket.data.user`.
- * When the handshake carries `auth.userId` it must equal the token's user.
- */
-export function socketAuthMiddleware (verifier: TokenVerifier, onRefused: (socket: RealtimeSocket, err: RealtimeError) => void) {
-  return function authenticate (socket: RealtimeSocket, next: (err?: Error) => void): void {
-    const token = handshakeToken(socket)
-    if (token === undefined) {
-      const err = new AuthNoToken()
-      onRefused(socket, err)
-      next(handshakeError(err))
-      return
-    }
-    verifier.verify(token).then((identity) => {
-      const claimed: unknown = socket.handshake.auth?.userId
-      if (claimed !== undefined && claimed !== null && String(claimed) !== identity.userId) {
-        const err = new AuthUserMismatch()
-        onRefused(socket, err)
-        next(handshakeError(err))
-        return
-      }
-      socket.data.user = identity
-      next()
-    }, (err: RealtimeError) => {
-      onRefused(socket, err)
-      next(handshakeError(err))
-    })
-  }
-}
+// Token expiry of connected clients: the core's expiry wheel (one timer for all), its handler and service types.
 
 /** How often the wheel looks for due items, in ms: expiry and the end of the grace are noticed at most this late. */
 const TICK_MS = 250
@@ -185,26 +135,4 @@ export class ExpiryWheel<T extends object> implements ExpiryService<T> {
     clearInterval(this.#timer)
     this.#timer = undefined
   }
-}
-
-/**
- * `auth:refresh` { token }: the new identity when the token is valid and for the socket's user and tenant.
- * The caller applies it (to every socket of the connection) and re-arms the expiry.
- */
-export async function refreshToken (socket: RealtimeSocket, verifier: TokenVerifier, data: unknown): Promise<Identity> {
-  const token = bareToken((data as { token?: unknown } | null)?.token ?? data)
-  if (token === undefined) throw new AuthRefreshRefused('no token')
-  let identity: Identity
-  try {
-    identity = await verifier.verify(token)
-  } catch (err) {
-    throw new AuthRefreshRefused(isCatalogError(err) ? err.message.replace('Authentication failed: ', '') : 'Invalid token')
-  }
-  // The check may have waited (a JWKS fetch): a socket gone meanwhile gets no expiry and no rooms.
-  if (!socket.connected) throw new AuthRefreshRefused('the socket disconnected')
-  const current = socket.data.user
-  if (identity.userId !== current.userId || identity.tenantId !== current.tenantId) {
-    throw new AuthRefreshRefused('the token is for another user or tenant')
-  }
-  return identity
 }
