@@ -25,7 +25,7 @@ const UserQuery = Type.Object(Scope, { additionalProperties: false })
 const UserParams = Type.Object({ userId: Type.String({ minLength: 1, maxLength: 200 }) })
 const StatusBody = Type.Object({ ...Scope, userIds: Type.Array(Type.String({ minLength: 1, maxLength: 200 }), { minItems: 1, maxItems: 500 }) }, { additionalProperties: false })
 
-export function presenceRoutes (app: PluginApp, presence: Presence, maxListSize: number): void {
+export function registerRoutes (app: PluginApp, presence: Presence, maxListSize: number): void {
   const { realtime } = app
   const first = [...presence.lists.values()][0]
 

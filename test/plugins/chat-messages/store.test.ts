@@ -3,10 +3,10 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { Redis } from 'ioredis'
 import t from 'tap'
 import { deleteRedisPrefix, testRedisUrl } from 'realtime-server/testing'
-import { createMemoryMessageStore } from '../../../plugins/chat-messages/memory-message-store.js'
-import type { MessageStore, NewMessage } from '../../../plugins/chat-messages/message-store.js'
-import { createRedisMessageStore } from '../../../plugins/chat-messages/redis-message-store.js'
-import { Script } from '../../../plugins/chat-messages/redis-scripts.js'
+import { createMemoryMessageStore } from '../../../plugins/chat-messages/store/memory.js'
+import type { MessageStore, NewMessage } from '../../../plugins/chat-messages/store/index.js'
+import { createRedisMessageStore } from '../../../plugins/chat-messages/store/redis.js'
+import { Script } from '../../../plugins/chat-messages/store/scripts.js'
 
 const storeOptions = { maxPerChannel: 100, tempIdTtlMs: 60000, processingTimeoutMs: 150 }
 

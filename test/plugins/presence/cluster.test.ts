@@ -3,7 +3,7 @@ import { Redis } from 'ioredis'
 import t, { type Test } from 'tap'
 import { definePlugin, Type } from 'realtime-server'
 import { deleteRedisPrefix, record, startServer, testRedisUrl, waitFor, type ClientSocket, type TestServer } from 'realtime-server/testing'
-import { RedisTracker } from '../../../plugins/presence/redis-tracker.js'
+import { RedisPresenceStore } from '../../../plugins/presence/store/redis.js'
 
 const roomsFixture = definePlugin({
   name: 'rooms-fixture',
@@ -126,7 +126,7 @@ t.test('a node taken for dead registers its sockets again', async (t) => {
   }
   t.ok(nodeA, 'node A holds alice')
   const again = waitFor(bob, 'user:online', about('alice'))
-  await new RedisTracker(redis, { prefix: `${prefix}:presence:`, nodeId: nodeA!, leaseMs: 1000, lastSeenTtlMs: 60000 }).leave(0)
+  await new RedisPresenceStore(redis, { prefix: `${prefix}:presence:`, nodeId: nodeA!, leaseMs: 1000, lastSeenTtlMs: 60000 }).leave(0)
   t.equal(await redis.exists(`${prefix}:presence:node:${nodeA!}`), 0, 'released')
 
   await again

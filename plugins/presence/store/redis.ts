@@ -1,15 +1,15 @@
 /**
- * The tracker shared by the nodes of a cluster (see `redis-scripts.ts` for the keys and the scripts).
+ * The presence store shared by the nodes of a cluster (see `scripts.ts` for the keys and the scripts).
  *
  * Each node holds a lease in `nodes`, renewed by `heartbeat`. Every node sweeps: a node whose lease
  * expired is dead, and its sockets are released in atomic batches by whichever node gets there first, its
  * users going offline at once (the lease already waited longer than a reload). No node is special.
  */
-import type { UserState } from './events.js'
-import { scripts, type RedisClient } from './redis-scripts.js'
-import { limited, type Connected, type Membership, type OnlineUsers, type PresenceTracker, type Released, type Swept, type WentOffline } from './tracker.js'
+import type { UserState } from '../events.js'
+import { limited, type Connected, type Membership, type OnlineUsers, type PresenceStore, type Released, type Swept, type WentOffline } from './index.js'
+import { scripts, type RedisClient } from './scripts.js'
 
-export interface RedisTrackerOptions {
+export interface RedisPresenceStoreOptions {
   /** Key prefix, ending with `:`. */
   prefix: string
   nodeId: string
@@ -24,11 +24,11 @@ const MAX_BATCHES = 20
 /** Due offlines ended per sweep call. */
 const FINALIZE_LIMIT = 1000
 
-export class RedisTracker implements PresenceTracker {
+export class RedisPresenceStore implements PresenceStore {
   readonly #redis: RedisClient
-  readonly #o: Required<RedisTrackerOptions>
+  readonly #o: Required<RedisPresenceStoreOptions>
 
-  constructor (redis: RedisClient, options: RedisTrackerOptions) {
+  constructor (redis: RedisClient, options: RedisPresenceStoreOptions) {
     this.#redis = redis
     this.#o = { batch: 500, ...options }
   }

@@ -1,5 +1,5 @@
 /**
- * The Lua scripts of the Redis tracker. Each runs atomically in Redis, so every transition (first socket,
+ * The Lua scripts of the Redis presence store. Each runs atomically in Redis, so every transition (first socket,
  * last socket, end of a debounce, release of a dead node's socket) happens exactly once, whichever node
  * runs it, and the node whose script made it announces it. Times come from the Redis server (`TIME`), so
  * the clocks of the nodes do not matter.

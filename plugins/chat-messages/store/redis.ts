@@ -11,12 +11,12 @@
  * - `<tenant>:tmp:<user>:<tempId>`    'processing' or the message id, with a TTL
  */
 import type { Redis } from 'ioredis'
-import type { ChatMessage, ChatReaction, HistoryEntry, Status } from './events.js'
+import type { ChatMessage, ChatReaction, HistoryEntry, Status } from '../events.js'
 import {
   byCreation, reactionField,
   type PageQuery, type MessageStore, type MessageStoreOptions, type NewMessage, type StoredPage, type TempIdClaim
-} from './message-store.js'
-import { advanceStatus, claimTempId, createMessage, releaseTempId, setOnceForMessage } from './redis-scripts.js'
+} from './index.js'
+import { advanceStatus, claimTempId, createMessage, releaseTempId, setOnceForMessage } from './scripts.js'
 
 const e = encodeURIComponent
 
