@@ -3,7 +3,7 @@
  * each event may answer) and what the server emits (`server`), for the enabled options. Static types come from
  * these schemas.
  */
-import { Type, type Static, type TSchema } from 'realtime-server'
+import { Type, type ClientEvent, type ServerEvent, type Static } from 'realtime-server'
 import type { ChatMessagesOptions } from './schema.js'
 
 export const Id = (description: string) => Type.String({ minLength: 1, maxLength: 128, description })
@@ -173,26 +173,27 @@ export const ChannelLeaveAck = Type.Object({ ...ChannelMember.properties, left: 
 
 // ---- the catalog -----------------------------------------------------------------------------------
 
-/** Errors every event with a payload schema may answer. */
-const VALIDATION = 'RT_ERR_VALIDATION'
 /** Shared state unreachable (Redis down). */
 const NOT_READY = 'RT_ERR_NOT_READY'
 
+/** The events of one part of the plugin. */
+interface Part { client: Record<string, ClientEvent>, server: Record<string, ServerEvent> }
+
 /** The events of chat channels (`channels.enabled`). */
-const channelEvents: { client: Entries, server: Entries } = {
+const channelEvents: Part = {
   client: {
     'message:send': {
       payload: SendPayload,
       ack: SendAck,
-      errors: [VALIDATION, 'RT_CHAT_RATE_LIMITED', 'RT_CHAT_CONTENT_TOO_LONG', 'RT_CHAT_IN_FLIGHT', 'RT_CHAT_TEMPID_REUSED', 'RT_CHAT_NOT_MEMBER', 'RT_CHAT_MESSAGE_NOT_FOUND', 'RT_CHAT_SEND_FAILED', NOT_READY],
+      errors: ['RT_CHAT_RATE_LIMITED', 'RT_CHAT_CONTENT_TOO_LONG', 'RT_CHAT_IN_FLIGHT', 'RT_CHAT_TEMPID_REUSED', 'RT_CHAT_NOT_MEMBER', 'RT_CHAT_MESSAGE_NOT_FOUND', 'RT_CHAT_SEND_FAILED', NOT_READY],
       description: 'Sends a message to a channel; answered with `message:delivered` (and `message:created` to the channel) or `message:failed`.'
     },
-    'message:read': { payload: ReadMessage, ack: ReadAck, errors: [VALIDATION, 'RT_CHAT_MESSAGE_NOT_FOUND', 'RT_CHAT_NOT_MEMBER', NOT_READY], description: 'Marks a message read; the first read by another member announces `message:read`.' },
-    'reaction:add': { payload: ReactionRequest, ack: ReactionAddAck, errors: [VALIDATION, 'RT_CHAT_MESSAGE_NOT_FOUND', 'RT_CHAT_NOT_MEMBER', NOT_READY], description: 'Adds the user\'s reaction of a type to a message.' },
-    'reaction:remove': { payload: ReactionRequest, ack: ReactionRemoveAck, errors: [VALIDATION, 'RT_CHAT_MESSAGE_NOT_FOUND', 'RT_CHAT_NOT_MEMBER', NOT_READY], description: 'Removes the user\'s reaction of a type.' },
-    'channel:join': { payload: ChannelRef, ack: ChannelMember, errors: [VALIDATION, 'RT_CHAT_JOIN_REFUSED', NOT_READY], description: 'Joins a channel (all the user\'s sockets enter its room), as the channels access policy allows.' },
-    'channel:leave': { payload: ChannelRef, ack: ChannelLeaveAck, errors: [VALIDATION, NOT_READY], description: 'Leaves a channel (all the user\'s sockets).' },
-    'channel:history': { payload: HistoryRequest, ack: HistoryPage, errors: [VALIDATION, 'RT_CHAT_NOT_MEMBER', NOT_READY], description: 'A page of the channel\'s history, oldest first (needs an ack).' }
+    'message:read': { payload: ReadMessage, ack: ReadAck, errors: ['RT_CHAT_MESSAGE_NOT_FOUND', 'RT_CHAT_NOT_MEMBER', NOT_READY], description: 'Marks a message read; the first read by another member announces `message:read`.' },
+    'reaction:add': { payload: ReactionRequest, ack: ReactionAddAck, errors: ['RT_CHAT_MESSAGE_NOT_FOUND', 'RT_CHAT_NOT_MEMBER', NOT_READY], description: 'Adds the user\'s reaction of a type to a message.' },
+    'reaction:remove': { payload: ReactionRequest, ack: ReactionRemoveAck, errors: ['RT_CHAT_MESSAGE_NOT_FOUND', 'RT_CHAT_NOT_MEMBER', NOT_READY], description: 'Removes the user\'s reaction of a type.' },
+    'channel:join': { payload: ChannelRef, ack: ChannelMember, errors: ['RT_CHAT_JOIN_REFUSED', NOT_READY], description: 'Joins a channel (all the user\'s sockets enter its room), as the channels access policy allows.' },
+    'channel:leave': { payload: ChannelRef, ack: ChannelLeaveAck, errors: [NOT_READY], description: 'Leaves a channel (all the user\'s sockets).' },
+    'channel:history': { payload: HistoryRequest, ack: HistoryPage, errors: ['RT_CHAT_NOT_MEMBER', NOT_READY], description: 'A page of the channel\'s history, oldest first (needs an ack).' }
   },
   server: {
     'connection:success': { payload: ConnectionSuccess, description: 'To a connecting socket: the user\'s channels, whose rooms it joined.' },
@@ -209,10 +210,10 @@ const channelEvents: { client: Entries, server: Entries } = {
 }
 
 /** The events of conversation rooms (`conversations.enabled`, the WhatsApp builder gateway). */
-const conversationEvents: { client: Entries, server: Entries } = {
+const conversationEvents: Part = {
   client: {
-    'conversation:join': { payload: ConversationRef, ack: ConversationJoined, errors: [VALIDATION, 'RT_CHAT_CONVERSATION_REFUSED'], description: 'Joins the conversation room, as the conversations access policy allows; also answered with `conversation:joined`.' },
-    'conversation:leave': { payload: ConversationRef, ack: ConversationJoined, errors: [VALIDATION], description: 'Leaves the conversation room.' }
+    'conversation:join': { payload: ConversationRef, ack: ConversationJoined, errors: ['RT_CHAT_CONVERSATION_REFUSED'], description: 'Joins the conversation room, as the conversations access policy allows; also answered with `conversation:joined`.' },
+    'conversation:leave': { payload: ConversationRef, ack: ConversationJoined, errors: [], description: 'Leaves the conversation room.' }
   },
   server: {
     'conversation:joined': { payload: ConversationJoined, description: 'To the socket that joined.' },
@@ -221,16 +222,12 @@ const conversationEvents: { client: Entries, server: Entries } = {
   }
 }
 
-/** One event of the catalog (the contract's `ClientEvent` / `ServerEvent`). */
-interface CatalogEntry { payload: TSchema, ack?: TSchema, errors?: readonly string[], description?: string, namespaces?: readonly string[] }
-type Entries = Record<string, CatalogEntry>
-
-/** The entries, each on these namespaces. */
-const on = (namespaces: readonly string[], ...groups: Entries[]): Entries =>
+/** The entries of the groups, each on these namespaces. */
+const on = <E extends ClientEvent | ServerEvent>(namespaces: readonly string[], ...groups: Array<Record<string, E>>): Record<string, E> =>
   Object.fromEntries(groups.flatMap((g) => Object.entries(g)).map(([name, e]) => [name, { ...e, namespaces }]))
 
 /** The catalog for the enabled options: every event is on `options.namespace`. */
-export function events (options: ChatMessagesOptions): { client: Entries, server: Entries } {
+export function events (options: ChatMessagesOptions): Part {
   const namespaces = [options.namespace]
   const parts = [...(options.channels.enabled ? [channelEvents] : []), ...(options.conversations.enabled ? [conversationEvents] : [])]
   return {

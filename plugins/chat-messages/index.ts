@@ -4,6 +4,7 @@
  */
 import { definePlugin } from 'realtime-server'
 import type { ChatContext } from './context.js'
+import { events } from './events.js'
 import { ChannelMembership } from './membership.js'
 import { registerRoutes } from './routes.js'
 import { options } from './schema.js'
@@ -17,12 +18,13 @@ export { options, type ChatMessagesOptions } from './schema.js'
 export default definePlugin({
   name: 'chat-messages',
   options,
+  events,
   setup (app, opts) {
     const { realtime } = app
     const storeOptions = { ...opts.messages }
     const store = realtime.redis === undefined
       ? createMemoryMessageStore(storeOptions)
-      : createRedisMessageStore(realtime.redis, realtime.store.keyOf('store:'), storeOptions)
+      : createRedisMessageStore(realtime.redis, storeOptions)
     app.addHook('onClose', async () => { await store.close() })
 
     const chat: ChatContext = {
@@ -32,7 +34,7 @@ export default definePlugin({
       store,
       membership: new ChannelMembership(realtime.store, realtime.accessPolicy(opts.channels.access), opts.channels.access)
     }
-    registerSocketHandlers(chat)
+    registerSocketHandlers(app, chat)
     registerRoutes(app, chat)
   }
 })

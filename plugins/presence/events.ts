@@ -4,7 +4,7 @@
  * commerce back office protocols, typing in the shapes of the WhatsApp builder gateway and WhatsApp CRM rooms
  * protocols), each on the namespaces the options give it.
  */
-import { Type, type Static, type TSchema } from 'realtime-server'
+import { Type, type ClientEvent, type ServerEvent, type Static, type TSchema } from 'realtime-server'
 import type { PresenceOptions, TypingOptions } from './schema.js'
 
 const Id = Type.String({ minLength: 1, maxLength: 200 })
@@ -76,15 +76,10 @@ export type StatusReply = Static<typeof StatusReply>
 
 // ---- the catalog -----------------------------------------------------------------------------------
 
-/** One event of the catalog (the contract's `ClientEvent` / `ServerEvent`). */
-interface CatalogEntry { payload: TSchema, ack?: TSchema, errors?: readonly string[], description?: string, namespaces?: readonly string[] }
-type Entries = Record<string, CatalogEntry>
-
-const VALIDATION = 'RT_ERR_VALIDATION'
 const NOT_READY = 'RT_ERR_NOT_READY'
 
 /** Adds a server event on a namespace; an event two lists send in two shapes gets either payload. */
-function emits (server: Entries, event: string, payload: TSchema, namespace: string, description: string): void {
+function emits (server: Record<string, ServerEvent>, event: string, payload: TSchema, namespace: string, description: string): void {
   const known = server[event]
   if (known === undefined) {
     server[event] = { payload, description, namespaces: [namespace] }
@@ -95,22 +90,22 @@ function emits (server: Entries, event: string, payload: TSchema, namespace: str
 }
 
 /** The catalog for the options: queries on each online list's namespace, typing on each typing namespace. */
-export function events (options: PresenceOptions): { client: Entries, server: Entries } {
-  const client: Entries = {}
-  const server: Entries = {}
+export function events (options: PresenceOptions): { client: Record<string, ClientEvent>, server: Record<string, ServerEvent> } {
+  const client: Record<string, ClientEvent> = {}
+  const server: Record<string, ServerEvent> = {}
   const lists = options.online.map((l) => l.namespace)
   if (lists.length > 0) {
     client['presence:list'] = {
       payload: ListQuery,
       ack: ListReply,
-      errors: [VALIDATION, 'RT_PRESENCE_NOT_VISIBLE', 'RT_PRESENCE_ROOM_NOT_TRACKED', 'RT_PRESENCE_NOT_IN_ROOM', NOT_READY],
+      errors: ['RT_PRESENCE_NOT_VISIBLE', 'RT_PRESENCE_ROOM_NOT_TRACKED', 'RT_PRESENCE_NOT_IN_ROOM', NOT_READY],
       description: 'Who is online in the namespace\'s list, or in one tracked room the asker is in.',
       namespaces: lists
     }
     client['presence:status'] = {
       payload: StatusQuery,
       ack: StatusReply,
-      errors: [VALIDATION, 'RT_PRESENCE_NOT_VISIBLE', NOT_READY],
+      errors: ['RT_PRESENCE_NOT_VISIBLE', NOT_READY],
       description: 'Whether given users are online in the namespace\'s list, and when they were last seen.',
       namespaces: lists
     }
@@ -123,9 +118,9 @@ export function events (options: PresenceOptions): { client: Entries, server: En
   const typing = options.typing.map((t) => t.namespace)
   if (typing.length > 0) {
     const payload = typingPayload(options.typing)
-    const errors = [VALIDATION, 'RT_PRESENCE_NOT_IN_ROOM', NOT_READY]
+    const errors = ['RT_PRESENCE_NOT_IN_ROOM', NOT_READY]
     client['typing:start'] = { payload, ack: Ok, errors, description: 'The user types in a room they joined.', namespaces: typing }
-    client['typing:stop'] = { payload, ack: Ok, errors: [VALIDATION], description: 'The user stopped typing.', namespaces: typing }
+    client['typing:stop'] = { payload, ack: Ok, errors: [], description: 'The user stopped typing.', namespaces: typing }
   }
   for (const t of options.typing) {
     if (t.format === 'contact') {

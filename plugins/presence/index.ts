@@ -33,13 +33,13 @@ const TICKS_PER_BOUND = 5
 export default definePlugin({
   name: 'presence',
   options,
+  events,
   setup (app, opts) {
     const { realtime } = app
     const lists = resolveLists(opts.online)
     const store: PresenceStore = realtime.redis === undefined
       ? new MemoryPresenceStore({ lastSeenTtlMs: opts.lastSeenTtlMs })
       : new RedisPresenceStore(realtime.redis, {
-        prefix: realtime.store.keyOf(''),
         nodeId: realtime.nodeId,
         leaseMs: Math.round(opts.nodeTimeoutMs * LEASE_SHARE),
         lastSeenTtlMs: opts.lastSeenTtlMs
@@ -59,7 +59,7 @@ export default definePlugin({
       if (typingNamespaces.has(t.namespace)) throw new PresenceConfig(`two typing entries on namespace ${t.namespace}`)
       typingNamespaces.add(t.namespace)
     }
-    registerSocketHandlers(realtime, presence, typing, opts)
+    registerSocketHandlers(app, presence, typing, opts)
     registerRoutes(app, presence, opts.maxListSize)
 
     // The first tick registers the lease (and ends what a previous run left) before the server listens.

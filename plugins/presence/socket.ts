@@ -2,7 +2,7 @@
  * The socket events of presence: `typing:start` / `typing:stop` on each typing namespace, and the
  * `presence:list` / `presence:status` queries (answered in the ack) on each online list's namespace.
  */
-import type { RealtimeApi, SocketContext } from 'realtime-server'
+import type { PluginApp, RealtimeApi, SocketContext } from 'realtime-server'
 import { NotInRoom, NotVisible, RoomNotTracked } from './errors.js'
 import { ListQuery, StatusQuery, TypingAnyFormat, TypingContact, TypingConversation, typingPayload, type ListReply, type StatusReply } from './events.js'
 import { tracksRoom, visibleTo, type OnlineList } from './online-lists.js'
@@ -10,7 +10,8 @@ import type { Presence } from './presence.js'
 import type { PresenceOptions } from './schema.js'
 import type { Typing } from './typing.js'
 
-export function registerSocketHandlers (realtime: RealtimeApi, presence: Presence, typing: readonly Typing[], options: PresenceOptions): void {
+export function registerSocketHandlers (app: PluginApp, presence: Presence, typing: readonly Typing[], options: PresenceOptions): void {
+  const { realtime } = app
   for (const list of presence.lists.values()) queryHandlers(realtime, presence, list, options.maxListSize)
   const payload = typingPayload(options.typing)
   for (const t of typing) typingHandlers(realtime, t, payload)

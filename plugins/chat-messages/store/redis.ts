@@ -1,6 +1,6 @@
 /**
  * The message store on Redis (the server's shared connection), used whenever Redis is configured:
- * every node sees the same messages, and they survive restarts. Multi-key steps are Lua scripts.
+ * every node sees the same messages, and they survive restarts. Every step is one Lua script (`scripts.ts`).
  *
  * Keys, under `<redis.keyPrefix>:chat-messages:store:` and with every id percent-encoded:
  * - `<tenant>:ch:<channel>:seq`       counter giving each message its place (the history cursor)
@@ -10,104 +10,96 @@
  * - `<tenant>:msg:<id>:reads`         hash: userId -> read time
  * - `<tenant>:tmp:<user>:<tempId>`    'processing' or the message id, with a TTL
  */
-import type { Redis } from 'ioredis'
+import type { RedisPrimitives } from 'realtime-server'
 import type { ChatMessage, ChatReaction, HistoryEntry, Status } from '../events.js'
 import {
-  byCreation, reactionField,
+  byCreation, reactionField, statusRank,
   type PageQuery, type MessageStore, type MessageStoreOptions, type NewMessage, type StoredPage, type TempIdClaim
 } from './index.js'
-import { advanceStatus, claimTempId, createMessage, releaseTempId, setOnceForMessage } from './scripts.js'
+import { defineScripts } from './scripts.js'
 
 const e = encodeURIComponent
 
 /** The immutable part of a message, kept as JSON; status and updatedAt are fields of their own. */
 type MessageData = Omit<ChatMessage, 'deliveryStatus' | 'updatedAt'>
 
-const assemble = (data: string, status: string, updatedAt: string): ChatMessage =>
-  ({ ...JSON.parse(data) as MessageData, deliveryStatus: status as Status, updatedAt })
+/** The message of its stored fields; undefined when one is missing (no such message). */
+function assemble (data: string | null, status: string | null, updatedAt: string | null): ChatMessage | undefined {
+  if (data === null || status === null || updatedAt === null) return undefined
+  const parsed: MessageData = JSON.parse(data)
+  return isStatus(status) ? { ...parsed, deliveryStatus: status, updatedAt } : undefined
+}
 
-export function createRedisMessageStore (redis: Redis, prefix: string, options: MessageStoreOptions): MessageStore {
+const isStatus = (s: string): s is Status => Object.hasOwn(statusRank, s)
+
+const reactionOf = (json: string): ChatReaction => JSON.parse(json)
+
+/** The store's keys live under `redis.key('store:')`. */
+export function createRedisMessageStore (redis: RedisPrimitives, options: MessageStoreOptions): MessageStore {
+  const prefix = redis.key('store:')
+  const scripts = defineScripts(redis)
   const keys = {
     seq: (t: string, c: string) => `${prefix}${e(t)}:ch:${e(c)}:seq`,
     ids: (t: string, c: string) => `${prefix}${e(t)}:ch:${e(c)}:ids`,
+    // Trimming and history append the message id (a UUID) to this prefix inside Lua.
     messages: (t: string) => `${prefix}${e(t)}:msg:`,
     message: (t: string, id: string) => `${prefix}${e(t)}:msg:${e(id)}`,
     temp: (t: string, u: string, tempId: string) => `${prefix}${e(t)}:tmp:${e(u)}:${e(tempId)}`
   }
 
-  const get = async (tenantId: string, messageId: string): Promise<ChatMessage | undefined> => {
-    const [data, status, updatedAt] = await redis.hmget(keys.message(tenantId, messageId), 'data', 'status', 'updatedAt')
-    return typeof data !== 'string' || typeof status !== 'string' || typeof updatedAt !== 'string' ? undefined : assemble(data, status, updatedAt)
-  }
-
   const setOnce = async (tenantId: string, messageId: string, hash: 'reactions' | 'reads', field: string, value: string): Promise<{ value: string, first: boolean } | undefined> => {
     const message = keys.message(tenantId, messageId)
-    const res = await setOnceForMessage.run(redis, [message, `${message}:${hash}`], [field, value]) as [number, string] | null
+    const res = await scripts.setOnceForMessage([message, `${message}:${hash}`], field, value)
     return res === null ? undefined : { value: res[1], first: res[0] === 1 }
   }
 
   return {
     async claimTempId (tenantId, userId, tempId): Promise<TempIdClaim> {
-      const v = await claimTempId.run(redis, [keys.temp(tenantId, userId, tempId)], [options.processingTimeoutMs]) as string | null
+      const v = await scripts.claimTempId([keys.temp(tenantId, userId, tempId)], options.processingTimeoutMs)
       if (v === null) return { state: 'claimed' }
       return v === 'processing' ? { state: 'processing' } : { state: 'done', messageId: v }
     },
 
     async releaseTempId (tenantId, userId, tempId) {
-      await releaseTempId.run(redis, [keys.temp(tenantId, userId, tempId)], [])
+      await scripts.releaseTempId([keys.temp(tenantId, userId, tempId)])
     },
 
     async create (tenantId, m: NewMessage, tempId) {
       const message: ChatMessage = { ...m, deliveryStatus: 'SENT', updatedAt: m.createdAt }
       const data: MessageData = { id: m.id, content: m.content, channelId: m.channelId, userId: m.userId, replyToId: m.replyToId, createdAt: m.createdAt, user: m.user }
       const k = [keys.seq(tenantId, m.channelId), keys.ids(tenantId, m.channelId), keys.message(tenantId, m.id)]
-      if (tempId !== undefined) k.push(keys.temp(tenantId, m.userId, tempId))
-      await createMessage.run(redis, k, [m.id, JSON.stringify(data), message.deliveryStatus, message.updatedAt, options.maxPerChannel, options.tempIdTtlMs, keys.messages(tenantId)])
+      const args = [m.id, JSON.stringify(data), message.deliveryStatus, message.updatedAt, options.maxPerChannel, options.tempIdTtlMs, keys.messages(tenantId)]
+      if (tempId === undefined) await scripts.createMessage(k, ...args)
+      else await scripts.createMessageWithTempId([...k, keys.temp(tenantId, m.userId, tempId)], ...args)
       return message
     },
 
-    get,
+    async get (tenantId, messageId) {
+      return assemble(...await scripts.getMessage([keys.message(tenantId, messageId)]))
+    },
 
     async advanceStatus (tenantId, messageId, status, at) {
-      const res = await advanceStatus.run(redis, [keys.message(tenantId, messageId)], [status, at]) as [string, string, string] | null
+      const res = await scripts.advanceStatus([keys.message(tenantId, messageId)], status, at)
       return res === null ? undefined : assemble(...res)
     },
 
     async history (tenantId, channelId, { limit, before }: PageQuery): Promise<StoredPage> {
-      const max = before === undefined ? '+inf' : `(${before}`
-      const raw = await redis.zrevrangebyscore(keys.ids(tenantId, channelId), max, '-inf', 'WITHSCORES', 'LIMIT', 0, limit + 1)
-      const ids: Array<{ id: string, seq: string }> = []
-      for (let i = 0; i < raw.length; i += 2) ids.push({ id: raw[i]!, seq: raw[i + 1]! })
-      const more = ids.length > limit
-      const page = ids.slice(0, limit).reverse()
-      const pipeline = redis.pipeline()
-      for (const { id } of page) {
-        const key = keys.message(tenantId, id)
-        pipeline.hmget(key, 'data', 'status', 'updatedAt')
-        pipeline.hvals(`${key}:reactions`)
-      }
-      const replies = page.length === 0 ? [] : (await pipeline.exec())!
+      const [more, page] = await scripts.history([keys.ids(tenantId, channelId)], before === undefined ? '+inf' : `(${before}`, limit, keys.messages(tenantId))
       const messages: HistoryEntry[] = []
-      for (let i = 0; i < page.length; i++) {
-        const [err, fields] = replies[2 * i]! as [Error | null, Array<string | null>]
-        const [rerr, reactions] = replies[2 * i + 1]! as [Error | null, string[]]
-        if (err !== null) throw err
-        if (rerr !== null) throw rerr
-        const [data, status, updatedAt] = fields
-        // A message trimmed between the two reads is left out.
-        if (typeof data !== 'string' || typeof status !== 'string' || typeof updatedAt !== 'string') continue
-        messages.push({ ...assemble(data, status, updatedAt), reactions: reactions.map((r) => JSON.parse(r) as ChatReaction).sort(byCreation) })
+      for (const [, data, status, updatedAt, reactions] of page) {
+        const message = assemble(data, status, updatedAt)
+        if (message !== undefined) messages.push({ ...message, reactions: reactions.map(reactionOf).sort(byCreation) })
       }
-      return { messages, nextCursor: more && page.length > 0 ? page[0]!.seq : null }
+      return { messages, nextCursor: more === 1 ? page[0]?.[0] ?? null : null }
     },
 
     async addReaction (tenantId, reaction) {
       const res = await setOnce(tenantId, reaction.messageId, 'reactions', reactionField(reaction.userId, reaction.type), JSON.stringify(reaction))
-      return res === undefined ? undefined : { reaction: JSON.parse(res.value) as ChatReaction, added: res.first }
+      return res === undefined ? undefined : { reaction: reactionOf(res.value), added: res.first }
     },
 
     async removeReaction (tenantId, messageId, userId, type) {
-      return (await redis.hdel(`${keys.message(tenantId, messageId)}:reactions`, reactionField(userId, type))) === 1
+      return (await scripts.deleteField([`${keys.message(tenantId, messageId)}:reactions`], reactionField(userId, type))) === 1
     },
 
     async markRead (tenantId, messageId, userId, at) {
@@ -116,7 +108,10 @@ export function createRedisMessageStore (redis: Redis, prefix: string, options: 
     },
 
     async readers (tenantId, messageId) {
-      return await redis.hgetall(`${keys.message(tenantId, messageId)}:reads`)
+      const flat = await scripts.readAll([`${keys.message(tenantId, messageId)}:reads`])
+      const readers: Record<string, string> = {}
+      for (let i = 0; i + 1 < flat.length; i += 2) readers[flat[i]!] = flat[i + 1]!
+      return readers
     },
 
     async close () {
