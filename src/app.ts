@@ -13,9 +13,9 @@ import { drainHooks } from './core/drain.js'
 import { healthRoutes } from './core/health.js'
 import { clientErrorHandler, errorHandler, frameworkErrors, notFoundHandler } from './core/http-errors.js'
 import { loggerOptions } from './core/logger.js'
-import { NamespaceRegistry } from './core/namespaces.js'
 import { loadPlugins, type LoadedPlugin } from './core/plugins/loader.js'
 import { connectRedis } from './core/redis.js'
+import { createSocketCore, type SocketCore } from './core/socket-core.js'
 import { createSocketServer } from './core/socketio.js'
 import { MemoryStoreBackend, memoryStore } from './core/store/memory.js'
 import { redisStore } from './core/store/redis.js'
@@ -88,21 +88,22 @@ async function setup (app: FastifyInstance, config: Readonly<ServerConfig>, plug
   app.addHook('onClose', async () => { backend.close() })
 
   const verifier = createTokenVerifier(config.auth.jwt)
-  let registry: NamespaceRegistry | undefined
-  const io = createSocketServer(app, config, redis, async () => { await registry?.drain() })
-  registry = new NamespaceRegistry({
+  let sockets: SocketCore | undefined
+  const io = createSocketServer(app, config, redis, async () => { await sockets?.dispatch.drain() })
+  sockets = createSocketCore({
     io,
     verifier,
     log: app.log,
     expiryGraceMs: config.auth.expiryGraceMs,
     countTimeoutMs: config.publish.countTimeoutMs
   })
+  const { registry } = sockets
   const prefix = `${config.redis.keyPrefix}:`
   core = {
+    ...sockets,
     config,
     log: app.log,
     io,
-    registry,
     rest: new RestAuthenticator(config.auth, verifier),
     verifier,
     nodeId: randomUUID(),

@@ -10,7 +10,7 @@ export type { Static, TSchema } from 'typebox'
 export type { ServerConfig } from './config/schema.js'
 export { AccessPolicyOptions, createAccessPolicy, type AccessDecision, type AccessPolicy } from './core/access-policy.js'
 export type { AuthMode, Principal } from './core/auth/rest-auth.js'
-export type { ExpiryHandler, ExpiryService } from './core/auth/socket-auth.js'
+export type { ExpiryHandler, ExpiryService } from './core/auth/expiry.js'
 export { bareToken, bearerToken, claimAt } from './core/auth/credentials.js'
 export type { Identity } from './core/auth/tokens.js'
 export {
@@ -18,7 +18,8 @@ export {
   ValidationFailed, Forbidden, Unauthorized, NotFound, NotReady, RateLimited, Internal,
   type ErrorDefinition, type RealtimeError, type RealtimeErrorConstructor
 } from './lib/errors.js'
-export type { IdentityHook, NamespaceStats, PublishedEvent, PublishHook, TimeFormat } from './core/namespaces.js'
+export type { NamespaceStats } from './core/cluster/bus.js'
+export type { IdentityHook, PublishedEvent, PublishHook, TimeFormat } from './core/namespaces/registry.js'
 export type {
   ClusterChannel, PluginAuth, PluginNamespace, PluginServices, RealtimeApi, RedisPrimitives, TriggerMethod, TriggerOptions, TriggerRequest
 } from './core/plugins/api.js'

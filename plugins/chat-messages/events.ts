@@ -1,23 +1,34 @@
 /**
- * Payload schemas of every event of the plugin: what clients send (`client`), what the server emits
- * (`server`), and the bodies of the REST triggers. Static types come from these schemas.
+ * The event catalog of the plugin: what clients send (`client`, with the ack of a success and the error codes
+ * each event may answer) and what the server emits (`server`), for the enabled options. Static types come from
+ * these schemas.
  */
-import { Type, type Static } from 'realtime-server'
+import { Type, type ClientEvent, type ServerEvent, type Static } from 'realtime-server'
+import type { ChatMessagesOptions } from './schema.js'
 
-const Id = (description: string) => Type.String({ minLength: 1, maxLength: 128, description })
+export const Id = (description: string) => Type.String({ minLength: 1, maxLength: 128, description })
 const Timestamp = Type.String({ description: 'ISO 8601 timestamp.' })
 const TempId = Type.Union([Type.String(), Type.Null()], { description: 'The client\'s temporary id, null when it sent none.' })
 const Processed = Type.Literal(true)
-const Cursor = Type.String({ pattern: '^[0-9]{1,15}$', description: 'Opaque cursor from `nextCursor`.' })
+export const Cursor = Type.String({ pattern: '^[0-9]{1,15}$', description: 'Opaque cursor from `nextCursor`.' })
 
 // ---- client -> server ----------------------------------------------------------------------------
 
+/** What `message:send` must carry; checked by its handler, not by the core (see `SendPayload`). */
 export const SendMessage = Type.Object({
   content: Type.String({ minLength: 1, description: 'Message text; its length limit is `messages.maxContentLength`.' }),
   channelId: Id('Target channel.'),
   tempId: Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: 'Client-side id: duplicates are refused while in flight, retries after success get the original message id.' })),
   replyToId: Type.Optional(Id('A message of the same channel this one answers.'))
 }, { additionalProperties: false })
+
+/**
+ * The payload schema `message:send` is registered with: anything. Its handler checks `SendMessage` itself, so
+ * that an invalid send is answered with `message:failed` (and the ack) like every other failed send.
+ */
+export const SendPayload = Type.Unknown({
+  description: 'A `SendMessage`: `{ content, channelId, tempId?, replyToId? }`, checked by the handler (an invalid one is answered with `message:failed`).'
+})
 
 export const ReadMessage = Type.Object({
   messageId: Id('The message read.'),
@@ -140,47 +151,90 @@ export const ErrorEvent = Type.Object({
   timestamp: Timestamp
 })
 
-// ---- REST ------------------------------------------------------------------------------------------
+// ---- acks (successful replies) ---------------------------------------------------------------------
 
-const TenantField = { tenantId: Type.Optional(Type.String({ minLength: 1, description: 'Required with an API key not bound to a tenant.' })) }
+/** `{ code, message, field? }` of a failure, as the core sends it. */
+const ClientError = Type.Object({ code: Type.String(), message: Type.String(), field: Type.Optional(Type.String()) })
 
-export const MessageReceivedBody = Type.Object({ ...TenantField, ...MessageReceived.properties }, { additionalProperties: false })
-export const MessageStatusBody = Type.Object({ ...TenantField, ...MessageStatus.properties }, { additionalProperties: false })
+export const SendAck = Type.Union([
+  Type.Object({ ...MessageDelivered.properties, message: Message, duplicate: Type.Optional(Type.Literal(true, { description: 'A retry: the original message, nothing stored again.' })) }),
+  Type.Object({ error: ClientError, tempId: TempId, status: Type.Literal('FAILED'), processed: Processed }, { description: 'A failed send is answered too (with `message:failed`).' })
+])
+export const ReadAck = Type.Object({
+  messageId: Type.String(),
+  userId: Type.String(),
+  status: DeliveryStatus,
+  timestamp: Timestamp,
+  changed: Type.Boolean({ description: 'False when the user had read it already, or is its author.' })
+})
+export const ReactionAddAck = Type.Object({ ...ReactionAdded.properties, added: Type.Boolean({ description: 'False when the user had this reaction already.' }) })
+export const ReactionRemoveAck = Type.Object({ ...ReactionRemoved.properties, removed: Type.Boolean() })
+export const ChannelLeaveAck = Type.Object({ ...ChannelMember.properties, left: Type.Boolean({ description: 'False when the user was not a member.' }) })
 
-export const HistoryParams = Type.Object({ channelId: Id('The channel.') })
-export const HistoryQuery = Type.Object({
-  ...TenantField,
-  limit: Type.Optional(Type.Integer({ minimum: 1 })),
-  before: Type.Optional(Cursor)
-}, { additionalProperties: false })
+// ---- the catalog -----------------------------------------------------------------------------------
 
-export const events = {
+/** Shared state unreachable (Redis down). */
+const NOT_READY = 'RT_ERR_NOT_READY'
+
+/** The events of one part of the plugin. */
+interface Part { client: Record<string, ClientEvent>, server: Record<string, ServerEvent> }
+
+/** The events of chat channels (`channels.enabled`). */
+const channelEvents: Part = {
   client: {
-    'message:send': SendMessage,
-    'message:read': ReadMessage,
-    'reaction:add': ReactionRequest,
-    'reaction:remove': ReactionRequest,
-    'channel:join': ChannelRef,
-    'channel:leave': ChannelRef,
-    'channel:history': HistoryRequest,
-    'conversation:join': ConversationRef,
-    'conversation:leave': ConversationRef
+    'message:send': {
+      payload: SendPayload,
+      ack: SendAck,
+      errors: ['RT_CHAT_RATE_LIMITED', 'RT_CHAT_CONTENT_TOO_LONG', 'RT_CHAT_IN_FLIGHT', 'RT_CHAT_TEMPID_REUSED', 'RT_CHAT_NOT_MEMBER', 'RT_CHAT_MESSAGE_NOT_FOUND', 'RT_CHAT_SEND_FAILED', NOT_READY],
+      description: 'Sends a message to a channel; answered with `message:delivered` (and `message:created` to the channel) or `message:failed`.'
+    },
+    'message:read': { payload: ReadMessage, ack: ReadAck, errors: ['RT_CHAT_MESSAGE_NOT_FOUND', 'RT_CHAT_NOT_MEMBER', NOT_READY], description: 'Marks a message read; the first read by another member announces `message:read`.' },
+    'reaction:add': { payload: ReactionRequest, ack: ReactionAddAck, errors: ['RT_CHAT_MESSAGE_NOT_FOUND', 'RT_CHAT_NOT_MEMBER', NOT_READY], description: 'Adds the user\'s reaction of a type to a message.' },
+    'reaction:remove': { payload: ReactionRequest, ack: ReactionRemoveAck, errors: ['RT_CHAT_MESSAGE_NOT_FOUND', 'RT_CHAT_NOT_MEMBER', NOT_READY], description: 'Removes the user\'s reaction of a type.' },
+    'channel:join': { payload: ChannelRef, ack: ChannelMember, errors: ['RT_CHAT_JOIN_REFUSED', NOT_READY], description: 'Joins a channel (all the user\'s sockets enter its room), as the channels access policy allows.' },
+    'channel:leave': { payload: ChannelRef, ack: ChannelLeaveAck, errors: [NOT_READY], description: 'Leaves a channel (all the user\'s sockets).' },
+    'channel:history': { payload: HistoryRequest, ack: HistoryPage, errors: ['RT_CHAT_NOT_MEMBER', NOT_READY], description: 'A page of the channel\'s history, oldest first (needs an ack).' }
   },
   server: {
-    'connection:success': ConnectionSuccess,
-    'connection:error': ConnectionError,
-    'message:delivered': MessageDelivered,
-    'message:created': MessageCreated,
-    'message:failed': MessageFailed,
-    'message:read': MessageReadReceipt,
-    'reaction:added': ReactionAdded,
-    'reaction:removed': ReactionRemoved,
-    'channel:user_joined': ChannelMember,
-    'channel:user_left': ChannelMember,
-    'conversation:joined': ConversationJoined,
-    'message:received': MessageReceived,
-    'message:status': MessageStatus,
-    error: ErrorEvent
+    'connection:success': { payload: ConnectionSuccess, description: 'To a connecting socket: the user\'s channels, whose rooms it joined.' },
+    'connection:error': { payload: ConnectionError, description: 'To a connecting socket whose channels could not be loaded.' },
+    'message:delivered': { payload: MessageDelivered, description: 'To the sender\'s socket: the message is stored and sent.' },
+    'message:created': { payload: MessageCreated, description: 'To the channel: a new message.' },
+    'message:failed': { payload: MessageFailed, description: 'To the sender\'s socket: a send that failed, nothing stored.' },
+    'message:read': { payload: MessageReadReceipt, description: 'To the channel: the first read of a message by a member.' },
+    'reaction:added': { payload: ReactionAdded, description: 'To the channel.' },
+    'reaction:removed': { payload: ReactionRemoved, description: 'To the channel.' },
+    'channel:user_joined': { payload: ChannelMember, description: 'To the channel.' },
+    'channel:user_left': { payload: ChannelMember, description: 'To the channel.' }
+  }
+}
+
+/** The events of conversation rooms (`conversations.enabled`, the WhatsApp builder gateway). */
+const conversationEvents: Part = {
+  client: {
+    'conversation:join': { payload: ConversationRef, ack: ConversationJoined, errors: ['RT_CHAT_CONVERSATION_REFUSED'], description: 'Joins the conversation room, as the conversations access policy allows; also answered with `conversation:joined`.' },
+    'conversation:leave': { payload: ConversationRef, ack: ConversationJoined, errors: [], description: 'Leaves the conversation room.' }
+  },
+  server: {
+    'conversation:joined': { payload: ConversationJoined, description: 'To the socket that joined.' },
+    'message:received': { payload: MessageReceived, description: 'To the conversation room: a message pushed by the backend (`POST /message-received`).' },
+    'message:status': { payload: MessageStatus, description: 'To the conversation room: a status pushed by the backend (`POST /message-status`).' }
+  }
+}
+
+/** The entries of the groups, each on these namespaces. */
+const on = <E extends ClientEvent | ServerEvent>(namespaces: readonly string[], ...groups: Array<Record<string, E>>): Record<string, E> =>
+  Object.fromEntries(groups.flatMap((g) => Object.entries(g)).map(([name, e]) => [name, { ...e, namespaces }]))
+
+/** The catalog for the enabled options: every event is on `options.namespace`. */
+export function events (options: ChatMessagesOptions): Part {
+  const namespaces = [options.namespace]
+  const parts = [...(options.channels.enabled ? [channelEvents] : []), ...(options.conversations.enabled ? [conversationEvents] : [])]
+  return {
+    client: on(namespaces, ...parts.map((p) => p.client)),
+    server: on(namespaces, ...parts.map((p) => p.server), {
+      error: { payload: ErrorEvent, description: 'The core\'s: a refusal of an event sent without an ack.' }
+    })
   }
 }
 

@@ -1,43 +1,47 @@
 /**
  * REST, under `/api/chat-messages`:
- * - `GET /channels/:channelId/messages` (user token or API key): a page of a channel's history;
- * - `POST /message-received`, `POST /message-status` (publisher): the WhatsApp builder gateway protocol's backend-pushed events
- *   into `conversation:{id}` rooms.
+ * - `GET /channels/:channelId/messages` (user token or API key, `channels.enabled`): a page of a channel's history;
+ * - `POST /message-received`, `POST /message-status` (publisher, `conversations.enabled`): the WhatsApp builder
+ *   gateway protocol's backend-pushed events into `conversation:{id}` rooms.
  */
-import type { PluginApp } from 'realtime-server'
-import type { Chat } from './chat.js'
-import { HistoryParams, HistoryQuery, MessageReceivedBody, MessageStatusBody } from './events.js'
+import { Type, type PluginApp } from 'realtime-server'
+import type { ChatContext } from './context.js'
+import { Cursor, Id, MessageReceived, MessageStatus } from './events.js'
 import { readHistory } from './history.js'
 import { conversationRoom } from './rooms.js'
 
-export function historyRoute (app: PluginApp, chat: Chat): void {
-  const { realtime, membership } = chat
-  app.get('/channels/:channelId/messages', {
-    schema: { params: HistoryParams, querystring: HistoryQuery },
-    onRequest: realtime.authenticate('user')
-  }, async (request) => {
-    const { channelId } = request.params
-    const { tenantId: requested, limit, before } = request.query
-    const tenantId = realtime.tenantOf(request, requested)
-    const principal = request.principal!
-    // A user reads only channels they are a member of; an API key (a backend) reads any channel of its tenant.
-    if (principal.kind === 'user') await membership.check(principal.identity, channelId)
-    return await readHistory(chat, tenantId, channelId, { limit, before })
-  })
-}
+const HistoryParams = Type.Object({ channelId: Id('The channel.') })
+const HistoryQuery = Type.Object({
+  limit: Type.Optional(Type.Integer({ minimum: 1 })),
+  before: Type.Optional(Cursor)
+}, { additionalProperties: false })
 
-export function conversationTriggers (chat: Chat): void {
-  const { realtime, ns } = chat
+export function registerRoutes (app: PluginApp, chat: ChatContext): void {
+  const { realtime } = app
+  const { membership, ns, options } = chat
 
-  realtime.trigger('/message-received', { body: MessageReceivedBody }, async (request) => {
-    const { tenantId: requested, ...payload } = request.body
-    const tenantId = realtime.tenantOf(request, requested)
-    return await ns.publish({ tenantId, rooms: [conversationRoom(payload.conversationId)], event: 'message:received', payload, count: true })
-  })
+  if (options.channels.enabled) {
+    realtime.trigger('/channels/:channelId/messages', { method: 'GET', params: HistoryParams, querystring: HistoryQuery, auth: 'user', tenant: true }, async (request) => {
+      const { channelId } = request.params
+      const { limit, before } = request.query
+      const { principal, tenantId } = request
+      // A user reads only channels they are a member of; an API key (a backend) reads any channel of its tenant.
+      if (principal.kind === 'user') await membership.check(principal.identity, channelId)
+      return await readHistory(chat, tenantId, channelId, { limit, before })
+    })
+  }
 
-  realtime.trigger('/message-status', { body: MessageStatusBody }, async (request) => {
-    const { tenantId: requested, ...payload } = request.body
-    const tenantId = realtime.tenantOf(request, requested)
-    return await ns.publish({ tenantId, rooms: [conversationRoom(payload.conversationId)], event: 'message:status', payload, count: true })
-  })
+  if (options.conversations.enabled) {
+    // The body is the event's payload, relayed without the `tenantId` an unbound API key adds to it.
+    realtime.trigger('/message-received', { body: MessageReceived, tenant: true }, async (request) => {
+      const { conversationId, messageId, senderId, type, content, status, timestamp } = request.body
+      const payload = { conversationId, messageId, senderId, type, content, status, timestamp }
+      return await ns.publish({ tenantId: request.tenantId, rooms: [conversationRoom(conversationId)], event: 'message:received', payload, count: true })
+    })
+
+    realtime.trigger('/message-status', { body: MessageStatus, tenant: true }, async (request) => {
+      const { conversationId, messageId, status } = request.body
+      return await ns.publish({ tenantId: request.tenantId, rooms: [conversationRoom(conversationId)], event: 'message:status', payload: { conversationId, messageId, status }, count: true })
+    })
+  }
 }

@@ -41,4 +41,4 @@ export const options = Type.Object({
   }, { additionalProperties: false, default: {} })
 }, { additionalProperties: false })
 
-export type ChatOptions = Static<typeof options>
+export type ChatMessagesOptions = Static<typeof options>

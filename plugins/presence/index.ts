@@ -12,15 +12,15 @@
 import { definePlugin } from 'realtime-server'
 import { PresenceConfig } from './errors.js'
 import { events } from './events.js'
-import { MemoryTracker } from './memory-tracker.js'
 import { resolveLists } from './online-lists.js'
 import { Presence } from './presence.js'
-import { RedisTracker } from './redis-tracker.js'
-import { presenceRoutes } from './routes.js'
+import { registerRoutes } from './routes.js'
 import { options } from './schema.js'
-import { queryHandlers, typingHandlers } from './socket.js'
+import { registerSocketHandlers } from './socket.js'
+import type { PresenceStore } from './store/index.js'
+import { MemoryPresenceStore } from './store/memory.js'
+import { RedisPresenceStore } from './store/redis.js'
 import { Sweeper } from './sweeper.js'
-import type { PresenceTracker } from './tracker.js'
 import { Typing } from './typing.js'
 
 export { options, events }
@@ -37,10 +37,9 @@ export default definePlugin({
   setup (app, opts) {
     const { realtime } = app
     const lists = resolveLists(opts.online)
-    const tracker: PresenceTracker = realtime.redis === undefined
-      ? new MemoryTracker({ lastSeenTtlMs: opts.lastSeenTtlMs })
-      : new RedisTracker(realtime.redis, {
-        prefix: realtime.store.keyOf(''),
+    const store: PresenceStore = realtime.redis === undefined
+      ? new MemoryPresenceStore({ lastSeenTtlMs: opts.lastSeenTtlMs })
+      : new RedisPresenceStore(realtime.redis, {
         nodeId: realtime.nodeId,
         leaseMs: Math.round(opts.nodeTimeoutMs * LEASE_SHARE),
         lastSeenTtlMs: opts.lastSeenTtlMs
@@ -48,22 +47,20 @@ export default definePlugin({
     const sweeper = new Sweeper(async () => await presence.tick(), Math.round(opts.nodeTimeoutMs / TICKS_PER_BOUND), (err) => {
       realtime.log.error({ err }, 'presence sweep failed')
     })
-    const presence = new Presence(realtime, tracker, lists, {
-      offlineDelayMs: opts.offlineDelayMs,
+    const presence = new Presence(realtime, store, lists, {
+      delayMs: opts.offlineDelayMs,
       onPending: (dueInMs) => { sweeper.wakeIn(dueInMs) }
     })
     presence.register()
-    for (const list of lists.values()) queryHandlers(realtime, presence, list, opts.maxListSize)
 
     const typing = opts.typing.map((o) => new Typing(realtime, o))
     const typingNamespaces = new Set<string>()
     for (const t of typing) {
       if (typingNamespaces.has(t.namespace)) throw new PresenceConfig(`two typing entries on namespace ${t.namespace}`)
       typingNamespaces.add(t.namespace)
-      typingHandlers(realtime, t)
     }
-
-    presenceRoutes(app, presence, opts.maxListSize)
+    registerSocketHandlers(app, presence, typing, opts)
+    registerRoutes(app, presence, opts.maxListSize)
 
     // The first tick registers the lease (and ends what a previous run left) before the server listens.
     app.addHook('onReady', async () => {

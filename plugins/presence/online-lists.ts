@@ -29,7 +29,7 @@ export function resolveLists (configured: readonly OnlineListOptions[]): Map<str
       roles: o.roles,
       visibleTo: o.visibleTo,
       events: o.events,
-      format: o.format as OnlineList['format'],
+      format: o.format,
       envelope: o.envelope,
       rooms: o.rooms
     })

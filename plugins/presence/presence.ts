@@ -1,14 +1,14 @@
 /**
  * Presence on this node: follows the sockets of the tracked namespaces (connections, tracked rooms,
- * disconnections) into the tracker, and announces the transitions the tracker reports. The work of one
- * socket is queued, so its connect, room changes and release reach the tracker in order; the disconnect
+ * disconnections) into the store, and announces the transitions the store reports. The work of one
+ * socket is queued, so its connect, room changes and release reach the store in order; the disconnect
  * hook returns the queue, which the core awaits before Redis closes.
  */
 import type { RealtimeApi, SocketContext } from 'realtime-server'
 import type { UserState } from './events.js'
-import { groupKey, membershipField, parseGroup, roomKey } from './keys.js'
 import { announcement, tracksRoom, tracksUser, type OnlineList } from './online-lists.js'
-import type { OnlineUsers, PresenceTracker } from './tracker.js'
+import type { OnlineUsers, PresenceStore } from './store/index.js'
+import { groupKey, membershipField, parseGroup, roomKey } from './store/keys.js'
 
 /** One socket in one list, on this node. */
 interface Local {
@@ -19,12 +19,13 @@ interface Local {
   /** Tracked rooms the socket is in (plain names). */
   readonly rooms: Set<string>
   queue: Promise<void>
-  /** Whether the tracker has it (a failed registration is retried at the next tick). */
+  /** Whether the store has it (a failed registration is retried at the next tick). */
   registered: boolean
 }
 
-export interface PresenceOptions {
-  offlineDelayMs: number
+/** The offline debounce: how long a user without sockets stays online, and who is told when one is pending. */
+export interface OfflineDebounce {
+  delayMs: number
   /** Called when an offline is pending, with when it is due. */
   onPending: (dueInMs: number) => void
 }
@@ -32,19 +33,19 @@ export interface PresenceOptions {
 export class Presence {
   readonly lists: ReadonlyMap<string, OnlineList>
   readonly #realtime: RealtimeApi
-  readonly #tracker: PresenceTracker
-  readonly #o: PresenceOptions
+  readonly #store: PresenceStore
+  readonly #debounce: OfflineDebounce
   readonly #locals = new Map<string, Local>()
   readonly #bySocket = new Map<string, Local[]>()
   /** Sockets gone whose release failed (Redis unreachable): retried at the next tick. */
   readonly #unreleased = new Map<string, Local>()
   readonly #watched = new WeakSet<object>()
 
-  constructor (realtime: RealtimeApi, tracker: PresenceTracker, lists: ReadonlyMap<string, OnlineList>, options: PresenceOptions) {
+  constructor (realtime: RealtimeApi, store: PresenceStore, lists: ReadonlyMap<string, OnlineList>, debounce: OfflineDebounce) {
     this.#realtime = realtime
-    this.#tracker = tracker
+    this.#store = store
     this.lists = lists
-    this.#o = options
+    this.#debounce = debounce
   }
 
   /** Declares the namespaces and hooks (during setup). */
@@ -61,11 +62,11 @@ export class Presence {
 
   /** One round of the node's periodic work; returns when the next debounce ends, if known. */
   async tick (): Promise<number | undefined> {
-    const lapsed = await this.#tracker.heartbeat()
+    const lapsed = await this.#store.heartbeat()
     // A lapsed lease: other nodes may have released this node's sockets, so all are registered again.
     for (const local of this.#locals.values()) if (lapsed || !local.registered) void this.#register(local)
     for (const local of this.#unreleased.values()) void this.#release(local)
-    const { offline, nextDueInMs } = await this.#tracker.sweep()
+    const { offline, nextDueInMs } = await this.#store.sweep()
     await Promise.all(offline.map(async ({ group, userId, lastSeen }) => { await this.#announce(group, userId, false, lastSeen) }))
     return nextDueInMs
   }
@@ -73,24 +74,24 @@ export class Presence {
   /** Graceful shutdown: whatever this node still holds is released; the other nodes end the debounces. */
   async leave (): Promise<void> {
     await Promise.allSettled([...this.#locals.values(), ...this.#unreleased.values()].map(async (l) => await l.queue))
-    await this.#tracker.leave(this.#o.offlineDelayMs)
+    await this.#store.leave(this.#debounce.delayMs)
   }
 
-  /** Resolves once this socket's own presence is in the tracker (so that it sees itself in queries). */
+  /** Resolves once this socket's own presence is in the store (so that it sees itself in queries). */
   async settled (socketId: string): Promise<void> {
     await Promise.all((this.#bySocket.get(socketId) ?? []).map(async (l) => await l.queue))
   }
 
   async online (list: OnlineList, tenantId: string, limit: number): Promise<OnlineUsers> {
-    return await this.#tracker.online(groupKey(list.namespace, tenantId), limit)
+    return await this.#store.online(groupKey(list.namespace, tenantId), limit)
   }
 
   async inRoom (list: OnlineList, tenantId: string, room: string, limit: number): Promise<OnlineUsers> {
-    return await this.#tracker.inRoom(groupKey(list.namespace, tenantId), roomKey(room), limit)
+    return await this.#store.inRoom(groupKey(list.namespace, tenantId), roomKey(room), limit)
   }
 
   async status (list: OnlineList, tenantId: string, userIds: readonly string[]): Promise<UserState[]> {
-    return await this.#tracker.status(groupKey(list.namespace, tenantId), userIds)
+    return await this.#store.status(groupKey(list.namespace, tenantId), userIds)
   }
 
   #connected (list: OnlineList, ctx: SocketContext): Promise<void> | undefined {
@@ -118,11 +119,11 @@ export class Presence {
     return this.#register(local)
   }
 
-  /** Puts the socket in the tracker (idempotent) and announces the user when it is their first socket. */
+  /** Puts the socket in the store (idempotent) and announces the user when it is their first socket. */
   #register (local: Local): Promise<void> {
     const { userId, tenantId } = local.ctx.user
     return this.#enqueue(local, async () => {
-      const { kind, at } = await this.#tracker.connect({ field: local.field, group: local.group, userId, rooms: [...local.rooms].map(roomKey) })
+      const { kind, at } = await this.#store.connect({ field: local.field, group: local.group, userId, rooms: [...local.rooms].map(roomKey) })
       local.registered = true
       if (kind === 'online') await this.#realtime.publish(announcement(local.list, tenantId, userId, true, at))
     })
@@ -135,13 +136,13 @@ export class Presence {
     return this.#release(local)
   }
 
-  /** Takes the socket out of the tracker; the user goes offline once the debounce ends (or at once without one). */
+  /** Takes the socket out of the store; the user goes offline once the debounce ends (or at once without one). */
   #release (local: Local): Promise<void> {
     this.#unreleased.set(local.field, local)
     return this.#enqueue(local, async () => {
-      const released = await this.#tracker.release(local.field, this.#o.offlineDelayMs)
+      const released = await this.#store.release(local.field, this.#debounce.delayMs)
       this.#unreleased.delete(local.field)
-      if (released.kind === 'pending') this.#o.onPending(released.dueInMs)
+      if (released.kind === 'pending') this.#debounce.onPending(released.dueInMs)
       else if (released.kind === 'offline') await this.#announce(local.group, local.ctx.user.userId, false, released.lastSeen)
     })
   }
@@ -163,12 +164,12 @@ export class Presence {
       for (const room of now) {
         if (local.rooms.has(room)) continue
         local.rooms.add(room)
-        void this.#enqueue(local, async () => { await this.#tracker.joinRoom(local.field, roomKey(room)) })
+        void this.#enqueue(local, async () => { await this.#store.joinRoom(local.field, roomKey(room)) })
       }
       for (const room of local.rooms) {
         if (now.has(room)) continue
         local.rooms.delete(room)
-        void this.#enqueue(local, async () => { await this.#tracker.leaveRoom(local.field, roomKey(room)) })
+        void this.#enqueue(local, async () => { await this.#store.leaveRoom(local.field, roomKey(room)) })
       }
     }
   }

@@ -13,8 +13,7 @@ import { tracksRoom, visibleTo, type OnlineList } from './online-lists.js'
 import type { Presence } from './presence.js'
 
 const Scope = {
-  namespace: Type.Optional(Type.String({ pattern: '^/', description: 'The online list; the first configured one when left out.' })),
-  tenantId: Type.Optional(Type.String({ minLength: 1, description: 'Required with an API key not bound to a tenant.' }))
+  namespace: Type.Optional(Type.String({ pattern: '^/', description: 'The online list; the first configured one when left out.' }))
 }
 const OnlineQuery = Type.Object({
   ...Scope,
@@ -25,7 +24,7 @@ const UserQuery = Type.Object(Scope, { additionalProperties: false })
 const UserParams = Type.Object({ userId: Type.String({ minLength: 1, maxLength: 200 }) })
 const StatusBody = Type.Object({ ...Scope, userIds: Type.Array(Type.String({ minLength: 1, maxLength: 200 }), { minItems: 1, maxItems: 500 }) }, { additionalProperties: false })
 
-export function presenceRoutes (app: PluginApp, presence: Presence, maxListSize: number): void {
+export function registerRoutes (app: PluginApp, presence: Presence, maxListSize: number): void {
   const { realtime } = app
   const first = [...presence.lists.values()][0]
 
@@ -37,14 +36,13 @@ export function presenceRoutes (app: PluginApp, presence: Presence, maxListSize:
     return list
   }
 
-  app.get('/online', { schema: { querystring: OnlineQuery }, onRequest: realtime.authenticate('user') }, async (request) => {
+  realtime.trigger('/online', { method: 'GET', querystring: OnlineQuery, auth: 'user', tenant: true }, async (request) => {
     const { namespace, room, limit: asked } = request.query
-    const tenantId = realtime.tenantOf(request, request.query.tenantId)
-    const list = listFor(request.principal!, namespace)
+    const { principal, tenantId } = request
+    const list = listFor(principal, namespace)
     const limit = Math.min(asked ?? maxListSize, maxListSize)
     if (room === undefined) return { tenantId, namespace: list.namespace, ...await presence.online(list, tenantId, limit) }
     if (!tracksRoom(list, room)) throw new RoomNotTracked(room, list.namespace)
-    const principal = request.principal!
     let reply: ListReply
     if (principal.kind === 'user') {
       const all = await presence.inRoom(list, tenantId, room, Infinity)
@@ -56,16 +54,14 @@ export function presenceRoutes (app: PluginApp, presence: Presence, maxListSize:
     return { tenantId, namespace: list.namespace, room, ...reply }
   })
 
-  app.get('/users/:userId', { schema: { querystring: UserQuery, params: UserParams }, onRequest: realtime.authenticate('user') }, async (request) => {
-    const tenantId = realtime.tenantOf(request, request.query.tenantId)
-    const list = listFor(request.principal!, request.query.namespace)
-    const [state] = await presence.status(list, tenantId, [request.params.userId])
+  realtime.trigger('/users/:userId', { method: 'GET', querystring: UserQuery, params: UserParams, auth: 'user', tenant: true }, async (request) => {
+    const list = listFor(request.principal, request.query.namespace)
+    const [state] = await presence.status(list, request.tenantId, [request.params.userId])
     return state
   })
 
-  realtime.trigger('/status', { body: StatusBody, auth: 'user' }, async (request) => {
-    const tenantId = realtime.tenantOf(request, request.body.tenantId)
+  realtime.trigger('/status', { body: StatusBody, auth: 'user', tenant: true }, async (request) => {
     const list = listFor(request.principal, request.body.namespace)
-    return { users: await presence.status(list, tenantId, request.body.userIds) }
+    return { users: await presence.status(list, request.tenantId, request.body.userIds) }
   })
 }

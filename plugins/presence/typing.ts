@@ -8,20 +8,9 @@
  * - only a socket that joined the room may type in it.
  */
 import type { PublishInput, RealtimeApi, SocketContext } from 'realtime-server'
-import { NotInRoom, PresenceConfig } from './errors.js'
+import { NotInRoom } from './errors.js'
+import { typingRoom, type TypingFormat, type TypingPayload } from './rooms.js'
 import type { TypingOptions } from './schema.js'
-
-type Format = 'conversation' | 'contact'
-export type TypingPayload = Record<string, string>
-
-const FIELDS: Record<Format, readonly string[]> = {
-  conversation: ['conversationId'],
-  contact: ['contactId', 'whatsappAccountId']
-}
-const DEFAULT_ROOM: Record<Format, string> = {
-  conversation: 'conversation:{conversationId}',
-  contact: 'contact:{contactId}'
-}
 
 interface Typist {
   readonly tenantId: string
@@ -33,18 +22,9 @@ interface Typist {
   timer: NodeJS.Timeout
 }
 
-/** The room of a payload, from a template such as `conversation:{conversationId}`; unknown fields fail at start-up. */
-export function roomTemplate (template: string, format: Format): (data: TypingPayload) => string {
-  const fields = FIELDS[format]
-  for (const [, name] of template.matchAll(/\{([^}]*)\}/g)) {
-    if (!fields.includes(name!)) throw new PresenceConfig(`typing room "${template}" names {${name}}, but ${format} payloads have ${fields.map((f) => `{${f}}`).join(', ')}`)
-  }
-  return (data) => template.replace(/\{([^}]*)\}/g, (_, name: string) => data[name]!)
-}
-
 export class Typing {
   readonly namespace: string
-  readonly format: Format
+  readonly format: TypingFormat
   readonly #realtime: RealtimeApi
   readonly #roomOf: (data: TypingPayload) => string
   readonly #timeoutMs: number
@@ -55,8 +35,8 @@ export class Typing {
   constructor (realtime: RealtimeApi, o: TypingOptions) {
     this.#realtime = realtime
     this.namespace = o.namespace
-    this.format = o.format as Format
-    this.#roomOf = roomTemplate(o.room ?? DEFAULT_ROOM[this.format], this.format)
+    this.format = o.format
+    this.#roomOf = typingRoom(o.room, o.format)
     this.#timeoutMs = o.timeoutMs
     this.#throttleMs = o.throttleMs
   }

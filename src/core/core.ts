@@ -3,16 +3,19 @@ import type { Redis } from 'ioredis'
 import type { ServerConfig } from '../config/schema.js'
 import type { RestAuthenticator } from './auth/rest-auth.js'
 import type { TokenVerifier } from './auth/tokens.js'
-import type { NamespaceRegistry } from './namespaces.js'
+import type { SocketCore } from './socket-core.js'
 import type { SharedStore } from './store/types.js'
 import type { RealtimeServer } from './socket-types.js'
 
-/** The core's shared state, reachable by the plugin API (never imported by plugins). */
-export interface Core {
+/**
+ * The core's shared state, reachable by the plugin API (never imported by plugins). The Socket.IO side
+ * (`SocketCore`): `registry`, `dispatch`, `auth` (the token checks of every connection transport), `bus`,
+ * `publisher`, `targetRooms`.
+ */
+export interface Core extends SocketCore {
   readonly config: Readonly<ServerConfig>
   readonly log: FastifyBaseLogger
   readonly io: RealtimeServer
-  readonly registry: NamespaceRegistry
   readonly rest: RestAuthenticator
   readonly verifier: TokenVerifier
   readonly nodeId: string

@@ -1,4 +1,9 @@
+// Publishing: who a target selects, the emit through the adapter, the wait for Redis, the count of recipients, and the onPublish hooks.
 import { randomUUID } from 'node:crypto'
+import type { FastifyBaseLogger } from 'fastify'
+import type { ClusterBus } from './cluster/bus.js'
+import { NotReady, PluginLifecycle } from '../lib/errors.js'
+import type { NamespaceEntry, NamespaceRegistry, PublishedEvent } from './namespaces/registry.js'
 import { roleRoom, scopedRoom, tenantRoom, userRoom } from './rooms.js'
 import type { RealtimeNamespace } from './socket-types.js'
 
@@ -116,4 +121,75 @@ export function emitTo (nsp: RealtimeNamespace, input: PublishInput, sel: RoomSe
   if (m === false) op.emit(input.event, input.payload)
   else op.emit(input.event, input.payload, meta)
   return { eventId: base.eventId, meta }
+}
+
+export interface PublisherOptions {
+  registry: NamespaceRegistry
+  bus: ClusterBus
+  log: FastifyBaseLogger
+}
+
+/** The one publish primitive of the core, behind `app.realtime.publish`, `ns.publish` and `ctx.publish`. */
+export class Publisher {
+  readonly #o: PublisherOptions
+  /** Publishes `input` for `plugin` (undefined for `ctx.publish` from a socket handler). */
+  readonly publish = (input: PublishInput, plugin?: string): Promise<PublishResult> => this.#publish(input, plugin)
+
+  constructor (options: PublisherOptions) {
+    this.#o = options
+  }
+
+  async #publish (input: PublishInput, plugin?: string): Promise<PublishResult> {
+    const name = input.namespace ?? '/'
+    const entry = this.#o.registry.get(name)
+    if (entry === undefined) throw new PluginLifecycle(`publish to namespace "${name}", which no plugin uses`)
+    const selection = selectRooms(input)
+    const { bus } = this.#o
+    const link = bus.link
+    // Refused while Redis is down rather than delivered on this node only (docs/operations.md, "Redis outage").
+    if (link !== undefined) {
+      bus.assertUp()
+      link.last = undefined
+    }
+    const { eventId, meta } = emitTo(entry.nsp, input, selection)
+    // The XADD the adapter started inside `emit` (none for an empty selection): resolved means Redis took
+    // the event and every node will read it; this node's sockets get it once it resolves.
+    const accepted = link?.last
+    if (entry.onPublish.length > 0) this.#notify(entry, { input, eventId, meta, plugin })
+    if (input.count !== true) {
+      if (accepted !== undefined) await reachedRedis(accepted)
+      return { eventId }
+    }
+    // Empty target lists select nobody, on every node.
+    if (selection.rooms.length === 0) return { eventId, recipients: 0 }
+    let recipients = countLocal(entry.nsp, selection)
+    if (link === undefined) return { eventId, recipients }
+    // Asked before waiting for the XADD: the two round trips overlap.
+    const elsewhere = bus.countElsewhere(entry.nsp, selection)
+    if (accepted !== undefined) await reachedRedis(accepted)
+    const { count, partial } = await elsewhere
+    recipients += count
+    return partial ? { eventId, recipients, partial } : { eventId, recipients }
+  }
+
+  /** The `onPublish` hooks of the namespace, but the publishing plugin's own. */
+  #notify (entry: NamespaceEntry, event: PublishedEvent): void {
+    for (const { plugin, fn } of entry.onPublish) {
+      if (plugin === event.plugin) continue
+      try {
+        fn(event)
+      } catch (err) {
+        this.#o.log.error({ err, plugin, event: event.input.event }, 'publish hook failed')
+      }
+    }
+  }
+}
+
+/** Waits for the XADD of a publish; its failure (Redis down or refusing) is NotReady: other nodes will not get the event. */
+async function reachedRedis (accepted: Promise<unknown>): Promise<void> {
+  try {
+    await accepted
+  } catch (err) {
+    throw new NotReady('the event did not reach Redis', { cause: err })
+  }
 }

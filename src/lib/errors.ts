@@ -1,5 +1,6 @@
 // The error catalog: defineError() rows with a "how to fix" text, and the body clients get for any error.
 import createError, { type FastifyError } from '@fastify/error'
+import { format } from 'node:util'
 
 /** One row of the error catalog: what `docs/errors.md` documents. */
 export interface ErrorDefinition {
@@ -15,28 +16,50 @@ export interface RealtimeError extends FastifyError {
   field?: string
   /** For 503 and 429: seconds the client should wait (the `Retry-After` header); a default applies when unset. */
   retryAfter?: number
+  /**
+   * What the error was built with: the text that filled the message's `%s` (`Token expired` of
+   * `Authentication failed: Token expired`); undefined for a message without `%s`.
+   */
+  readonly detail?: string
 }
 
-export type RealtimeErrorConstructor = createError.FastifyErrorConstructor<{ code: string, statusCode: number, field?: string, retryAfter?: number }, any[]>
+export type RealtimeErrorConstructor = createError.FastifyErrorConstructor<{ code: string, statusCode: number, field?: string, retryAfter?: number, readonly detail?: string }, any[]>
 
 const catalog = new Map<string, ErrorDefinition>()
 
 /**
  * Declares an error code once, with the text that tells an operator or a client developer how to fix it.
- * Codes are `RT_ERR_*` in the core and `RT_<PLUGIN>_*` in plugins; `%s` in the message is filled by the arguments.
+ * Codes are `RT_ERR_*` in the core and `RT_<PLUGIN>_*` in plugins; `%s` in the message is filled by the arguments,
+ * which the error keeps as its `detail`; `options.detail` fills it when the error is built without arguments.
  *
  * @example
  * export const NotMember = defineError('RT_CHAT_NOT_MEMBER', 'Not a member of channel %s', 403,
  *   'Join the channel (channel:join) before sending to it.')
  * throw new NotMember(channelId)
  */
-export function defineError (code: string, message: string, statusCode: number, fix: string): RealtimeErrorConstructor {
+export function defineError (code: string, message: string, statusCode: number, fix: string, options: { detail?: string } = {}): RealtimeErrorConstructor {
+  const fallback = options.detail
+  const text = fallback === undefined ? message : format(message, fallback)
   const known = catalog.get(code)
-  if (known !== undefined && (known.message !== message || known.statusCode !== statusCode)) {
+  if (known !== undefined && (known.message !== text || known.statusCode !== statusCode)) {
     throw new Error(`Error code ${code} is already defined with another message`)
   }
-  catalog.set(code, { code, statusCode, message, fix })
-  return createError(code, message, statusCode) as RealtimeErrorConstructor
+  catalog.set(code, { code, statusCode, message: text, fix })
+  const Base = createError(code, message, statusCode, Error, false)
+  const hasDetail = message.includes('%s')
+  /** The Fastify error, plus the `detail` it was built with (`options.detail` when built without one). */
+  function CatalogError (...args: any[]): RealtimeError {
+    const last = args[args.length - 1]
+    const cause = last !== null && typeof last === 'object' && 'cause' in last ? args.pop() as { cause: unknown } : undefined
+    if (args.length === 0 && fallback !== undefined) args.push(fallback)
+    const err = (cause === undefined ? new Base(...args) : new Base(...args, cause)) as RealtimeError & { detail?: string }
+    if (hasDetail && args.length > 0) err.detail = format(...args)
+    if (Error.stackTraceLimit > 0) Error.captureStackTrace(err, CatalogError)
+    return err
+  }
+  CatalogError.prototype = Base.prototype
+  Object.defineProperty(CatalogError, Symbol.hasInstance, { value: (v: unknown) => v instanceof Base })
+  return CatalogError as unknown as RealtimeErrorConstructor
 }
 
 /** Every error code defined so far (core and loaded plugins). */
@@ -62,14 +85,19 @@ export const NamespaceConflict = defineError('RT_ERR_NAMESPACE_CONFLICT', 'Names
 export const PluginLifecycle = defineError('RT_ERR_PLUGIN_LIFECYCLE', 'Plugin API misuse: %s', 500,
   'Register namespaces, events and routes while the plugin is being set up, not after the server is ready.')
 
-export const AuthNoToken = defineError('RT_ERR_AUTH_NO_TOKEN', 'Authentication failed: No token provided', 401,
-  'Send the JWT as `auth.token` in the Socket.IO handshake (a `Bearer ` prefix is accepted) or as an `Authorization: Bearer <jwt>` header.')
-export const AuthInvalidToken = defineError('RT_ERR_AUTH_INVALID_TOKEN', 'Authentication failed: Invalid token', 401,
-  'The token is malformed, signed with another key, uses an algorithm the server does not accept (auth.jwt.algorithms), or lacks the user/tenant claims (auth.jwt.claims).')
-export const AuthTokenExpired = defineError('RT_ERR_AUTH_TOKEN_EXPIRED', 'Authentication failed: Token expired', 401,
-  'Obtain a fresh token and reconnect; connected sockets can send `auth:refresh` { token } before the grace period ends.')
-export const AuthUserMismatch = defineError('RT_ERR_AUTH_USER_MISMATCH', 'Authentication failed: userId does not match the token', 401,
-  'Send the same user id in `auth.userId` as in the token, or leave `auth.userId` out.')
+// The authentication errors keep their reason as `detail` (`Token expired`): `auth:refresh` reports it as its own.
+export const AuthNoToken = defineError('RT_ERR_AUTH_NO_TOKEN', 'Authentication failed: %s', 401,
+  'Send the JWT as `auth.token` in the Socket.IO handshake (a `Bearer ` prefix is accepted) or as an `Authorization: Bearer <jwt>` header.',
+  { detail: 'No token provided' })
+export const AuthInvalidToken = defineError('RT_ERR_AUTH_INVALID_TOKEN', 'Authentication failed: %s', 401,
+  'The token is malformed, signed with another key, uses an algorithm the server does not accept (auth.jwt.algorithms), or lacks the user/tenant claims (auth.jwt.claims).',
+  { detail: 'Invalid token' })
+export const AuthTokenExpired = defineError('RT_ERR_AUTH_TOKEN_EXPIRED', 'Authentication failed: %s', 401,
+  'Obtain a fresh token and reconnect; connected sockets can send `auth:refresh` { token } before the grace period ends.',
+  { detail: 'Token expired' })
+export const AuthUserMismatch = defineError('RT_ERR_AUTH_USER_MISMATCH', 'Authentication failed: %s', 401,
+  'Send the same user id in `auth.userId` as in the token, or leave `auth.userId` out.',
+  { detail: 'userId does not match the token' })
 export const AuthRefreshRefused = defineError('RT_ERR_AUTH_REFRESH', 'Token refresh refused: %s', 401,
   'Send `auth:refresh` with a valid, unexpired token for the same user and tenant.')
 

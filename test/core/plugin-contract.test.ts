@@ -46,7 +46,7 @@ const tenanted = definePlugin({
   setup (app) {
     const { realtime } = app
     realtime.trigger('/act', { body: Type.Object({ n: Type.Integer() }), tenant: true, status: 202 }, async (request) =>
-      ({ tenantId: request.tenantId, n: request.body.n }))
+      ({ tenantId: request.tenantId, body: request.body }))
     realtime.trigger('/look', { method: 'GET', querystring: Type.Object({ q: Type.Optional(Type.String()) }), tenant: true, auth: 'user' }, async (request) =>
       ({ tenantId: request.tenantId, q: request.query.q ?? null }))
     realtime.trigger('/plain', { body: Type.Object({}, { additionalProperties: false }) }, async (request) => ({ tenantId: request.tenantId ?? null }))
@@ -61,11 +61,11 @@ t.test('a trigger with tenant: true resolves the tenant after validation', async
   t.teardown(() => server.close())
   const act = async (body: unknown, apiKey: string | true = true): Promise<{ status: number, body: any }> =>
     await server.request('POST', '/api/tenanted/act', { body, apiKey })
-  t.same(await act({ n: 1, tenantId: 't9' }), { status: 202, body: { tenantId: 't9', n: 1 } }, 'an unbound key names the tenant')
+  t.same(await act({ n: 1, tenantId: 't9' }), { status: 202, body: { tenantId: 't9', body: { n: 1 } } }, 'an unbound key names the tenant (taken out of the body)')
   t.match(await act({ n: 1 }), { status: 400, body: { code: 'RT_ERR_VALIDATION', field: 'tenantId' } }, 'an unbound key that names none')
   t.match(await act({ n: 1, tenantId: '' }), { status: 400, body: { code: 'RT_ERR_VALIDATION', field: 'tenantId' } }, 'an empty tenantId is invalid')
   t.match(await act({ n: 'x', tenantId: 't9' }), { status: 400, body: { code: 'RT_ERR_VALIDATION', field: 'n' } }, 'the body is still validated')
-  t.same(await act({ n: 2 }, 'bound-key-0123456789'), { status: 202, body: { tenantId: 't1', n: 2 } }, 'a bound key acts in its tenant')
+  t.same(await act({ n: 2 }, 'bound-key-0123456789'), { status: 202, body: { tenantId: 't1', body: { n: 2 } } }, 'a bound key acts in its tenant')
   t.match(await act({ n: 2, tenantId: 't2' }, 'bound-key-0123456789'), { status: 403, body: { code: 'RT_ERR_FORBIDDEN' } }, 'a bound key may not name another tenant')
   t.match(await act({ n: 2 }, 'wrong'), { status: 401 }, 'credentials first')
   const token = server.token({ sub: 'u1', tenantId: 't3', role: 'agent' })

@@ -6,12 +6,13 @@ import { IsObject } from 'typebox'
 import { Type, type Static, type TSchema } from 'typebox'
 import { createAccessPolicy, type AccessPolicy, type AccessPolicyOptions } from '../access-policy.js'
 import { tenantOf, type AuthMode } from '../auth/rest-auth.js'
-import { checkRefresh, ExpiryWheel, requestToken, verifyHandshakeToken, type ExpiryHandler, type ExpiryService } from '../auth/socket-auth.js'
+import { ExpiryWheel, type ExpiryHandler, type ExpiryService } from '../auth/expiry.js'
 import type { Identity } from '../auth/tokens.js'
 import type { Core } from '../core.js'
 import { PluginDependency, PluginInvalid, PluginLifecycle, Unauthorized } from '../../lib/errors.js'
 import { TenantId } from '../../lib/ids.js'
-import type { ConnectionHook, DisconnectHook, EventHandler, IdentityHook, NamespaceStats, PublishHook, TimeFormat } from '../namespaces.js'
+import type { NamespaceStats } from '../cluster/bus.js'
+import type { ConnectionHook, DisconnectHook, EventHandler, IdentityHook, PublishHook, TimeFormat } from '../namespaces/registry.js'
 import type { PublishInput, PublishResult, PublishTarget } from '../publish.js'
 import type { SocketContext } from '../socket-context.js'
 import type { SharedStore } from '../store/types.js'
@@ -74,7 +75,7 @@ interface TriggerCommon<Q extends TSchema | undefined, P extends TSchema | undef
   status?: number
   /**
    * Adds an optional `tenantId` to the body (POST, PUT) or the querystring (GET, DELETE) and resolves
-   * `request.tenantId` once the request is validated: the caller's own tenant (a user token, a tenant-bound key;
+   * `request.tenantId` (taking it out of the body or querystring) once the request is validated: the caller's own tenant (a user token, a tenant-bound key;
    * naming another is 403), or the one an unbound API key names (400 naming `tenantId` when it names none).
    */
   tenant?: T
@@ -327,7 +328,7 @@ export interface PluginApiSetup<N extends string> {
 export function createPluginApi<N extends string> (core: Core, plugin: N, dependencies: readonly string[], app: FastifyInstance): PluginApiSetup<N> {
   const declared = new Set<string>()
   const handled: HandledEvent[] = []
-  const { registry } = core
+  const { registry, dispatch } = core
   const log = core.log.child({ plugin })
   const store = core.store.scope(plugin)
   let ready = false
@@ -336,7 +337,7 @@ export function createPluginApi<N extends string> (core: Core, plugin: N, depend
   const publish = async (input: PublishInput): Promise<PublishResult> => {
     const ns = input.namespace ?? '/'
     if (!declared.has(ns)) throw new PluginLifecycle(`plugin "${plugin}" publishes to namespace "${ns}" without declaring it with realtime.namespace()`)
-    return await registry.publish(input, plugin)
+    return await core.publisher.publish(input, plugin)
   }
 
   const authenticate = (mode: AuthMode = 'publisher'): onRequestAsyncHookHandler =>
@@ -359,11 +360,7 @@ export function createPluginApi<N extends string> (core: Core, plugin: N, depend
     nodeId: core.nodeId,
     production: core.production,
     socketioPath: core.config.socketio.path,
-    auth: {
-      token: (request) => requestToken(request),
-      verify: async (token) => await verifyHandshakeToken(core.verifier, token),
-      refresh: async (current, payload) => await checkRefresh(core.verifier, current, payload)
-    },
+    auth: core.auth,
 
     namespace (name = '/', options = {}) {
       registry.use(plugin, name, options.exclusive === true, options.timeFormat)
@@ -371,7 +368,7 @@ export function createPluginApi<N extends string> (core: Core, plugin: N, depend
       const ns: PluginNamespace = {
         name,
         handle (event, schema, handler) {
-          registry.handle(plugin, name, event, schema, handler as EventHandler)
+          registry.handle(plugin, name, event, dispatch.listener(plugin, event, schema, handler as EventHandler))
           handled.push({ namespace: name, event, schema })
           return ns
         },
@@ -392,9 +389,9 @@ export function createPluginApi<N extends string> (core: Core, plugin: N, depend
           registry.onPublish(plugin, name, hook)
           return ns
         },
-        socketsJoin: async (target, room) => { await registry.socketsJoin(name, target, room) },
-        socketsLeave: async (target, room) => { await registry.socketsLeave(name, target, room) },
-        stats: async (o) => await registry.stats(name, o?.local === true)
+        socketsJoin: async (target, room) => { await core.targetRooms.socketsJoin(name, target, room) },
+        socketsLeave: async (target, room) => { await core.targetRooms.socketsLeave(name, target, room) },
+        stats: async (o) => await core.bus.stats(name, o?.local === true)
       }
       return ns
     },
@@ -425,8 +422,11 @@ export function createPluginApi<N extends string> (core: Core, plugin: N, depend
         // The tenant once the request is valid: a malformed tenantId is a 400 before any 403.
         preHandler: tenant
           ? async (request: FastifyRequest) => {
+            // Taken out of the body (or query), so the handler sees exactly its own schema's type.
             const source = (inBody ? request.body : request.query) as { tenantId?: string }
-            ;(request as FastifyRequest & { tenantId: string }).tenantId = tenantOfRequest(request, source.tenantId)
+            const requested = source.tenantId
+            delete source.tenantId
+            ;(request as FastifyRequest & { tenantId: string }).tenantId = tenantOfRequest(request, requested)
           }
           : undefined,
         handler: async (request, reply) => {
@@ -449,9 +449,9 @@ export function createPluginApi<N extends string> (core: Core, plugin: N, depend
       const event = `${plugin}:${name}`
       const check = compile(schema)
       return {
-        emit (data) { registry.clusterEmit(event, data) },
+        emit (data) { core.bus.emit(event, data) },
         on (handler) {
-          registry.clusterOn(event, (data: unknown) => {
+          core.bus.on(event, (data: unknown) => {
             if (check.check(data)) handler(data)
             else log.warn({ channel: name, problem: check.problems(data)[0] }, 'cluster message dropped: it does not match its channel schema')
           })

@@ -2,11 +2,11 @@ import { randomUUID } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Redis } from 'ioredis'
 import t from 'tap'
-import { deleteRedisPrefix, testRedisUrl } from 'realtime-server/testing'
-import { createMemoryMessageStore } from '../../../plugins/chat-messages/memory-message-store.js'
-import type { MessageStore, NewMessage } from '../../../plugins/chat-messages/message-store.js'
-import { createRedisMessageStore } from '../../../plugins/chat-messages/redis-message-store.js'
-import { Script } from '../../../plugins/chat-messages/redis-scripts.js'
+import { definePlugin, Type, type RedisPrimitives } from 'realtime-server'
+import { startServer, testRedisUrl } from 'realtime-server/testing'
+import { createMemoryMessageStore } from '../../../plugins/chat-messages/store/memory.js'
+import type { MessageStore, NewMessage } from '../../../plugins/chat-messages/store/index.js'
+import { createRedisMessageStore } from '../../../plugins/chat-messages/store/redis.js'
 
 const storeOptions = { maxPerChannel: 100, tempIdTtlMs: 60000, processingTimeoutMs: 150 }
 
@@ -14,14 +14,23 @@ const draft = (channelId: string, content: string, userId = 'u1'): NewMessage =>
   id: randomUUID(), content, channelId, userId, replyToId: null, user: { id: userId, name: userId, imageUrl: null }, createdAt: new Date().toISOString()
 })
 
-async function redisStore (t: { teardown: (fn: () => unknown) => void }): Promise<MessageStore> {
-  const prefix = `test-${randomUUID().slice(0, 8)}`
-  const redis = new Redis(testRedisUrl())
-  t.teardown(async () => { await deleteRedisPrefix(prefix); redis.disconnect() })
-  return createRedisMessageStore(redis, `${prefix}:chat-messages:store:`, storeOptions)
+type Teardown = { teardown: (fn: () => unknown) => void }
+
+/** The Redis primitives of a plugin named `store-fixture` on a server of its own (a fresh key prefix, deleted on close). */
+async function primitives (t: Teardown): Promise<RedisPrimitives> {
+  let redis: RedisPrimitives | undefined
+  const fixture = definePlugin({ name: 'store-fixture', options: Type.Object({}), setup (app) { redis = app.realtime.redis } })
+  const server = await startServer({ redis: true, plugins: [{ plugin: fixture }] })
+  t.teardown(async () => { await server.close() })
+  if (redis === undefined) throw new Error('the fixture got no Redis primitives')
+  return redis
 }
 
-const implementations: Array<[string, (t: { teardown: (fn: () => unknown) => void }) => Promise<MessageStore>]> = [
+async function redisStore (t: Teardown): Promise<MessageStore> {
+  return createRedisMessageStore(await primitives(t), storeOptions)
+}
+
+const implementations: Array<[string, (t: Teardown) => Promise<MessageStore>]> = [
   ['memory', async (t) => {
     const store = createMemoryMessageStore(storeOptions)
     t.teardown(() => store.close())
@@ -107,28 +116,28 @@ for (const [name, make] of implementations) {
 }
 
 t.test('redis: trimming deletes the old messages\' keys', async (t) => {
-  const prefix = `test-${randomUUID().slice(0, 8)}`
+  const fixture = await primitives(t)
+  const prefix = fixture.key('store:')
   const redis = new Redis(testRedisUrl())
-  t.teardown(async () => { await deleteRedisPrefix(prefix); redis.disconnect() })
-  const store = createRedisMessageStore(redis, `${prefix}:store:`, { ...storeOptions, maxPerChannel: 2 })
+  t.teardown(() => { redis.disconnect() })
+  const store = createRedisMessageStore(fixture, { ...storeOptions, maxPerChannel: 2 })
   const first = await store.create('acme', draft('c', 'm1'))
   await store.addReaction('acme', { id: 'r', type: 'x', userId: 'u', messageId: first.id, createdAt: 'T' })
   await store.markRead('acme', first.id, 'u', 'T')
   await store.create('acme', draft('c', 'm2'))
   await store.create('acme', draft('c', 'm3'))
   t.equal(await store.get('acme', first.id), undefined)
-  t.same(await redis.keys(`${prefix}:store:acme:msg:${first.id}*`), [], 'message, reactions and reads deleted')
-  t.equal(await redis.zcard(`${prefix}:store:acme:ch:c:ids`), 2)
+  t.same(await redis.keys(`${prefix}acme:msg:${first.id}*`), [], 'message, reactions and reads deleted')
+  t.equal(await redis.zcard(`${prefix}acme:ch:c:ids`), 2)
 })
 
 t.test('redis: a script Redis does not know (after a restart) is sent again', async (t) => {
-  const redis = new Redis(testRedisUrl())
-  t.teardown(() => redis.disconnect())
+  const redis = await primitives(t)
   const marker = randomUUID()
-  const script = new Script(`return '${marker}'`)
-  t.equal(await script.run(redis, [], []), marker, 'NOSCRIPT, then EVAL')
-  t.equal(await script.run(redis, [], []), marker, 'then EVALSHA')
-  await t.rejects(new Script('return redis.call(\'NOPE\')').run(redis, [], []), /Unknown Redis command|unknown command/i, 'other errors are thrown')
+  const script = redis.script<string>('marker', { lua: `return '${marker}'`, keys: 0 })
+  t.equal(await script([]), marker, 'NOSCRIPT, then EVAL')
+  t.equal(await script([]), marker, 'then EVALSHA')
+  await t.rejects(redis.script('nope', { lua: 'return redis.call(\'NOPE\')', keys: 0 })([]), /Unknown Redis command|unknown command/i, 'other errors are thrown')
 })
 
 t.test('memory: trimming', async (t) => {

@@ -3,11 +3,13 @@ import { definePlugin, Type } from 'realtime-server'
 import { record, startServer, waitFor, type ClientSocket } from 'realtime-server/testing'
 
 /** `test:ping` answers the socket itself: once the pong is in, every earlier broadcast to it is too (one node, in-memory adapter). */
+const Ping = Type.Unknown()
 const pingFixture = definePlugin({
   name: 'ping-fixture',
   options: Type.Object({}),
+  events: { client: { 'test:ping': Ping }, server: { 'test:pong': Type.Undefined() } },
   setup (app) {
-    app.realtime.namespace('/customers').handle('test:ping', Type.Unknown(), (ctx) => { ctx.emit('test:pong') })
+    app.realtime.namespace('/customers').handle('test:ping', Ping, (ctx) => { ctx.emit('test:pong') })
   }
 })
 

@@ -2,11 +2,13 @@ import t from 'tap'
 import { definePlugin, Type } from 'realtime-server'
 import { startServer, waitFor } from 'realtime-server/testing'
 
+const Room = Type.Object({ room: Type.String() })
 const roomsFixture = definePlugin({
   name: 'rooms-fixture',
   options: Type.Object({}),
+  events: { client: { 'test:join': Room } },
   setup (app) {
-    app.realtime.namespace('/messages').handle('test:join', Type.Object({ room: Type.String() }), (ctx, { room }) => { ctx.join(room) })
+    app.realtime.namespace('/messages').handle('test:join', Room, (ctx, { room }) => { ctx.join(room) })
   }
 })
 

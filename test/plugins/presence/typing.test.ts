@@ -3,16 +3,18 @@ import { definePlugin, Type } from 'realtime-server'
 import { record, startServer, waitFor, type ClientSocket, type TestServer } from 'realtime-server/testing'
 
 /** Joins rooms as chat (conversation:join) and tenant-broadcast (subscribe:contact) would; `test:ping` is a sentinel. */
+const Room = Type.Object({ room: Type.String() })
+const Ping = Type.Unknown()
 const roomsFixture = definePlugin({
   name: 'rooms-fixture',
   options: Type.Object({}),
+  events: { client: { 'test:join': Room, 'test:leave': Room, 'test:ping': Ping }, server: { 'test:pong': Type.Undefined() } },
   setup (app) {
-    const Room = Type.Object({ room: Type.String() })
     for (const name of ['/', '/messages']) {
       app.realtime.namespace(name)
         .handle('test:join', Room, (ctx, { room }) => { ctx.join(room) })
         .handle('test:leave', Room, (ctx, { room }) => { ctx.leave(room) })
-        .handle('test:ping', Type.Unknown(), (ctx) => { ctx.emit('test:pong') })
+        .handle('test:ping', Ping, (ctx) => { ctx.emit('test:pong') })
     }
   }
 })

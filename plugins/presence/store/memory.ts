@@ -1,9 +1,9 @@
 /**
- * The tracker of a single node (no Redis): the same transitions as the Redis tracker, in maps. There is
+ * The presence store of a single node (no Redis): the same transitions as the Redis store, in maps. There is
  * no other node to die, so `heartbeat` never asks for a re-registration and `leave` has nothing to hand over.
  */
-import type { UserState } from './events.js'
-import { limited, type Connected, type Membership, type OnlineUsers, type PresenceTracker, type Released, type Swept, type WentOffline } from './tracker.js'
+import type { UserState } from '../events.js'
+import { limited, type Connected, type Membership, type OnlineUsers, type PresenceStore, type Released, type Swept, type WentOffline } from './index.js'
 
 interface Entry {
   group: string
@@ -17,7 +17,7 @@ interface Online {
   since: number
 }
 
-export class MemoryTracker implements PresenceTracker {
+export class MemoryPresenceStore implements PresenceStore {
   readonly #entries = new Map<string, Entry>()
   readonly #online = new Map<string, Map<string, Online>>()
   readonly #rooms = new Map<string, Map<string, number>>()
@@ -144,7 +144,7 @@ export class MemoryTracker implements PresenceTracker {
     mapOf(this.#seen, group).set(userId, at)
   }
 
-  /** Drops `lastSeen` entries older than the TTL (the Redis tracker expires whole groups instead). */
+  /** Drops `lastSeen` entries older than the TTL (the Redis store expires whole groups instead). */
   #forgetOld (now: number): void {
     for (const [group, seen] of this.#seen) {
       for (const [userId, at] of seen) if (now - at > this.#seenTtlMs && this.#online.get(group)?.has(userId) !== true) seen.delete(userId)

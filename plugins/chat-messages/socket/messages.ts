@@ -4,18 +4,18 @@
  * answered with `message:failed` (and in the ack), never dropped.
  */
 import { randomUUID } from 'node:crypto'
-import { Type, ValidationFailed, type SocketContext, type Static, type Validator } from 'realtime-server'
-import { enterRoom } from './channel-handlers.js'
-import { now, type Chat } from './chat.js'
-import { AlreadyProcessing, catalogError, ContentTooLong, MessageNotFound, SendFailed, TempIdReused, TooManyMessages } from './errors.js'
-import { ReadMessage, SendMessage, type ChatMessage } from './events.js'
-import { SocketRateLimiter } from './rate-limit.js'
-import { channelRoom } from './rooms.js'
-import { profileOf } from './user-profile.js'
+import { clientError, ValidationFailed, type SocketContext, type Static, type Validator } from 'realtime-server'
+import { now, type ChatContext } from '../context.js'
+import { AlreadyProcessing, catalogError, ContentTooLong, MessageNotFound, SendFailed, TempIdReused, TooManyMessages } from '../errors.js'
+import { ReadMessage, SendMessage, SendPayload, type ChatMessage } from '../events.js'
+import { SocketRateLimiter } from '../rate-limit.js'
+import { channelRoom } from '../rooms.js'
+import { profileOf } from '../user-profile.js'
+import { enterRoom } from './channels.js'
 
 /** The tempId of a payload, even an invalid one, so that the failure names it. */
 const tempIdOf = (raw: unknown): string | null => {
-  const v = raw !== null && typeof raw === 'object' ? (raw as { tempId?: unknown }).tempId : undefined
+  const v = raw !== null && typeof raw === 'object' && 'tempId' in raw ? raw.tempId : undefined
   return typeof v === 'string' ? v : null
 }
 
@@ -25,7 +25,7 @@ const reused = (tempId: string, why: string): Error => Object.assign(new TempIdR
 /** Length in characters (code points), counted only when the UTF-16 length could exceed the limit. */
 const tooLong = (text: string, max: number): boolean => text.length > max && [...text].length > max
 
-export function registerMessageHandlers (chat: Chat): void {
+export function registerMessageHandlers (chat: ChatContext): void {
   const { ns, options, store, membership, realtime } = chat
   const { maxContentLength, rateLimit } = options.messages
   const limiter = new SocketRateLimiter(rateLimit.messages, rateLimit.windowMs)
@@ -101,7 +101,7 @@ export function registerMessageHandlers (chat: Chat): void {
     return { ...payload, message }
   }
 
-  ns.handle('message:send', Type.Unknown(), async (ctx, raw) => {
+  ns.handle('message:send', SendPayload, async (ctx, raw) => {
     const tempId = tempIdOf(raw)
     try {
       return await send(ctx, raw, tempId)
@@ -109,7 +109,7 @@ export function registerMessageHandlers (chat: Chat): void {
       let error = catalogError(err)
       if (error === undefined) {
         realtime.log.error({ err, socketId: ctx.id }, 'message:send failed')
-        error = catalogError(new SendFailed())!
+        error = clientError(new SendFailed())
       }
       const failed = { tempId, status: 'FAILED' as const, processed: true as const }
       ctx.emit('message:failed', { error: error.message, code: error.code, ...(error.field === undefined ? {} : { field: error.field }), ...failed, timestamp: now() })

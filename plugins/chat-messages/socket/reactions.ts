@@ -1,11 +1,11 @@
 /** Reactions (chat channels): one per user, type and message; `reaction:added` / `reaction:removed` go to the message's channel. */
 import { randomUUID } from 'node:crypto'
-import { now, type Chat } from './chat.js'
-import { MessageNotFound } from './errors.js'
-import { ReactionRequest } from './events.js'
-import { channelRoom } from './rooms.js'
+import { now, type ChatContext } from '../context.js'
+import { MessageNotFound } from '../errors.js'
+import { ReactionRequest } from '../events.js'
+import { channelRoom } from '../rooms.js'
 
-export function registerReactionHandlers (chat: Chat): void {
+export function registerReactionHandlers (chat: ChatContext): void {
   const { ns, store, membership } = chat
 
   ns.handle('reaction:add', ReactionRequest, async (ctx, { messageId, type }) => {

@@ -2,11 +2,11 @@
  * The embedded message store: everything in this process, lost on restart. Each call runs without
  * awaiting in between, so it is atomic like the Redis scripts. Callers get copies.
  */
-import type { ChatMessage, ChatReaction, Status } from './events.js'
+import type { ChatMessage, ChatReaction, Status } from '../events.js'
 import {
   byCreation, reactionField, statusRank,
   type PageQuery, type MessageStore, type MessageStoreOptions, type NewMessage, type StoredPage, type TempIdClaim
-} from './message-store.js'
+} from './index.js'
 
 interface Entry {
   message: ChatMessage

@@ -3,10 +3,10 @@
  * `channel:join` / `channel:leave` announced to the channel, and `channel:history` pages.
  */
 import type { SocketContext } from 'realtime-server'
-import { now, type Chat } from './chat.js'
-import { ChannelRef, HistoryRequest } from './events.js'
-import { readHistory } from './history.js'
-import { channelRoom } from './rooms.js'
+import { now, type ChatContext } from '../context.js'
+import { ChannelRef, HistoryRequest } from '../events.js'
+import { readHistory } from '../history.js'
+import { channelRoom } from '../rooms.js'
 
 /** Puts the socket in the channel's room if it is not there yet (membership may come from another socket). */
 export function enterRoom (ctx: SocketContext, channelId: string): void {
@@ -14,7 +14,7 @@ export function enterRoom (ctx: SocketContext, channelId: string): void {
   if (!ctx.isIn(room)) ctx.join(room)
 }
 
-export function registerChannelHandlers (chat: Chat): void {
+export function registerChannelHandlers (chat: ChatContext): void {
   const { ns, membership, realtime } = chat
 
   ns.onConnection(async (ctx) => {

@@ -1,10 +1,10 @@
 /**
  * Where messages live: messages with their delivery status, reactions, read state, and the tempId
  * idempotency records. Two implementations behave the same (one test suite runs against both):
- * `memory-message-store.ts`, the embedded default, and `redis-message-store.ts`, used whenever Redis
+ * `memory.ts`, the embedded default, and `redis.ts`, used whenever Redis
  * is configured (shared by every node, kept across restarts). Every key carries the tenant.
  */
-import type { ChatMessage, ChatReaction, HistoryEntry, Profile, Status } from './events.js'
+import type { ChatMessage, ChatReaction, HistoryEntry, Profile, Status } from '../events.js'
 
 /** Rank of each status: a status only replaces one of a lower rank. */
 export const statusRank: Readonly<Record<Status, number>> = { SENT: 0, DELIVERED: 1, READ: 2 }

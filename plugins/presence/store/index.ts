@@ -1,12 +1,13 @@
 /**
- * The presence tracker: which users of which group (online list and tenant) have sockets, on every node.
- * `memory-tracker.ts` serves one node; `redis-tracker.ts` is shared by a cluster, with per-node leases.
+ * The presence store: which users of which group (online list and tenant) have sockets, on every node.
+ * `memory.ts` serves one node; `redis.ts` is shared by a cluster, with per-node leases (`scripts.ts`: its Lua;
+ * `keys.ts`: how groups, rooms and sockets are named in it).
  *
  * Its state changes are atomic, so each transition is reported to exactly one caller on one node, which
  * announces it: `connect` reports `online` for the first socket, `release` or `sweep` report `offline`
  * once the last socket is gone and the debounce passed (or its node died).
  */
-import type { UserState } from './events.js'
+import type { UserState } from '../events.js'
 
 /** One socket's membership of one online list. */
 export interface Membership {
@@ -49,7 +50,7 @@ export interface OnlineUsers {
   users: UserState[]
 }
 
-export interface PresenceTracker {
+export interface PresenceStore {
   /**
    * Renews this node's lease. True when it had lapsed (or on the first call): the node may have been taken
    * for dead, so its sockets must be registered again (`connect` is idempotent).

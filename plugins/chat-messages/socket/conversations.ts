@@ -1,11 +1,11 @@
 /** Conversations (WhatsApp builder gateway): `conversation:join` / `conversation:leave` of the `conversation:{id}` rooms. */
 import type { AccessPolicy } from 'realtime-server'
-import type { Chat } from './chat.js'
-import { ConversationRefused } from './errors.js'
-import { ConversationRef } from './events.js'
-import { conversationRoom } from './rooms.js'
+import type { ChatContext } from '../context.js'
+import { ConversationRefused } from '../errors.js'
+import { ConversationRef } from '../events.js'
+import { conversationRoom } from '../rooms.js'
 
-export function registerConversationHandlers (chat: Chat, policy: AccessPolicy): void {
+export function registerConversationHandlers (chat: ChatContext, policy: AccessPolicy): void {
   const { ns } = chat
 
   ns.handle('conversation:join', ConversationRef, async (ctx, { conversationId }) => {

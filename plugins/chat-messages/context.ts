@@ -1,13 +1,13 @@
-/** What the plugin's handlers and routes share: the plugin API, its namespace, options, store and membership. */
+/** What the plugin's socket handlers and routes share: the plugin API, its namespace, options, store and membership. */
 import type { PluginNamespace, RealtimeApi } from 'realtime-server'
 import type { ChannelMembership } from './membership.js'
-import type { MessageStore } from './message-store.js'
-import type { ChatOptions } from './schema.js'
+import type { ChatMessagesOptions } from './schema.js'
+import type { MessageStore } from './store/index.js'
 
-export interface Chat {
+export interface ChatContext {
   readonly realtime: RealtimeApi
   readonly ns: PluginNamespace
-  readonly options: ChatOptions
+  readonly options: ChatMessagesOptions
   readonly store: MessageStore
   readonly membership: ChannelMembership
 }

@@ -1,5 +1,5 @@
 /**
- * The Lua scripts of the Redis tracker. Each runs atomically in Redis, so every transition (first socket,
+ * The Lua scripts of the Redis presence store. Each runs atomically in Redis, so every transition (first socket,
  * last socket, end of a debounce, release of a dead node's socket) happens exactly once, whichever node
  * runs it, and the node whose script made it announces it. Times come from the Redis server (`TIME`), so
  * the clocks of the nodes do not matter.
@@ -13,12 +13,10 @@
  * - `P r:<g>:<room>`   hash: userId -> sockets in the room
  * - `P pending`        sorted set: `<g>\n<userId>` -> when the offline is due
  *
- * The scripts build key names from their arguments, so they need one Redis server (not Redis Cluster).
+ * The scripts build key names from their arguments (KEYS is empty), so they need one Redis server (not Redis
+ * Cluster). Reads are scripts too: one round trip each, through `realtime.redis.script`.
  */
-import { createHash } from 'node:crypto'
-import type { RealtimeApi } from 'realtime-server'
-
-export type RedisClient = NonNullable<RealtimeApi['redis']>
+import type { RedisPrimitives } from 'realtime-server'
 
 const PRELUDE = `
 local P = ARGV[1]
@@ -192,31 +190,50 @@ if #nxt > 0 then nextIn = math.max(0, tonumber(nxt[2]) - t) end
 return { nextIn, out }
 `
 
-/** A script run by its SHA, loaded on first use (or after a Redis restart). */
-class LuaScript {
-  readonly #source: string
-  readonly #sha: string
+/**
+ * ARGV: P, counts key suffix (`n:<g>` or `r:<g>:<room>`), group. The users with sockets (count > 0 for a room)
+ * and when they came online. Returns {{u1, n1, u2, n2, ...}, {u1, since1, ...}}.
+ */
+const COUNTS = `
+return { redis.call('HGETALL', P .. ARGV[2]), redis.call('HGETALL', P .. 'since:' .. ARGV[3]) }
+`
 
-  constructor (body: string) {
-    this.#source = PRELUDE + body
-    this.#sha = createHash('sha1').update(this.#source).digest('hex')
-  }
-
-  async run (redis: RedisClient, args: ReadonlyArray<string | number>): Promise<any> {
-    try {
-      return await redis.evalsha(this.#sha, 0, ...args)
-    } catch (err) {
-      if (!String((err as Error).message).startsWith('NOSCRIPT')) throw err
-      return await redis.eval(this.#source, 0, ...args)
-    }
-  }
+/** ARGV: P, group, userId... Returns {counts, since, seen}, each a list in the order of the users (nil when unknown). */
+const STATUS = `
+local g = ARGV[2]
+local users = {}
+for i = 3, #ARGV do table.insert(users, ARGV[i]) end
+return {
+  redis.call('HMGET', P .. 'n:' .. g, unpack(users)),
+  redis.call('HMGET', P .. 'since:' .. g, unpack(users)),
+  redis.call('HMGET', P .. 'seen:' .. g, unpack(users))
 }
+`
 
-export const scripts = {
-  heartbeat: new LuaScript(HEARTBEAT),
-  connect: new LuaScript(CONNECT),
-  room: new LuaScript(ROOM),
-  release: new LuaScript(RELEASE),
-  reap: new LuaScript(REAP),
-  finalize: new LuaScript(FINALIZE)
+/** ARGV: P, nodeId. Expires the node's lease now, so that the other nodes release its sockets at their next sweep. */
+const EXPIRE_LEASE = `
+redis.call('ZADD', P .. 'nodes', 0, ARGV[2])
+return 1
+`
+
+type Field = string | null
+
+/** The scripts, defined once on the server's Redis connection (the prelude is part of each). */
+export function defineScripts (redis: RedisPrimitives) {
+  const define = <R>(name: string, body: string) => {
+    const run = redis.script<R>(name, { lua: PRELUDE + body, keys: 0 })
+    return async (...args: Array<string | number>): Promise<R> => await run([], ...args)
+  }
+  return {
+    heartbeat: define<number>('heartbeat', HEARTBEAT),
+    connect: define<[number, number]>('connect', CONNECT),
+    room: define<number>('room', ROOM),
+    release: define<[number, number]>('release', RELEASE),
+    /** `[]`, or `[node, socketsLeft, g1, u1, t1, ...]`. */
+    reap: define<Array<string | number>>('reap', REAP),
+    finalize: define<[number, string[]]>('finalize', FINALIZE),
+    counts: define<[string[], string[]]>('counts', COUNTS),
+    status: define<[Field[], Field[], Field[]]>('status', STATUS),
+    expireLease: define<number>('expireLease', EXPIRE_LEASE)
+  }
 }

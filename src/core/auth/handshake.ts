@@ -1,0 +1,40 @@
+// The Socket.IO handshake: the token it carries, and the middleware that authenticates every namespace socket.
+import { AuthUserMismatch, type RealtimeError } from '../../lib/errors.js'
+import type { Authenticator } from './authenticator.js'
+import { bareToken, bearerToken } from './credentials.js'
+import type { RealtimeSocket } from '../socket-types.js'
+
+/** A `connect_error` for the client: message `Authentication failed: ...`, data `{ code, reason: 'auth_error' }`. */
+function handshakeError (err: RealtimeError): Error & { data: { code: string, reason: 'auth_error' } } {
+  return Object.assign(new Error(err.message), { data: { code: err.code, reason: 'auth_error' as const } })
+}
+
+/** The handshake token: `auth.token` (with or without `Bearer `), else the `Authorization: Bearer` header. */
+export function handshakeToken (socket: RealtimeSocket): string | undefined {
+  const fromAuth = bareToken(socket.handshake.auth?.token)
+  if (fromAuth !== undefined) return fromAuth
+  return bearerToken(socket.handshake.headers.authorization)
+}
+
+/**
+ * Socket.IO middleware for every namespace: verifies the JWT and stores the identity on `socket.data.user`.
+ * When the handshake carries `auth.userId` it must equal the token's user.
+ */
+export function handshakeMiddleware (auth: Authenticator, onRefused: (socket: RealtimeSocket, err: RealtimeError) => void) {
+  return function authenticate (socket: RealtimeSocket, next: (err?: Error) => void): void {
+    auth.verify(handshakeToken(socket)).then((identity) => {
+      const claimed: unknown = socket.handshake.auth?.userId
+      if (claimed !== undefined && claimed !== null && String(claimed) !== identity.userId) {
+        const err = new AuthUserMismatch()
+        onRefused(socket, err)
+        next(handshakeError(err))
+        return
+      }
+      socket.data.user = identity
+      next()
+    }, (err: RealtimeError) => {
+      onRefused(socket, err)
+      next(handshakeError(err))
+    })
+  }
+}

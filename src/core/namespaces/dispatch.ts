@@ -1,0 +1,187 @@
+// Handler dispatch: the shared per-event listener (validate, call, ack, fail), the unknown-event answer, the connection, disconnect and identity hooks, and the drain of their promises.
+import type { TSchema } from 'typebox'
+import type { FastifyBaseLogger } from 'fastify'
+import type { ExpiryService } from '../auth/expiry.js'
+import type { Identity } from '../auth/tokens.js'
+import { asCatalogError, clientError, isCatalogError, UnknownEvent } from '../../lib/errors.js'
+import type { PublishInput, PublishResult } from '../publish.js'
+import { roleRoom, tenantRoom, userRoom } from '../rooms.js'
+import { contextOf, type SocketContext } from '../socket-context.js'
+import type { RealtimeSocket } from '../socket-types.js'
+import { compile, validationError, type Validator } from '../../lib/validation.js'
+import { CORE, type EventHandler, type Listener, type NamespaceEntry, type NamespaceRegistry } from './registry.js'
+
+/** A Socket.IO acknowledgement callback. */
+export type Ack = (response: unknown) => void
+
+const OK = Object.freeze({ ok: true })
+/** How much of an unknown event's name an error echoes. */
+const EVENT_ECHO_MAX = 100
+
+const isThenable = (v: unknown): v is PromiseLike<unknown> =>
+  v !== null && typeof v === 'object' && typeof (v as PromiseLike<unknown>).then === 'function'
+
+export interface DispatcherOptions {
+  registry: NamespaceRegistry
+  /** Armed with the token's `exp` when a socket connects, disarmed when it leaves. */
+  expiry: ExpiryService<RealtimeSocket>
+  /** What `ctx.publish` calls. */
+  publish: (input: PublishInput) => Promise<PublishResult>
+  log: FastifyBaseLogger
+}
+
+/**
+ * Runs what plugins registered on a namespace for its sockets: the client event handlers, through one
+ * listener per event and namespace shared by every socket, and the connection, disconnect and identity hooks.
+ * Nothing is allocated per socket but its context.
+ */
+export class Dispatcher {
+  readonly #o: DispatcherOptions
+  readonly #pending = new Set<Promise<unknown>>()
+  /** The 'disconnect' listener of every socket (`this` is the socket). */
+  readonly #onDisconnect: (this: RealtimeSocket, reason: string) => void
+  /** The catch-all listener of every socket: answers client events nothing handles (`this` is the socket). */
+  readonly #onAnyEvent: (this: RealtimeSocket, event: string) => void
+
+  constructor (options: DispatcherOptions) {
+    this.#o = options
+    const dispatcher = this
+    this.#onDisconnect = function onDisconnect (this: RealtimeSocket, reason: string) { dispatcher.#disconnected(this, reason) }
+    // Every event passes here first, so the handled ones cost one listener lookup and nothing else; `arguments`
+    // is read by index (no rest array).
+    this.#onAnyEvent = function onAnyEvent (this: RealtimeSocket, event: string) {
+      if (this.listenerCount(event) > 0) return
+      dispatcher.#unknownEvent(this, event, arguments.length > 1 ? arguments[arguments.length - 1] : undefined)
+    }
+  }
+
+  /** Handles the connections of a namespace. */
+  attach (entry: NamespaceEntry): void {
+    entry.nsp.on('connection', (socket: RealtimeSocket) => { this.#connected(entry, socket) })
+  }
+
+  /**
+   * The listener of a client event, shared by every socket (`this` is the socket): checks the payload against
+   * `schema`, calls the handler, and acks its result (`{ ok: true }` for none) or its error.
+   */
+  listener (plugin: string, event: string, schema: TSchema | undefined, handler: EventHandler): Listener {
+    const validator: Validator<unknown> | undefined = schema === undefined ? undefined : compile(schema)
+    const dispatcher = this
+    return function onEvent (this: RealtimeSocket, ...args: unknown[]): void {
+      const ack = typeof args[args.length - 1] === 'function' ? args.pop() as Ack : undefined
+      const data = args[0]
+      if (validator !== undefined && !validator.check(data)) {
+        dispatcher.fail(this, plugin, event, ack, validationError(validator.problems(data)[0]!))
+        return
+      }
+      let result: unknown
+      try {
+        result = handler(dispatcher.context(this), data)
+      } catch (err) {
+        dispatcher.fail(this, plugin, event, ack, err)
+        return
+      }
+      if (isThenable(result)) {
+        result.then((value) => { if (ack !== undefined) ack(value ?? OK) }, (err: unknown) => { dispatcher.fail(this, plugin, event, ack, err) })
+      } else if (ack !== undefined) {
+        ack(result ?? OK)
+      }
+    }
+  }
+
+  /** The socket's context for handlers and hooks (created once per socket). */
+  context (socket: RealtimeSocket): SocketContext { return contextOf(socket, this.#o.publish) }
+
+  /** Answers a failed event: in the ack when there is one, else as an `error` event; never a stack trace. */
+  fail (socket: RealtimeSocket, plugin: string, event: string, ack: Ack | undefined, err: unknown): void {
+    err = asCatalogError(err)
+    if (!isCatalogError(err)) {
+      this.#o.log.error({ err, plugin, event, nsp: socket.nsp.name, socketId: socket.id }, `handler of "${event}" failed`)
+    }
+    const error = clientError(err)
+    if (ack !== undefined) ack({ error })
+    else socket.emit('error', { ...error, event, timestamp: this.#o.registry.time(socket.nsp.name, Date.now()) })
+  }
+
+  /** Runs the identity hooks of the socket's namespace, after `auth:refresh` gave it a new identity. */
+  identityChanged (socket: RealtimeSocket, previous: Identity): void {
+    const hooks = this.#o.registry.get(socket.nsp.name)?.onIdentityChange ?? []
+    for (const { plugin, fn } of hooks) this.#runHook(plugin, 'identity change', socket, () => fn(this.context(socket), previous))
+  }
+
+  /** Settles once the promises of connection, disconnect and identity hooks started so far have settled. */
+  async drain (): Promise<void> {
+    while (this.#pending.size > 0) await Promise.allSettled([...this.#pending])
+  }
+
+  #connected (entry: NamespaceEntry, socket: RealtimeSocket): void {
+    const user = socket.data.user
+    void socket.join(coreRooms(user))
+    for (const [event, { listener }] of entry.events) socket.on(event, listener)
+    this.#o.expiry.arm(socket, user.exp)
+    // One listener shared by every socket ('disconnect' is emitted once): no closure per socket.
+    socket.on('disconnect', this.#onDisconnect)
+    socket.onAny(this.#onAnyEvent)
+    for (const { plugin, fn } of entry.onConnect) this.#runHook(plugin, 'connection', socket, () => fn(this.context(socket)))
+  }
+
+  #disconnected (socket: RealtimeSocket, reason: string): void {
+    this.#o.expiry.disarm(socket)
+    const entry = this.#o.registry.get(socket.nsp.name)!
+    for (const { plugin, fn } of entry.onDisconnect) this.#runHook(plugin, 'disconnect', socket, () => fn(this.context(socket), reason))
+  }
+
+  /**
+   * A client event no listener handles. With an ack it is answered (a client awaiting it must not hang), with
+   * `RT_ERR_UNKNOWN_EVENT` naming it and the handled events of its family (`subscribe:flow` lists the declared
+   * `subscribe:<kind>` events). Without an ack, a typo within a handled family gets the same error as an `error`
+   * event (the habit of clients that emit without ack); anything else is only logged at debug.
+   */
+  #unknownEvent (socket: RealtimeSocket, event: string, last: unknown): void {
+    const ack = typeof last === 'function' ? last as Ack : undefined
+    const colon = event.lastIndexOf(':')
+    const family = colon > 0 ? event.slice(0, colon + 1) : undefined
+    const handled = family === undefined ? [] : this.#handledIn(socket.nsp.name, family)
+    if (ack === undefined && handled.length === 0) {
+      this.#o.log.debug({ nsp: socket.nsp.name, socketId: socket.id, event }, 'client event nothing handles, without ack')
+      return
+    }
+    const detail = handled.length > 0
+      ? `(handled: ${handled.join(', ')})`
+      : family === undefined ? '' : `(no ${family}* event is handled here)`
+    // The name is client input: a 1 MB event name is not sent back whole.
+    const shown = event.length > EVENT_ECHO_MAX ? `${event.slice(0, EVENT_ECHO_MAX)}...` : event
+    const err = new UnknownEvent(`${JSON.stringify(shown)} on namespace ${socket.nsp.name} ${detail}`.trimEnd())
+    err.field = 'event'
+    this.fail(socket, CORE, event, ack, err)
+  }
+
+  /** The events of a family (`subscribe:`) handled on a namespace, sorted. */
+  #handledIn (name: string, family: string): string[] {
+    const events = this.#o.registry.get(name)?.events.keys() ?? []
+    return [...events].filter((e) => e.startsWith(family)).sort()
+  }
+
+  /** Runs a hook: its error (thrown or rejected) is logged, its promise kept until settled for `drain`. */
+  #runHook (plugin: string, kind: string, socket: RealtimeSocket, run: () => unknown): void {
+    const logError = (err: unknown): void => {
+      this.#o.log.error({ err, plugin, hook: kind, nsp: socket.nsp.name, socketId: socket.id }, `${kind} hook of plugin "${plugin}" failed`)
+    }
+    try {
+      const result = run()
+      if (isThenable(result)) {
+        const p = Promise.resolve(result).catch(logError)
+        this.#pending.add(p)
+        void p.finally(() => this.#pending.delete(p))
+      }
+    } catch (err) {
+      logError(err)
+    }
+  }
+}
+
+function coreRooms (user: Identity): string[] {
+  const rooms = [tenantRoom(user.tenantId), userRoom(user.tenantId, user.userId)]
+  for (const r of user.roles) rooms.push(roleRoom(user.tenantId, r))
+  return rooms
+}
