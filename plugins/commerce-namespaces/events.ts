@@ -283,11 +283,11 @@ export const payloads = {
 export type EventType = keyof typeof payloads
 export type EventPayload<T extends EventType> = Static<(typeof payloads)[T]>
 
-/** The 23 types, in the seed's table order. */
-export const eventTypes = Object.keys(payloads) as EventType[]
-
 /** Whether a name is one of the 23 types. */
 export const isEventType = (name: string): name is EventType => Object.hasOwn(payloads, name)
+
+/** The 23 types, in the seed's table order. */
+export const eventTypes: readonly EventType[] = Object.keys(payloads).filter(isEventType)
 
 /** The seed table's description of each type. */
 export const descriptions: Record<EventType, string> = {

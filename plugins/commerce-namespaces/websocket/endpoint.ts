@@ -75,8 +75,9 @@ export function serveWebSocket (app: PluginApp, opts: CommerceOptions): WebSocke
   function namespacesOf (list: readonly string[], field: string): string[] {
     const names = list.map((n) => n.replace(/^\//, ''))
     const bad = names.findIndex((n) => !known.has(n))
-    if (bad >= 0) {
-      const err: RealtimeError = new UnknownNamespace(`${names[bad]!} (configured: ${opts.namespaces.join(', ')})`)
+    const name = names[bad]
+    if (name !== undefined) {
+      const err: RealtimeError = new UnknownNamespace(`${name} (configured: ${opts.namespaces.join(', ')})`)
       err.field = `${field}.${bad}`
       throw err
     }
