@@ -1,7 +1,9 @@
 import t from 'tap'
 import { definePlugin, Type, type RealtimeApi } from 'realtime-server'
 import { startServer } from 'realtime-server/testing'
-import { memoryWriter, redisWriter, type ConditionalWriter, type WritePlan } from '../../../plugins/sessions/conditional-write.js'
+import { memoryWriter } from '../../../plugins/sessions/store/memory.js'
+import { redisWriter } from '../../../plugins/sessions/store/redis.js'
+import type { ConditionalWriter, WritePlan } from '../../../plugins/sessions/store/write-plan.js'
 import type { SessionSnapshot } from '../../../plugins/sessions/events.js'
 
 /** A plugin that hands out its API, so the writers run on a real store (memory or Redis) of a real server. */
