@@ -61,7 +61,7 @@ export class EventTypes {
       try {
         validator = compile(schema)
       } catch (err) {
-        throw new OptionsInvalid(`${where}.schema: not a usable JSON Schema (${(err as Error).message})`)
+        throw new OptionsInvalid(`${where}.schema: not a usable JSON Schema (${err instanceof Error ? err.message : String(err)})`)
       }
       this.#types.set(type, { ...selected, validator })
     }
