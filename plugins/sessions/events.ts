@@ -132,13 +132,12 @@ export const events: EventCatalog = {
     'session:join': {
       payload: SessionRoomRequest,
       ack: SessionJoinAck,
-      errors: ['RT_ERR_VALIDATION', 'RT_SESSIONS_FORBIDDEN', 'RT_ERR_NOT_READY'],
+      errors: ['RT_SESSIONS_FORBIDDEN', 'RT_ERR_NOT_READY'],
       description: 'Watch a session: joins its room, then sends `session:state` with the snapshot (also in the ack).'
     },
     'session:leave': {
       payload: SessionRoomRequest,
       ack: SessionLeaveAck,
-      errors: ['RT_ERR_VALIDATION'],
       description: 'Stop watching a session.'
     }
   },

@@ -53,14 +53,14 @@ export function events (options: TenantBroadcastOptions): EventCatalog {
     'join-tenant': {
       payload: JoinTenant,
       ack: JoinTenantAck,
-      errors: ['RT_ERR_VALIDATION', 'RT_BROADCAST_TENANT_MISMATCH'],
+      errors: ['RT_BROADCAST_TENANT_MISMATCH'],
       description: 'Confirms the socket\'s own tenant (it is in its tenant\'s room from the handshake); any other tenant is refused.'
     },
     'test-event': options.developmentMode
       ? {
           payload: testEventSchema(options.languages),
           ack: PublishAck,
-          errors: ['RT_ERR_VALIDATION', 'RT_BROADCAST_UNKNOWN_EVENT', 'RT_ERR_NOT_READY'],
+          errors: ['RT_BROADCAST_UNKNOWN_EVENT', 'RT_ERR_NOT_READY'],
           description: 'Publishes an event of the enabled catalogs into the sender\'s whole tenant, sender included (development mode).'
         }
       : {
@@ -74,19 +74,19 @@ export function events (options: TenantBroadcastOptions): EventCatalog {
     client[`subscribe:${kind}`] = {
       payload: RoomRef,
       ack: subscriptionAck(kind),
-      errors: ['RT_ERR_VALIDATION', 'RT_BROADCAST_TOO_MANY_SUBSCRIPTIONS', 'RT_BROADCAST_SUBSCRIBE_REFUSED'],
+      errors: ['RT_BROADCAST_TOO_MANY_SUBSCRIPTIONS', 'RT_BROADCAST_SUBSCRIBE_REFUSED'],
       description: `Joins the ${kind} room of the id, if the kind's access policy allows it.`
     }
     client[`unsubscribe:${kind}`] = {
       payload: RoomRef,
       ack: subscriptionAck(kind),
-      errors: ['RT_ERR_VALIDATION'],
       description: `Leaves the ${kind} room of the id.`
     }
   }
 
   const server: Record<string, TSchema | ServerEvent> = {}
-  for (const { type, schema } of selectedEventTypes(options)) server[type] = schema
+  // Long form: a custom event's schema is plain JSON Schema, which could look like the long form itself.
+  for (const { type, schema } of selectedEventTypes(options)) server[type] = { payload: schema }
   if (options.heartbeat) server.pong = { payload: Pong, description: 'The answer to `ping`.' }
   return { client, server }
 }

@@ -34,5 +34,5 @@ t.test('room kinds, languages, heartbeat, catalogs and custom events shape the c
   t.ok(Value.Check(testEvent as never, { type: 'x', payload: {}, language: 'fr' }), 'test-event accepts the configured language')
   t.notOk(Value.Check(testEvent as never, { type: 'x', payload: {}, language: 'en' }), 'and only it')
   t.same(Object.keys(server).sort(), [...Object.keys(whatsappCrmEvents), 'invoice:paid'].sort(), 'no pong without the heartbeat')
-  t.same(server['invoice:paid'], { description: 'An invoice was paid.', type: 'object' })
+  t.same(server['invoice:paid'], { payload: { description: 'An invoice was paid.', type: 'object' } })
 })
