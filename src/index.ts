@@ -18,13 +18,17 @@ export {
   ValidationFailed, Forbidden, Unauthorized, NotFound, RateLimited, Internal,
   type ErrorDefinition, type RealtimeError, type RealtimeErrorConstructor
 } from './lib/errors.js'
-export type { NamespaceStats, PublishedEvent, PublishHook, TimeFormat } from './core/namespaces.js'
-export type { PluginNamespace, RealtimeApi, TriggerOptions, TriggerRequest } from './core/plugins/api.js'
-export { definePlugin, type EventCatalog, type PluginApp, type PluginDefinition, type RealtimePlugin } from './core/plugins/define.js'
+export type { IdentityHook, NamespaceStats, PublishedEvent, PublishHook, TimeFormat } from './core/namespaces.js'
+export type {
+  ClusterChannel, PluginAuth, PluginNamespace, PluginServices, RealtimeApi, RedisPrimitives, TriggerMethod, TriggerOptions, TriggerRequest
+} from './core/plugins/api.js'
+export { clientEvent, serverEvent, type ClientEvent, type EventCatalog, type ServerEvent } from './core/plugins/catalog.js'
+export { definePlugin, type PluginApp, type PluginDefinition, type RealtimePlugin } from './core/plugins/define.js'
 export type { EventMeta, PublishInput, PublishResult, PublishTarget } from './core/publish.js'
 export type { SocketContext } from './core/socket-context.js'
 export type { RealtimeSocket, SocketData } from './core/socket-types.js'
 export type { SharedStore, TtlOptions } from './core/store/types.js'
+export { TenantId } from './lib/ids.js'
 export { compile, validationError, type Problem, type Validator } from './lib/validation.js'
 
 declare module 'fastify' {

@@ -14,6 +14,8 @@ import type { RealtimeNamespace, RealtimeServer, RealtimeSocket } from './socket
 export type EventHandler<T = any> = (ctx: SocketContext, data: T) => unknown
 export type ConnectionHook = (ctx: SocketContext) => unknown
 export type DisconnectHook = (ctx: SocketContext, reason: string) => unknown
+/** Runs after an accepted `auth:refresh` changed a socket's identity; `previous` is the identity before. */
+export type IdentityHook = (ctx: SocketContext, previous: Identity) => unknown
 /** An event published into a namespace, as seen by `onPublish` hooks on the publishing node. */
 export interface PublishedEvent {
   readonly input: PublishInput
@@ -39,6 +41,7 @@ interface NamespaceEntry {
   readonly events: Map<string, EventEntry>
   readonly onConnect: Array<{ plugin: string, fn: ConnectionHook }>
   readonly onDisconnect: Array<{ plugin: string, fn: DisconnectHook }>
+  readonly onIdentityChange: Array<{ plugin: string, fn: IdentityHook }>
   readonly onPublish: Array<{ plugin: string, fn: PublishHook }>
   /** How the core writes times it sends on the namespace (`auth:expired`, `error`); set by the plugins using it. */
   timeFormat: TimeFormat | undefined
@@ -199,14 +202,28 @@ export class NamespaceRegistry {
     this.#entries.get(name)!.onDisconnect.push({ plugin, fn })
   }
 
+  onIdentityChange (plugin: string, name: string, fn: IdentityHook): void {
+    this.#assertOpen(`identity hook of "${plugin}"`)
+    this.#entries.get(name)!.onIdentityChange.push({ plugin, fn })
+  }
+
   /** Sees every publish into the namespace made by other plugins (to bridge it to another transport). */
   onPublish (plugin: string, name: string, fn: PublishHook): void {
     this.#assertOpen(`publish hook of "${plugin}"`)
     this.#entries.get(name)!.onPublish.push({ plugin, fn })
   }
 
-  /** Adds (or removes) the sockets of a target, on every node, to a room of the target's tenant. */
-  async socketsJoin (name: string, target: PublishTarget, room: string, action: 'join' | 'leave' = 'join'): Promise<void> {
+  /** Adds the sockets of a target, on every node, to a room of the target's tenant. */
+  async socketsJoin (name: string, target: PublishTarget, room: string): Promise<void> {
+    await this.#roomChange(name, target, room, 'join')
+  }
+
+  /** Removes the sockets of a target, on every node, from a room of the target's tenant. */
+  async socketsLeave (name: string, target: PublishTarget, room: string): Promise<void> {
+    await this.#roomChange(name, target, room, 'leave')
+  }
+
+  async #roomChange (name: string, target: PublishTarget, room: string, action: 'join' | 'leave'): Promise<void> {
     const entry = this.#entries.get(name)
     if (entry === undefined) throw new PluginLifecycle(`namespace "${name}" is not used by any plugin`)
     const { rooms, except } = selectRooms(target)
@@ -302,7 +319,7 @@ export class NamespaceRegistry {
   #create (name: string): NamespaceEntry {
     const { io, verifier, log } = this.#o
     const nsp = io.of(name)
-    const entry: NamespaceEntry = { nsp, users: new Map(), events: new Map(), onConnect: [], onDisconnect: [], onPublish: [], timeFormat: undefined }
+    const entry: NamespaceEntry = { nsp, users: new Map(), events: new Map(), onConnect: [], onDisconnect: [], onIdentityChange: [], onPublish: [], timeFormat: undefined }
     this.#entries.set(name, entry)
     nsp.use(socketAuthMiddleware(verifier, (socket, err) => {
       log.info({ nsp: name, socketId: socket.id, code: err.code, reason: err.cause }, 'socket authentication refused')
@@ -444,6 +461,8 @@ export class NamespaceRegistry {
       void socket.join(identity.roles.map((r) => roleRoom(identity.tenantId, r)))
     }
     this.#expiry.arm(socket, identity.exp)
+    const entry = this.#entries.get(socket.nsp.name)!
+    for (const { plugin, fn } of entry.onIdentityChange) this.#runHook(plugin, 'identity', socket, () => fn(this.#ctx(socket), before))
   }
 
   /** `auth:expired` { expiredAt, graceMs }, `expiredAt` in the namespace's time format. */

@@ -17,11 +17,12 @@ test('definePlugin infers the options from the schema', () => {
     options: Options,
     setup (app, opts) {
       expect(opts).type.toBe<{ greeting: string, limit: number }>()
-      expect(app).type.toBe<PluginApp>()
-      expect(app.realtime).type.toBe<RealtimeApi>()
+      expect(app).type.toBeAssignableTo<PluginApp>()
+      expect(app.realtime.plugin).type.toBe<'typed'>()
     }
   })
   expect(plugin).type.toBeAssignableTo<RealtimePlugin<typeof Options>>()
+  expect(plugin).type.toBeAssignableTo<RealtimePlugin>()
   expect(plugin.definition.options).type.toBe<typeof Options>()
 })
 
@@ -55,6 +56,70 @@ test('namespace operations chain and publish resolves to a PublishResult', () =>
   expect(ns.publish({ tenantId: 't', event: 'e', payload: {} })).type.toBe<Promise<PublishResult>>()
   expect(ns.publish).type.not.toBeCallableWith({ event: 'e', payload: {} })
   expect(realtime.publish).type.not.toBeCallableWith({ tenantId: 't', payload: {} })
+})
+
+test('a trigger with tenant: true has request.tenantId; GET takes no body', () => {
+  realtime.trigger('/a', { body: Type.Object({ n: Type.Integer() }), tenant: true }, async (request) => {
+    expect(request.tenantId).type.toBe<string>()
+    expect(request.body.n).type.toBe<number>()
+    return null
+  })
+  realtime.trigger('/b', { body: Type.Object({}) }, async (request) => {
+    expect(request.tenantId).type.toBe<undefined>()
+    return null
+  })
+  realtime.trigger('/c', { method: 'GET', querystring: Type.Object({ q: Type.String() }), tenant: true }, async (request) => {
+    expect(request.query.q).type.toBe<string>()
+    expect(request.tenantId).type.toBe<string>()
+    return null
+  })
+  expect(realtime.trigger).type.not.toBeCallableWith('/d', { method: 'GET', body: Type.Object({}) }, async () => null)
+})
+
+declare module 'realtime-server' {
+  interface PluginServices { greeter: { greet: (who: string) => string } }
+}
+
+test('services are typed by PluginServices: provide by the plugin of that name, use by its dependents', () => {
+  definePlugin({
+    name: 'greeter',
+    options: Options,
+    setup (app) {
+      expect(app.realtime.provide).type.toBeCallableWith({ greet: (who: string) => who })
+      expect(app.realtime.provide).type.not.toBeCallableWith({ greet: 1 })
+    }
+  })
+  definePlugin({
+    name: 'other',
+    options: Options,
+    setup (app) {
+      expect(app.realtime.provide).type.not.toBeCallableWith({ greet: (who: string) => who })
+      expect(app.realtime.use('greeter').greet('x')).type.toBe<string>()
+      expect(app.realtime.use).type.not.toBeCallableWith('unknown-plugin')
+    }
+  })
+})
+
+test('a channel is typed by its schema', () => {
+  const channel = realtime.channel('c', Type.Object({ id: Type.String() }))
+  expect(channel.emit).type.toBeCallableWith({ id: 'x' })
+  expect(channel.emit).type.not.toBeCallableWith({ id: 1 })
+  channel.on((data) => { expect(data).type.toBe<{ id: string }>() })
+})
+
+test('the events catalog takes schemas or long entries, or a function of the options', () => {
+  expect(definePlugin).type.toBeCallableWith({
+    name: 'x',
+    options: Options,
+    events: (o: { greeting: string }) => ({ client: { [o.greeting]: Type.String() } }),
+    setup () {}
+  })
+  expect(definePlugin).type.toBeCallableWith({
+    name: 'x',
+    options: Options,
+    events: { client: { a: { payload: Type.String(), ack: Type.Object({}), errors: ['RT_ERR_FORBIDDEN'] } }, server: { b: Type.Null() } },
+    setup () {}
+  })
 })
 
 test('a trigger receives its body and querystring types', () => {

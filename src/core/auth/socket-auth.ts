@@ -1,9 +1,10 @@
 import {
-  AuthNoToken, AuthRefreshRefused, AuthUserMismatch, clientError, isCatalogError, type RealtimeError
+  AuthInvalidToken, AuthNoToken, AuthRefreshRefused, AuthUserMismatch, clientError, isCatalogError, type RealtimeError
 } from '../../lib/errors.js'
 import { bareToken, bearerToken } from './credentials.js'
 import type { Identity, TokenVerifier } from './tokens.js'
 import type { RealtimeSocket } from '../socket-types.js'
+import type { IncomingMessage } from 'node:http'
 
 /** A `connect_error` for the client: message `Authentication failed: ...`, data `{ code, reason: 'auth_error' }`. */
 function handshakeError (err: unknown): Error & { data: { code: string, reason: 'auth_error' } } {
@@ -203,6 +204,39 @@ export async function refreshToken (socket: RealtimeSocket, verifier: TokenVerif
   // The check may have waited (a JWKS fetch): a socket gone meanwhile gets no expiry and no rooms.
   if (!socket.connected) throw new AuthRefreshRefused('the socket disconnected')
   const current = socket.data.user
+  if (identity.userId !== current.userId || identity.tenantId !== current.tenantId) {
+    throw new AuthRefreshRefused('the token is for another user or tenant')
+  }
+  return identity
+}
+
+/** The token of an HTTP upgrade request (a plugin's own transport): `?token=`, else `Authorization: Bearer`. */
+export function requestToken (request: IncomingMessage): string | undefined {
+  const url = new URL(request.url ?? '/', 'http://localhost')
+  return bareToken(url.searchParams.get('token')) ?? bearerToken(request.headers.authorization)
+}
+
+/** Verifies a token as the handshake does: only RT_ERR_AUTH_* errors, with the handshake's code and message. */
+export async function verifyHandshakeToken (verifier: TokenVerifier, token: string | undefined): Promise<Identity> {
+  if (token === undefined) throw new AuthNoToken()
+  try {
+    return await verifier.verify(token)
+  } catch (err) {
+    if (isCatalogError(err) && err.code.startsWith('RT_ERR_AUTH')) throw err
+    throw new AuthInvalidToken()
+  }
+}
+
+/** The checks of `auth:refresh` for an identity of a plugin's own transport. */
+export async function checkRefresh (verifier: TokenVerifier, current: Identity, data: unknown): Promise<Identity> {
+  const token = bareToken((data as { token?: unknown } | null)?.token ?? data)
+  if (token === undefined) throw new AuthRefreshRefused('no token')
+  let identity: Identity
+  try {
+    identity = await verifier.verify(token)
+  } catch (err) {
+    throw new AuthRefreshRefused(isCatalogError(err) ? err.message.replace('Authentication failed: ', '') : 'Invalid token')
+  }
   if (identity.userId !== current.userId || identity.tenantId !== current.tenantId) {
     throw new AuthRefreshRefused('the token is for another user or tenant')
   }

@@ -1,18 +1,23 @@
+/** The plugin API (`app.realtime`): what a plugin may use of the core, and nothing else. */
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify'
 import type { Redis } from 'ioredis'
-import type { Static, TSchema } from 'typebox'
-import type { ServerConfig } from '../../config/schema.js'
+import type { IncomingMessage } from 'node:http'
+import { IsObject } from 'typebox'
+import { Type, type Static, type TSchema } from 'typebox'
 import { createAccessPolicy, type AccessPolicy, type AccessPolicyOptions } from '../access-policy.js'
-import { tenantOf, type AuthMode, type Principal } from '../auth/rest-auth.js'
-import { ExpiryWheel, type ExpiryHandler, type ExpiryService } from '../auth/socket-auth.js'
+import { tenantOf, type AuthMode } from '../auth/rest-auth.js'
+import { checkRefresh, ExpiryWheel, requestToken, verifyHandshakeToken, type ExpiryHandler, type ExpiryService } from '../auth/socket-auth.js'
 import type { Identity } from '../auth/tokens.js'
 import type { Core } from '../core.js'
-import { PluginDependency, PluginLifecycle, Unauthorized } from '../../lib/errors.js'
-import type { ConnectionHook, DisconnectHook, EventHandler, NamespaceStats, PublishHook, TimeFormat } from '../namespaces.js'
+import { PluginDependency, PluginInvalid, PluginLifecycle, Unauthorized } from '../../lib/errors.js'
+import { TenantId } from '../../lib/ids.js'
+import type { ConnectionHook, DisconnectHook, EventHandler, IdentityHook, NamespaceStats, PublishHook, TimeFormat } from '../namespaces.js'
 import type { PublishInput, PublishResult, PublishTarget } from '../publish.js'
 import type { SocketContext } from '../socket-context.js'
 import type { SharedStore } from '../store/types.js'
 import { compile, type Validator } from '../../lib/validation.js'
+import type { Principal } from '../auth/rest-auth.js'
+import type { HandledEvent } from './catalog.js'
 
 /** A namespace as one plugin sees it: its handlers and hooks, and publishing into it. */
 export interface PluginNamespace {
@@ -33,6 +38,14 @@ export interface PluginNamespace {
   /** Runs for every authenticated socket, after it joined its tenant, user and role rooms. */
   onConnection (hook: (ctx: SocketContext) => unknown): this
   onDisconnect (hook: (ctx: SocketContext, reason: string) => unknown): this
+  /**
+   * Runs for each socket of the namespace whose identity an accepted `auth:refresh` changed (a new `exp`, other
+   * roles), with the identity before; `ctx.user` is the new one.
+   *
+   * @example
+   * ns.onIdentityChange((ctx, previous) => { if (ctx.user.roles.join() !== previous.roles.join()) resync(ctx) })
+   */
+  onIdentityChange (hook: (ctx: SocketContext, previous: Identity) => unknown): this
   publish (input: Omit<PublishInput, 'namespace'>): Promise<PublishResult>
   /**
    * Sees, on the publishing node, every event other plugins (and socket handlers) publish into this
@@ -49,41 +62,120 @@ export interface PluginNamespace {
   stats (options?: { local?: boolean }): Promise<NamespaceStats & { partial?: boolean }>
 }
 
-/** Options of a REST trigger. */
-export interface TriggerOptions<B extends TSchema, Q extends TSchema | undefined = undefined> {
-  body: B
+/** HTTP methods of a REST trigger. */
+export type TriggerMethod = 'POST' | 'PUT' | 'GET' | 'DELETE'
+
+interface TriggerCommon<Q extends TSchema | undefined, P extends TSchema | undefined, T extends boolean | undefined> {
   querystring?: Q
+  params?: P
   /** Who may call it; `publisher` by default. */
   auth?: AuthMode
   /** HTTP status of a success; 200 by default. */
   status?: number
+  /**
+   * Adds an optional `tenantId` to the body (POST, PUT) or the querystring (GET, DELETE) and resolves
+   * `request.tenantId` once the request is validated: the caller's own tenant (a user token, a tenant-bound key;
+   * naming another is 403), or the one an unbound API key names (400 naming `tenantId` when it names none).
+   */
+  tenant?: T
 }
 
-export interface TriggerRequest<B> extends FastifyRequest {
+/** Options of a REST trigger: a body for POST (the default) and PUT, none for GET and DELETE. */
+export type TriggerOptions<
+  B extends TSchema | undefined,
+  Q extends TSchema | undefined = undefined,
+  P extends TSchema | undefined = undefined,
+  T extends boolean | undefined = undefined
+> = TriggerCommon<Q, P, T> & ({ method?: 'POST' | 'PUT', body: B } | { method: 'GET' | 'DELETE', body?: undefined })
+
+type StaticOf<S> = S extends TSchema ? Static<S> : unknown
+
+export interface TriggerRequest<B, Q = unknown, P = unknown, T extends boolean | undefined = undefined> extends FastifyRequest {
   body: B
+  query: Q
+  params: P
   principal: Principal
+  /** The tenant the request acts on, with `tenant: true`. */
+  tenantId: T extends true ? string : undefined
+}
+
+/**
+ * Services plugins provide to the plugins that depend on them, by plugin name. A plugin that provides one
+ * declares its type here by declaration merging, which types both its `provide` and its dependents' `use`.
+ *
+ * @example
+ * declare module 'realtime-server' {
+ *   interface PluginServices { 'commerce-namespaces': CommerceEvents }
+ * }
+ */
+export interface PluginServices {}
+
+/** Redis primitives for a plugin's own structures (present when Redis is configured): its keys and its Lua. */
+export interface RedisPrimitives {
+  /** The Redis key of a plugin key (the server's prefix and the plugin's name before it): `store.keyOf(key)`. */
+  key (key: string): string
+  /**
+   * Defines a Lua script once (ioredis `defineCommand`: EVALSHA, and EVAL again when Redis lost it) and returns
+   * the function that runs it with `keys` full Redis keys (from `key()`) and its arguments. Redis being
+   * unreachable rejects with RT_ERR_NOT_READY, as every store call does. A JSON string given to a script must
+   * be well-formed: Redis's cjson cannot read a lone UTF-16 surrogate.
+   *
+   * @example
+   * const claim = realtime.redis.script<number>('claim', { keys: 1, lua: "return redis.call('SET', KEYS[1], ARGV[1], 'NX') and 1 or 0" })
+   * const won = await claim([realtime.redis.key(`lock:${tenantId}:${id}`)], nodeId)
+   */
+  script<R = unknown> (name: string, definition: { lua: string, keys: number }): (keys: readonly string[], ...args: Array<string | number>) => Promise<R>
+}
+
+/** The core's token checks, for a transport of a plugin's own (a plain WebSocket endpoint). */
+export interface PluginAuth {
+  /** The token of an HTTP upgrade request: the `token` query parameter, else `Authorization: Bearer`. */
+  token (request: IncomingMessage): string | undefined
+  /**
+   * Verifies a token as the Socket.IO handshake does: rejects only with an RT_ERR_AUTH_* catalog error
+   * (RT_ERR_AUTH_NO_TOKEN for none), whose message and code are what the handshake would answer.
+   */
+  verify (token: string | undefined): Promise<Identity>
+  /**
+   * Checks a refresh as `auth:refresh` does: `payload` is `{ token }` or the token (`Bearer ` optional), for the
+   * same user and tenant as `current`. Rejects with RT_ERR_VALIDATION naming `token` or RT_ERR_AUTH_REFRESH.
+   */
+  refresh (current: Identity, payload: unknown): Promise<Identity>
+}
+
+/** A typed message channel between the nodes of one plugin. */
+export interface ClusterChannel<T> {
+  /**
+   * Runs the channel's handlers on every node, this one included (a local call without Redis). Throws
+   * RT_ERR_NOT_READY, and runs nothing, while Redis is unreachable.
+   */
+  emit (data: T): void
+  /** Handles the channel's messages; a message from another node that fails the channel's schema is logged and dropped. */
+  on (handler: (data: T) => void): void
 }
 
 /**
  * The API a plugin gets as `app.realtime`: everything it needs, without importing core files.
  * Namespaces, events and routes are declared while the plugin sets up; publishing works any time after.
  */
-export interface RealtimeApi {
+export interface RealtimeApi<N extends string = string> {
   /** The plugin's name. */
-  readonly plugin: string
+  readonly plugin: N
   readonly log: FastifyBaseLogger
-  /** The validated server configuration (read-only). */
-  readonly config: Readonly<ServerConfig>
   /** True when several nodes share Redis. */
   readonly clustered: boolean
   /** Shared state, keys prefixed with the plugin's name. */
   readonly store: SharedStore
-  /** The shared Redis connection when Redis is configured, for plugins with their own Redis structures. */
-  readonly redis: Redis | undefined
+  /** Keys and Lua scripts for structures of the plugin's own, when Redis is configured. */
+  readonly redis: RedisPrimitives | undefined
   /** This process's id in the cluster (unique per start). */
   readonly nodeId: string
   /** The server runs in production (`NODE_ENV=production`): refuse development-only options at setup. */
   readonly production: boolean
+  /** The path Socket.IO serves (`socketio.path`), which a transport of the plugin's own must not overlap. */
+  readonly socketioPath: string
+  /** The core's token checks, for a transport of the plugin's own. */
+  readonly auth: PluginAuth
 
   /**
    * Uses a namespace (`/` by default), with the core's authentication already applied. Several plugins
@@ -106,8 +198,8 @@ export interface RealtimeApi {
   publish (input: PublishInput): Promise<PublishResult>
 
   /**
-   * An `onRequest` hook that authenticates the caller and sets `request.principal`. Use it as `onRequest`, so
-   * a caller without credentials gets 401 before the body is read or validated (and learns nothing of the schema).
+   * An `onRequest` hook that authenticates the caller and sets `request.principal`, for a route a trigger cannot
+   * express. As `onRequest`, a caller without credentials gets 401 before the body is read or validated.
    *
    * @example
    * app.get('/online', { schema: { querystring: Query }, onRequest: app.realtime.authenticate('user') }, handler)
@@ -115,20 +207,26 @@ export interface RealtimeApi {
   authenticate (mode?: AuthMode): onRequestAsyncHookHandler
 
   /**
-   * A REST trigger: `POST <prefix><path>` with a validated body, behind API-key/JWT auth (checked first: a
-   * caller without credentials gets 401 whatever the body). Routes are prefixed with `/api/<plugin>`.
+   * A REST trigger: `<method> /api/<plugin><path>` with a validated body (or querystring), behind API-key/JWT auth
+   * (checked first: a caller without credentials gets 401 whatever the body).
+   *
+   * @example
+   * realtime.trigger('/events', { body: Event, tenant: true, status: 202 }, async (request) =>
+   *   await ns.publish({ tenantId: request.tenantId, event: request.body.type, payload: request.body.payload }))
    */
-  trigger<B extends TSchema, Q extends TSchema | undefined = undefined> (
+  trigger<
+    B extends TSchema | undefined,
+    Q extends TSchema | undefined = undefined,
+    P extends TSchema | undefined = undefined,
+    T extends boolean | undefined = undefined
+  > (
     path: string,
-    options: TriggerOptions<B, Q>,
-    handler: (request: TriggerRequest<Static<B>> & { query: Q extends TSchema ? Static<Q> : unknown }, reply: FastifyReply) => Promise<unknown>
+    options: TriggerOptions<B, Q, P, T>,
+    handler: (request: TriggerRequest<StaticOf<B>, StaticOf<Q>, StaticOf<P>, T>, reply: FastifyReply) => Promise<unknown>
   ): void
 
-  /** The tenant an authenticated request may act on (see docs: tenant-bound keys and user tokens act only in their own). */
+  /** The tenant an authenticated request may act on, for a route a trigger with `tenant: true` cannot express. */
   tenantOf (request: FastifyRequest, requested?: string): string
-
-  /** Verifies a JWT as the socket handshake does (for transports of a plugin's own, such as plain WebSocket). */
-  verifyToken (token: string): Promise<Identity>
 
   /**
    * Token expiry for the clients of a transport of the plugin's own (a plain WebSocket endpoint), on the core's
@@ -147,31 +245,91 @@ export interface RealtimeApi {
    */
   expiry<T extends object> (handler: ExpiryHandler<T>): ExpiryService<T>
 
-  /** Builds an access policy from its options (`AccessPolicyOptions`): tenant, claim, roles or a backend hook. */
+  /**
+   * Builds an access policy from its options (`AccessPolicyOptions`): tenant, claim, roles or a backend hook.
+   *
+   * @example
+   * const policy = realtime.accessPolicy({ mode: 'roles', roles: ['agent'] })
+   * const decision = await policy.check(ctx.user, { resource: channelId })
+   */
   accessPolicy (options: AccessPolicyOptions): AccessPolicy
 
   /**
-   * Messages between the nodes of this plugin, through the Socket.IO adapter: `emit` runs the handlers
-   * of every node, this one included. Without Redis it is a local call.
+   * A typed message channel between this plugin's instances on every node, through the Socket.IO adapter.
+   *
+   * @example
+   * const invalidate = realtime.channel('invalidate', Type.Object({ tenantId: Type.String() }))
+   * invalidate.on(({ tenantId }) => { cache.delete(tenantId) })
+   * invalidate.emit({ tenantId })
    */
-  readonly cluster: {
-    emit (event: string, data: unknown): void
-    on (event: string, handler: (data: any) => void): void
-  }
+  channel<S extends TSchema> (name: string, schema: S): ClusterChannel<Static<S>>
 
-  /** Compiles a TypeBox schema (for payloads validated outside `handle`). */
+  /**
+   * Compiles a TypeBox schema (for payloads validated outside `handle`).
+   *
+   * @example
+   * const check = realtime.compile(Message)
+   * if (!check.check(value)) throw validationError(check.problems(value)[0]!)
+   */
   compile<S extends TSchema> (schema: S): Validator<Static<S>>
 
-  /** Makes a value available to plugins that depend on this one. */
-  provide (value: unknown): void
-  /** The value provided by a plugin listed in this plugin's dependencies. */
-  use<T> (plugin: string): T
+  /** Makes this plugin's service (declared in `PluginServices` under its name) available to its dependents. */
+  provide (value: N extends keyof PluginServices ? PluginServices[N] : never): void
+  /**
+   * The service of a plugin listed in this plugin's dependencies.
+   *
+   * @example
+   * const commerce = app.realtime.use('commerce-namespaces')
+   */
+  use<K extends keyof PluginServices> (plugin: K): PluginServices[K]
 }
 
-export function createPluginApi (core: Core, plugin: string, dependencies: readonly string[], app: FastifyInstance): RealtimeApi {
+/** Adds an optional `tenantId` to an object schema (a trigger's body or querystring with `tenant: true`). */
+function withTenantId (plugin: string, path: string, schema: TSchema | undefined): TSchema {
+  if (schema === undefined) return Type.Object({ tenantId: Type.Optional(TenantId) })
+  if (!IsObject(schema)) throw new PluginInvalid(`"${plugin}": route ${path} has tenant: true, so its body or querystring must be an object schema`)
+  if (Object.hasOwn(schema.properties, 'tenantId')) throw new PluginInvalid(`"${plugin}": route ${path} declares tenantId itself; tenant: true adds it`)
+  const { type: _type, properties, required: _required, ...rest } = schema
+  return Type.Object({ ...properties, tenantId: Type.Optional(TenantId) }, rest)
+}
+
+/** A name ioredis can define as a command: the plugin's name and the script's, letters and digits only. */
+const commandName = (plugin: string, name: string): string => `rt_${plugin}_${name}`.replace(/[^A-Za-z0-9_]/g, '_')
+
+function redisPrimitives (redis: Redis, store: SharedStore, plugin: string): RedisPrimitives {
+  const defined = new Map<string, string>()
+  type Command = (...args: Array<string | number>) => Promise<unknown>
+  return {
+    key: (key) => store.keyOf(key),
+    script<R> (name: string, definition: { lua: string, keys: number }) {
+      const command = commandName(plugin, name)
+      const known = defined.get(command)
+      if (known !== undefined && known !== definition.lua) throw new PluginInvalid(`"${plugin}": Lua script "${name}" is defined twice with different code`)
+      if (known === undefined) {
+        redis.defineCommand(command, { numberOfKeys: definition.keys, lua: definition.lua })
+        defined.set(command, definition.lua)
+      }
+      const run = (redis as unknown as Record<string, Command>)[command]!.bind(redis)
+      return async (keys: readonly string[], ...args: Array<string | number>): Promise<R> => {
+        if (keys.length !== definition.keys) throw new PluginInvalid(`"${plugin}": Lua script "${name}" takes ${definition.keys} keys, given ${keys.length}`)
+        return await run(...keys, ...args) as R
+      }
+    }
+  }
+}
+
+/** What a plugin's API collected while it set up: the handlers it registered (checked against its catalog). */
+export interface PluginApiSetup<N extends string> {
+  readonly api: RealtimeApi<N>
+  readonly handled: HandledEvent[]
+}
+
+export function createPluginApi<N extends string> (core: Core, plugin: N, dependencies: readonly string[], app: FastifyInstance): PluginApiSetup<N> {
   const declared = new Set<string>()
+  const handled: HandledEvent[] = []
   const { registry } = core
   const log = core.log.child({ plugin })
+  const store = core.store.scope(plugin)
   let ready = false
   app.addHook('onReady', async () => { ready = true })
 
@@ -183,18 +341,29 @@ export function createPluginApi (core: Core, plugin: string, dependencies: reado
 
   const authenticate = (mode: AuthMode = 'publisher'): onRequestAsyncHookHandler =>
     async function realtimeAuth (request: FastifyRequest) {
-      (request as FastifyRequest & { principal: Principal }).principal = await core.rest.authenticate(request, mode)
+      request.principal = await core.rest.authenticate(request, mode)
     }
 
-  const api: RealtimeApi = {
+  const tenantOfRequest = (request: FastifyRequest, requested: string | undefined): string => {
+    const principal = request.principal
+    if (principal === undefined || principal === null) throw new Unauthorized('route is missing realtime.authenticate()')
+    return tenantOf(principal, requested)
+  }
+
+  const api: RealtimeApi<N> = {
     plugin,
     log,
-    config: core.config,
     clustered: core.clustered,
-    store: core.store.scope(plugin),
-    redis: core.redis,
+    store,
+    redis: core.redis === undefined ? undefined : redisPrimitives(core.redis, store, plugin),
     nodeId: core.nodeId,
     production: core.production,
+    socketioPath: core.config.socketio.path,
+    auth: {
+      token: (request) => requestToken(request),
+      verify: async (token) => await verifyHandshakeToken(core.verifier, token),
+      refresh: async (current, payload) => await checkRefresh(core.verifier, current, payload)
+    },
 
     namespace (name = '/', options = {}) {
       registry.use(plugin, name, options.exclusive === true, options.timeFormat)
@@ -203,6 +372,7 @@ export function createPluginApi (core: Core, plugin: string, dependencies: reado
         name,
         handle (event, schema, handler) {
           registry.handle(plugin, name, event, schema, handler as EventHandler)
+          handled.push({ namespace: name, event, schema })
           return ns
         },
         onConnection (hook: ConnectionHook) {
@@ -213,13 +383,17 @@ export function createPluginApi (core: Core, plugin: string, dependencies: reado
           registry.onDisconnect(plugin, name, hook)
           return ns
         },
+        onIdentityChange (hook: IdentityHook) {
+          registry.onIdentityChange(plugin, name, hook)
+          return ns
+        },
         publish: async (input) => await publish({ ...input, namespace: name }),
         onPublish (hook) {
           registry.onPublish(plugin, name, hook)
           return ns
         },
         socketsJoin: async (target, room) => { await registry.socketsJoin(name, target, room) },
-        socketsLeave: async (target, room) => { await registry.socketsJoin(name, target, room, 'leave') },
+        socketsLeave: async (target, room) => { await registry.socketsLeave(name, target, room) },
         stats: async (o) => await registry.stats(name, o?.local === true)
       }
       return ns
@@ -230,43 +404,69 @@ export function createPluginApi (core: Core, plugin: string, dependencies: reado
 
     trigger (path, options, handler) {
       if (ready) throw new PluginLifecycle(`route ${path} of "${plugin}" added after start`)
-      const schema: Record<string, TSchema> = { body: options.body }
+      const method = options.method ?? 'POST'
+      const inBody = method === 'POST' || method === 'PUT'
+      const schema: Record<string, TSchema> = {}
+      if (options.body !== undefined) schema.body = options.body
       if (options.querystring !== undefined) schema.querystring = options.querystring
+      if (options.params !== undefined) schema.params = options.params
+      const tenant = options.tenant === true
+      if (tenant) {
+        const where = inBody ? 'body' : 'querystring'
+        schema[where] = withTenantId(plugin, path, schema[where])
+      }
       const status = options.status ?? 200
-      // onRequest: credentials are checked before the body is parsed and validated (401 before 400).
-      app.post(path, { schema, onRequest: authenticate(options.auth ?? 'publisher') }, async (request, reply) => {
-        const result = await handler(request as any, reply)
-        if (!reply.sent) reply.code(status)
-        return result
+      app.route({
+        method,
+        url: path,
+        schema,
+        // Credentials are checked before the body is parsed and validated (401 before 400).
+        onRequest: authenticate(options.auth ?? 'publisher'),
+        // The tenant once the request is valid: a malformed tenantId is a 400 before any 403.
+        preHandler: tenant
+          ? async (request: FastifyRequest) => {
+            const source = (inBody ? request.body : request.query) as { tenantId?: string }
+            ;(request as FastifyRequest & { tenantId: string }).tenantId = tenantOfRequest(request, source.tenantId)
+          }
+          : undefined,
+        handler: async (request, reply) => {
+          const result = await handler(request as any, reply)
+          if (!reply.sent) reply.code(status)
+          return result
+        }
       })
     },
 
-    tenantOf (request, requested) {
-      const principal = (request as FastifyRequest & { principal?: Principal | null }).principal
-      if (principal === undefined || principal === null) throw new Unauthorized('route is missing realtime.authenticate()')
-      return tenantOf(principal, requested)
-    },
+    tenantOf: tenantOfRequest,
 
     compile,
-
-    verifyToken: async (token) => await core.verifier.verify(token),
 
     expiry: (handler) => new ExpiryWheel(core.config.auth.expiryGraceMs, handler, (err) => { log.error({ err }, 'token expiry handler failed') }),
 
     accessPolicy: (options) => createAccessPolicy(options, log),
 
-    cluster: {
-      emit (event, data) { registry.clusterEmit(`${plugin}:${event}`, data) },
-      on (event, handler) { registry.clusterOn(`${plugin}:${event}`, handler) }
+    channel<S extends TSchema> (name: string, schema: S): ClusterChannel<Static<S>> {
+      const event = `${plugin}:${name}`
+      const check = compile(schema)
+      return {
+        emit (data) { registry.clusterEmit(event, data) },
+        on (handler) {
+          registry.clusterOn(event, (data: unknown) => {
+            if (check.check(data)) handler(data)
+            else log.warn({ channel: name, problem: check.problems(data)[0] }, 'cluster message dropped: it does not match its channel schema')
+          })
+        }
+      }
     },
 
     provide (value) { core.provided.set(plugin, value) },
 
-    use<T> (other: string): T {
-      if (!dependencies.includes(other)) throw new PluginDependency(`"${plugin}" uses "${other}" without declaring it in dependencies`)
-      if (!core.provided.has(other)) throw new PluginDependency(`"${other}" provides nothing to "${plugin}"`)
-      return core.provided.get(other) as T
+    use<K extends keyof PluginServices> (other: K): PluginServices[K] {
+      const name = other as string
+      if (!dependencies.includes(name)) throw new PluginDependency(`"${plugin}" uses "${name}" without declaring it in dependencies`)
+      if (!core.provided.has(name)) throw new PluginDependency(`"${name}" provides nothing to "${plugin}"`)
+      return core.provided.get(name) as PluginServices[K]
     }
   }
-  return api
+  return { api, handled }
 }
