@@ -3,7 +3,7 @@
  * them, with the acks. Client events are validated by the socket handlers (with these schemas), server events
  * by the REST triggers that cause them.
  */
-import { Type, type Static, type TSchema } from 'realtime-server'
+import { Type, type EventCatalog, type Static } from 'realtime-server'
 
 const SessionId = Type.String({ minLength: 1, maxLength: 200, description: 'The chatbot session.' })
 
@@ -121,13 +121,8 @@ export const SessionJoinAck = Type.Object({
 /** The ack of `session:leave`. */
 export const SessionLeaveAck = Type.Object({ sessionId: Type.String(), success: Type.Literal(true) })
 
-// TODO(contract): these three come from realtime-server once the plugin contract is merged.
-interface ClientEvent { payload: TSchema, ack?: TSchema, errors?: readonly string[], description?: string }
-interface ServerEvent { payload: TSchema, description?: string }
-interface EventCatalog { client?: Record<string, TSchema | ClientEvent>, server?: Record<string, TSchema | ServerEvent> }
-
 /** The event catalog of the plugin (`events` export). */
-export const events: EventCatalog = {
+export const events = {
   client: {
     'session:join': {
       payload: SessionRoomRequest,
@@ -148,4 +143,4 @@ export const events: EventCatalog = {
     'session:completed': { payload: SessionCompleted, description: 'POST /api/sessions/completed, to the session\'s watchers; meta `{ eventId, timestamp, seq }`.' },
     'session:state': { payload: SessionState, description: 'The snapshot, to a socket that joined (state null: no event yet).' }
   }
-}
+} satisfies EventCatalog

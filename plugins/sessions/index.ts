@@ -21,7 +21,7 @@ export type { SessionsOptions } from './schema.js'
 export default definePlugin({
   name: 'sessions',
   options,
-  // TODO(contract): `events` once definePlugin takes the ClientEvent shape.
+  events,
   setup (app, opts) {
     const { realtime } = app
     const ns = realtime.namespace(opts.namespace)

@@ -17,15 +17,19 @@ export interface RouteDeps {
   options: Pick<SessionsOptions, 'maxListed'>
 }
 
-const TenantId = Type.String({ minLength: 1, description: 'Required with an API key not bound to a tenant.' })
+/**
+ * The event's payload out of a trigger body: the body less the `tenantId` that `tenant: true` adds to it (the
+ * watchers get the payload exactly as the seed defines it).
+ */
+function payloadOf<T extends object> (body: T): T {
+  const payload = { ...body }
+  Reflect.deleteProperty(payload, 'tenantId')
+  return payload
+}
 
-/** The trigger bodies: the event's payload, plus the tenant for unbound API keys. */
-const tenant = { tenantId: Type.Optional(TenantId) }
-const closed = { additionalProperties: false }
-const MessageSentBody = Type.Object({ ...MessageSent.properties, ...tenant }, closed)
-const NodeExecutedBody = Type.Object({ ...NodeExecuted.properties, ...tenant }, closed)
-const StatusChangedBody = Type.Object({ ...StatusChanged.properties, ...tenant }, closed)
-const SessionCompletedBody = Type.Object({ ...SessionCompleted.properties, ...tenant }, closed)
+const SessionParams = Type.Object({ sessionId: Type.String({ minLength: 1, maxLength: 200 }) })
+/** The query of a session read: nothing but the `tenantId` that `tenant: true` adds. */
+const ReadQuery = Type.Object({}, { additionalProperties: false })
 
 export function registerRoutes (app: PluginApp, { ns, sessions, policy, options }: RouteDeps): void {
   const { realtime } = app
@@ -40,36 +44,22 @@ export function registerRoutes (app: PluginApp, { ns, sessions, policy, options 
     return { eventId, sessionId, seq: state.seq, status: state.status }
   }
 
-  realtime.trigger('/message-sent', { body: MessageSentBody }, async (request) => {
-    const { tenantId, ...payload } = request.body
-    return await apply(realtime.tenantOf(request, tenantId), { event: 'session:message-sent', payload })
-  })
-  realtime.trigger('/node-executed', { body: NodeExecutedBody }, async (request) => {
-    const { tenantId, ...payload } = request.body
-    return await apply(realtime.tenantOf(request, tenantId), { event: 'session:node-executed', payload })
-  })
-  realtime.trigger('/status-changed', { body: StatusChangedBody }, async (request) => {
-    const { tenantId, ...payload } = request.body
-    return await apply(realtime.tenantOf(request, tenantId), { event: 'session:status-changed', payload })
-  })
-  realtime.trigger('/completed', { body: SessionCompletedBody }, async (request) => {
-    const { tenantId, ...payload } = request.body
-    return await apply(realtime.tenantOf(request, tenantId), { event: 'session:completed', payload })
-  })
+  realtime.trigger('/message-sent', { body: MessageSent, tenant: true }, async (request) =>
+    await apply(request.tenantId, { event: 'session:message-sent', payload: payloadOf(request.body) }))
+  realtime.trigger('/node-executed', { body: NodeExecuted, tenant: true }, async (request) =>
+    await apply(request.tenantId, { event: 'session:node-executed', payload: payloadOf(request.body) }))
+  realtime.trigger('/status-changed', { body: StatusChanged, tenant: true }, async (request) =>
+    await apply(request.tenantId, { event: 'session:status-changed', payload: payloadOf(request.body) }))
+  realtime.trigger('/completed', { body: SessionCompleted, tenant: true }, async (request) =>
+    await apply(request.tenantId, { event: 'session:completed', payload: payloadOf(request.body) }))
 
   /** A user token reads what its access policy lets it watch; an API key (a backend) reads its tenant. */
   const mayRead = async (principal: Principal | null, sessionId: string): Promise<AccessDecision> =>
     principal?.kind === 'user' ? await policy.check(principal.identity, 'session', sessionId) : { allowed: true }
 
-  app.get('/:sessionId', {
-    schema: {
-      params: Type.Object({ sessionId: Type.String({ minLength: 1, maxLength: 200 }) }),
-      querystring: Type.Object({ tenantId: Type.Optional(TenantId) }, { additionalProperties: false })
-    },
-    onRequest: realtime.authenticate('user')
-  }, async (request) => {
+  realtime.trigger('/:sessionId', { method: 'GET', params: SessionParams, querystring: ReadQuery, auth: 'user', tenant: true }, async (request) => {
     const { sessionId } = request.params
-    const tenantId = realtime.tenantOf(request, request.query.tenantId)
+    const { tenantId } = request
     const decision = await mayRead(request.principal, sessionId)
     if (!decision.allowed) throw new WatchRefused(sessionId, decision.reason ?? 'refused')
     const state = await sessions.read(tenantId, sessionId)
@@ -77,16 +67,11 @@ export function registerRoutes (app: PluginApp, { ns, sessions, policy, options 
     return state
   })
 
-  app.get('/', {
-    schema: {
-      querystring: Type.Object({
-        tenantId: Type.Optional(TenantId),
-        limit: Type.Optional(Type.Integer({ minimum: 1, maximum: options.maxListed, description: 'At most this many sessions (default 100).' }))
-      }, { additionalProperties: false })
-    },
-    onRequest: realtime.authenticate('user')
-  }, async (request) => {
-    const tenantId = realtime.tenantOf(request, request.query.tenantId)
+  const ListQuery = Type.Object({
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: options.maxListed, description: 'At most this many sessions (default 100).' }))
+  }, { additionalProperties: false })
+  realtime.trigger('/', { method: 'GET', querystring: ListQuery, auth: 'user', tenant: true }, async (request) => {
+    const { tenantId } = request
     const active = await sessions.listActive(tenantId, request.query.limit ?? Math.min(100, options.maxListed))
     const readable = await Promise.all(active.map(async (s) => (await mayRead(request.principal, s.sessionId)).allowed))
     // The list is a summary; GET /api/sessions/:sessionId has the recent events.

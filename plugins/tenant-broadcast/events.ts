@@ -3,11 +3,10 @@
  * emits. Both depend on the options (room kinds, languages, developmentMode, heartbeat, catalogs, custom events),
  * so `events(options)` builds the catalog of a configuration; the socket handlers validate with these same schemas.
  */
-import { Type, type Static, type TSchema } from 'realtime-server'
+import { TenantId, Type, type ClientEvent, type EventCatalog, type ServerEvent, type Static, type TSchema } from 'realtime-server'
 import { selectedEventTypes } from './event-types.js'
 import type { TenantBroadcastOptions } from './schema.js'
 
-export const TenantId = Type.String({ minLength: 1, maxLength: 200 })
 export const RoomId = Type.String({ minLength: 1, maxLength: 200, description: 'Id of the room within its kind, e.g. a campaign id.' })
 
 /** `join-tenant` (the CRM tenant events protocol's reconnect habit): acknowledged for the socket's own tenant only. */
@@ -41,11 +40,6 @@ export const PublishAck = Type.Object({
   recipients: Type.Optional(Type.Integer({ minimum: 0, description: 'Sockets reached, on every node.' })),
   partial: Type.Optional(Type.Boolean({ description: 'Some node did not report its count in time.' }))
 })
-
-// TODO(contract): these three come from realtime-server once the plugin contract is merged.
-interface ClientEvent { payload: TSchema, ack?: TSchema, errors?: readonly string[], description?: string }
-interface ServerEvent { payload: TSchema, description?: string }
-interface EventCatalog { client?: Record<string, TSchema | ClientEvent>, server?: Record<string, TSchema | ServerEvent> }
 
 /** The catalog of a configuration: the client events it handles, the server events it may emit. */
 export function events (options: TenantBroadcastOptions): EventCatalog {

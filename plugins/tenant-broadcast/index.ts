@@ -18,7 +18,7 @@ export type { TenantBroadcastOptions } from './schema.js'
 export default definePlugin({
   name: 'tenant-broadcast',
   options,
-  // TODO(contract): `events` (a function of the options) once definePlugin takes one.
+  events,
   setup (app, opts) {
     const { realtime } = app
     const kinds = opts.rooms.map((r) => r.kind)

@@ -39,10 +39,8 @@ const pause = async (attempt: number): Promise<void> =>
 
 export function createSessionStore (realtime: RealtimeApi, options: Pick<SessionsOptions, 'recentEvents' | 'finishedTtlMs' | 'activeTtlMs'>): SessionStore {
   const { store } = realtime
-  // The Lua script writes the same keys the store reads: `store.keyOf` gives their Redis names.
-  const writer: ConditionalWriter = realtime.redis === undefined
-    ? memoryWriter(store)
-    : redisWriter(realtime.redis, (key) => store.keyOf(key))
+  // The Lua script writes the same keys the store reads: `redis.key` gives their Redis names.
+  const writer: ConditionalWriter = realtime.redis === undefined ? memoryWriter(store) : redisWriter(realtime.redis)
 
   return {
     async read (tenantId, sessionId) {

@@ -1,6 +1,6 @@
 /**
- * The Lua of the sessions' Redis store. The script runs atomically on the server, on the same keys the
- * plugin's `SharedStore` reads.
+ * The Lua of the sessions' Redis store (run through `realtime.redis.script`). The script runs atomically on the
+ * server, on the same keys the plugin's `SharedStore` reads.
  */
 
 /**
@@ -27,4 +27,4 @@ redis.call('ZADD', KEYS[2], ARGV[6], ARGV[5])
 if activeTtl > 0 then redis.call('PEXPIRE', KEYS[2], activeTtl) end
 return 1
 `
-} as const
+}

@@ -40,9 +40,7 @@ for (const redis of [false, true]) {
   t.test(`compare-and-set of a session and its index (${redis ? 'redis' : 'memory'})`, async (t) => {
     const api = await probeApi(t, redis)
     const { store } = api
-    const writer: ConditionalWriter = api.redis === undefined
-      ? memoryWriter(store)
-      : redisWriter(api.redis, (key) => store.keyOf(key))
+    const writer: ConditionalWriter = api.redis === undefined ? memoryWriter(store) : redisWriter(api.redis)
     const members = async (): Promise<string[]> => (await store.sortedRange('active', -Number.MAX_SAFE_INTEGER, 0)).map((m) => m.member)
 
     t.equal(await writer.write(plan('a', 0, T0)), true, 'creates a session')
