@@ -17,16 +17,6 @@ export interface RouteDeps {
   options: Pick<SessionsOptions, 'maxListed'>
 }
 
-/**
- * The event's payload out of a trigger body: the body less the `tenantId` that `tenant: true` adds to it (the
- * watchers get the payload exactly as the seed defines it).
- */
-function payloadOf<T extends object> (body: T): T {
-  const payload = { ...body }
-  Reflect.deleteProperty(payload, 'tenantId')
-  return payload
-}
-
 const SessionParams = Type.Object({ sessionId: Type.String({ minLength: 1, maxLength: 200 }) })
 /** The query of a session read: nothing but the `tenantId` that `tenant: true` adds. */
 const ReadQuery = Type.Object({}, { additionalProperties: false })
@@ -45,13 +35,13 @@ export function registerRoutes (app: PluginApp, { ns, sessions, policy, options 
   }
 
   realtime.trigger('/message-sent', { body: MessageSent, tenant: true }, async (request) =>
-    await apply(request.tenantId, { event: 'session:message-sent', payload: payloadOf(request.body) }))
+    await apply(request.tenantId, { event: 'session:message-sent', payload: request.body }))
   realtime.trigger('/node-executed', { body: NodeExecuted, tenant: true }, async (request) =>
-    await apply(request.tenantId, { event: 'session:node-executed', payload: payloadOf(request.body) }))
+    await apply(request.tenantId, { event: 'session:node-executed', payload: request.body }))
   realtime.trigger('/status-changed', { body: StatusChanged, tenant: true }, async (request) =>
-    await apply(request.tenantId, { event: 'session:status-changed', payload: payloadOf(request.body) }))
+    await apply(request.tenantId, { event: 'session:status-changed', payload: request.body }))
   realtime.trigger('/completed', { body: SessionCompleted, tenant: true }, async (request) =>
-    await apply(request.tenantId, { event: 'session:completed', payload: payloadOf(request.body) }))
+    await apply(request.tenantId, { event: 'session:completed', payload: request.body }))
 
   /** A user token reads what its access policy lets it watch; an API key (a backend) reads its tenant. */
   const mayRead = async (principal: Principal | null, sessionId: string): Promise<AccessDecision> =>
