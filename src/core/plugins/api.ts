@@ -266,7 +266,7 @@ export interface RealtimeApi<N extends string = string> {
    *
    * @example
    * const policy = realtime.accessPolicy({ mode: 'roles', roles: ['agent'] })
-   * const decision = await policy.check(ctx.user, { resource: channelId })
+   * const { allowed } = await policy.check(ctx.user, 'channel', channelId)
    */
   accessPolicy (options: AccessPolicyOptions): AccessPolicy
 
