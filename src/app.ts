@@ -1,3 +1,4 @@
+// buildApp: Fastify, Socket.IO, auth, Redis, health routes and the plugins, assembled from a validated config.
 import cors from '@fastify/cors'
 import fastifyRedis from '@fastify/redis'
 import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox'

@@ -21,7 +21,7 @@ export {
 export type { NamespaceStats } from './core/cluster/bus.js'
 export type { IdentityHook, PublishedEvent, PublishHook, TimeFormat } from './core/namespaces/registry.js'
 export type {
-  ClusterChannel, PluginAuth, PluginNamespace, PluginServices, RealtimeApi, RedisPrimitives, TriggerMethod, TriggerOptions, TriggerRequest
+  ClusterChannel, HandleOptions, PluginAuth, PluginNamespace, PluginServices, RealtimeApi, RedisPrimitives, TriggerMethod, TriggerOptions, TriggerRequest
 } from './core/plugins/api.js'
 export { clientEvent, serverEvent, type ClientEvent, type EventCatalog, type ServerEvent } from './core/plugins/catalog.js'
 export { definePlugin, type PluginApp, type PluginDefinition, type RealtimePlugin } from './core/plugins/define.js'

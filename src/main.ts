@@ -1,3 +1,4 @@
+// The server process: load the config, build, listen, and close gracefully on SIGTERM/SIGINT.
 import closeWithGrace from 'close-with-grace'
 import { buildApp } from './app.js'
 import { loadConfig } from './config/load.js'

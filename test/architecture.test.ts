@@ -84,3 +84,14 @@ t.test('the shared leaves import nothing of the server, and config imports nothi
   const config = srcImports('config').filter(({ target }) => !target.startsWith('lib' + sep) && !target.startsWith('config' + sep))
   t.same(config, [], 'src/config imports only src/config and src/lib')
 })
+
+t.test('every source file opens with a comment that says what it is', async (t) => {
+  const files = ['src', 'plugins', 'examples'].flatMap((d) => sourceFiles(join(root, d)))
+  t.ok(files.length > 100, `scanned ${files.length} files`)
+  const bare = files.filter((f) => {
+    const lines = readFileSync(f, 'utf8').split('\n')
+    const first = lines[0]!.startsWith('#!') ? lines[1]! : lines[0]!
+    return !/^\s*(\/\/|\/\*)/.test(first)
+  }).map((f) => relative(root, f))
+  t.same(bare, [], 'files without an opening comment')
+})

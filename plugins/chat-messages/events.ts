@@ -14,21 +14,13 @@ export const Cursor = Type.String({ pattern: '^[0-9]{1,15}$', description: 'Opaq
 
 // ---- client -> server ----------------------------------------------------------------------------
 
-/** What `message:send` must carry; checked by its handler, not by the core (see `SendPayload`). */
+/** What `message:send` must carry; an invalid one is answered with `message:failed` (and in the ack), as any failed send. */
 export const SendMessage = Type.Object({
   content: Type.String({ minLength: 1, description: 'Message text; its length limit is `messages.maxContentLength`.' }),
   channelId: Id('Target channel.'),
   tempId: Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: 'Client-side id: duplicates are refused while in flight, retries after success get the original message id.' })),
   replyToId: Type.Optional(Id('A message of the same channel this one answers.'))
 }, { additionalProperties: false })
-
-/**
- * The payload schema `message:send` is registered with: anything. Its handler checks `SendMessage` itself, so
- * that an invalid send is answered with `message:failed` (and the ack) like every other failed send.
- */
-export const SendPayload = Type.Unknown({
-  description: 'A `SendMessage`: `{ content, channelId, tempId?, replyToId? }`, checked by the handler (an invalid one is answered with `message:failed`).'
-})
 
 export const ReadMessage = Type.Object({
   messageId: Id('The message read.'),
@@ -183,7 +175,7 @@ interface Part { client: Record<string, ClientEvent>, server: Record<string, Ser
 const channelEvents: Part = {
   client: {
     'message:send': {
-      payload: SendPayload,
+      payload: SendMessage,
       ack: SendAck,
       errors: ['RT_CHAT_RATE_LIMITED', 'RT_CHAT_CONTENT_TOO_LONG', 'RT_CHAT_IN_FLIGHT', 'RT_CHAT_TEMPID_REUSED', 'RT_CHAT_NOT_MEMBER', 'RT_CHAT_MESSAGE_NOT_FOUND', 'RT_CHAT_SEND_FAILED', NOT_READY],
       description: 'Sends a message to a channel; answered with `message:delivered` (and `message:created` to the channel) or `message:failed`.'

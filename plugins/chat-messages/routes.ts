@@ -32,12 +32,9 @@ export function registerRoutes (app: PluginApp, chat: ChatContext): void {
   }
 
   if (options.conversations.enabled) {
-    // The body is the event's payload, relayed without the `tenantId` an unbound API key adds to it.
-    realtime.trigger('/message-received', { body: MessageReceived, tenant: true }, async (request) => {
-      const { conversationId, messageId, senderId, type, content, status, timestamp } = request.body
-      const payload = { conversationId, messageId, senderId, type, content, status, timestamp }
-      return await ns.publish({ tenantId: request.tenantId, rooms: [conversationRoom(conversationId)], event: 'message:received', payload, count: true })
-    })
+    // The body is the event's payload (the core took out the `tenantId` an unbound API key adds to it).
+    realtime.trigger('/message-received', { body: MessageReceived, tenant: true }, async (request) =>
+      await ns.publish({ tenantId: request.tenantId, rooms: [conversationRoom(request.body.conversationId)], event: 'message:received', payload: request.body, count: true }))
 
     realtime.trigger('/message-status', { body: MessageStatus, tenant: true }, async (request) => {
       const { conversationId, messageId, status } = request.body

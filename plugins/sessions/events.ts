@@ -1,8 +1,9 @@
 /**
- * Payload schemas of the session events, as the seed ("Session Tracking Events") documents them.
- * Client events are validated by the socket handlers, server events by the REST triggers that cause them.
+ * The event catalog: payload schemas of the session events, as the seed ("Session Tracking Events") documents
+ * them, with the acks. Client events are validated by the socket handlers (with these schemas), server events
+ * by the REST triggers that cause them.
  */
-import { Type, type Static } from 'realtime-server'
+import { Type, type EventCatalog, type Static } from 'realtime-server'
 
 const SessionId = Type.String({ minLength: 1, maxLength: 200, description: 'The chatbot session.' })
 
@@ -110,17 +111,36 @@ export type SessionEventName = keyof SessionEvents
 /** One event as the state machine receives it. */
 export type SessionEvent = { [E in SessionEventName]: { event: E, payload: SessionEvents[E] } }[SessionEventName]
 
+/** The ack of `session:join`: the snapshot, as `session:state` sends it too. */
+export const SessionJoinAck = Type.Object({
+  sessionId: Type.String(),
+  success: Type.Literal(true),
+  state: Type.Union([SessionSnapshot, Type.Null()])
+})
+
+/** The ack of `session:leave`. */
+export const SessionLeaveAck = Type.Object({ sessionId: Type.String(), success: Type.Literal(true) })
+
 /** The event catalog of the plugin (`events` export). */
 export const events = {
   client: {
-    'session:join': SessionRoomRequest,
-    'session:leave': SessionRoomRequest
+    'session:join': {
+      payload: SessionRoomRequest,
+      ack: SessionJoinAck,
+      errors: ['RT_SESSIONS_FORBIDDEN', 'RT_ERR_NOT_READY'],
+      description: 'Watch a session: joins its room, then sends `session:state` with the snapshot (also in the ack).'
+    },
+    'session:leave': {
+      payload: SessionRoomRequest,
+      ack: SessionLeaveAck,
+      description: 'Stop watching a session.'
+    }
   },
   server: {
-    'session:message-sent': MessageSent,
-    'session:node-executed': NodeExecuted,
-    'session:status-changed': StatusChanged,
-    'session:completed': SessionCompleted,
-    'session:state': SessionState
+    'session:message-sent': { payload: MessageSent, description: 'POST /api/sessions/message-sent, to the session\'s watchers; meta `{ eventId, timestamp, seq }`.' },
+    'session:node-executed': { payload: NodeExecuted, description: 'POST /api/sessions/node-executed, to the session\'s watchers; meta `{ eventId, timestamp, seq }`.' },
+    'session:status-changed': { payload: StatusChanged, description: 'POST /api/sessions/status-changed, to the session\'s watchers; meta `{ eventId, timestamp, seq }`.' },
+    'session:completed': { payload: SessionCompleted, description: 'POST /api/sessions/completed, to the session\'s watchers; meta `{ eventId, timestamp, seq }`.' },
+    'session:state': { payload: SessionState, description: 'The snapshot, to a socket that joined (state null: no event yet).' }
   }
-}
+} satisfies EventCatalog

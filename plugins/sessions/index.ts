@@ -10,12 +10,13 @@
  */
 import { definePlugin } from 'realtime-server'
 import { events } from './events.js'
-import { sessionRoutes } from './routes.js'
+import { registerRoutes } from './routes.js'
 import { options } from './schema.js'
-import { createSessionStore } from './session-store.js'
-import { sessionSocket } from './socket.js'
+import { registerSocketHandlers } from './socket.js'
+import { createSessionStore } from './store/index.js'
 
 export { events, options }
+export type { SessionsOptions } from './schema.js'
 
 export default definePlugin({
   name: 'sessions',
@@ -26,7 +27,7 @@ export default definePlugin({
     const ns = realtime.namespace(opts.namespace)
     const sessions = createSessionStore(realtime, opts)
     const policy = realtime.accessPolicy(opts.access)
-    sessionSocket(ns, { sessions, policy })
-    sessionRoutes(app, { ns, sessions, policy, options: opts })
+    registerSocketHandlers(app, { ns, sessions, policy })
+    registerRoutes(app, { ns, sessions, policy, options: opts })
   }
 })

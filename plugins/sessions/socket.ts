@@ -1,15 +1,19 @@
 /**
- * Socket handlers: `session:join` (access check, room, snapshot) and `session:leave`.
+ * Socket handlers: `session:join` (access check, room, snapshot) and `session:leave`, with the catalog's schemas.
  */
-import type { AccessPolicy, PluginNamespace } from 'realtime-server'
+import type { AccessPolicy, PluginApp, PluginNamespace } from 'realtime-server'
 import { WatchRefused } from './errors.js'
 import { SessionRoomRequest } from './events.js'
-import type { SessionStore } from './session-store.js'
+import { sessionRoom } from './rooms.js'
+import type { SessionStore } from './store/index.js'
 
-/** The room of a session's watchers (the core scopes it to the tenant). */
-export const sessionRoom = (sessionId: string): string => `session:${sessionId}`
+export interface SocketDeps {
+  ns: PluginNamespace
+  sessions: SessionStore
+  policy: AccessPolicy
+}
 
-export function sessionSocket (ns: PluginNamespace, { sessions, policy }: { sessions: SessionStore, policy: AccessPolicy }): void {
+export function registerSocketHandlers (_app: PluginApp, { ns, sessions, policy }: SocketDeps): void {
   ns.handle('session:join', SessionRoomRequest, async (ctx, { sessionId }) => {
     const decision = await policy.check(ctx.user, 'session', sessionId)
     if (!decision.allowed) throw new WatchRefused(sessionId, decision.reason ?? 'refused')

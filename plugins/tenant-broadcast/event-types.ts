@@ -6,19 +6,36 @@
 import { validationError, type RealtimeApi, type RealtimeError, type TSchema, type Validator } from 'realtime-server'
 import { catalogs } from './catalogs/index.js'
 import { OptionsInvalid, UnknownEvent } from './errors.js'
-import { EVENT_NAME, type BroadcastOptions } from './schema.js'
+import { EVENT_NAME, type TenantBroadcastOptions } from './schema.js'
 
 /** Names a custom event may not take: Socket.IO's reserved events and the plugin's own. */
 const RESERVED = new Set(['connect', 'connect_error', 'disconnect', 'disconnecting', 'newListener', 'removeListener', 'error', 'pong', 'auth:expired'])
 
 const NAME = new RegExp(EVENT_NAME)
 
-export interface EventType {
+/** One event type of the options, before it is checked. */
+export interface SelectedEventType {
   readonly type: string
   /** The catalog name, or `custom`. */
   readonly catalog: string
+  /** The payload schema (a custom event's carries its description). */
   readonly schema: TSchema
+}
+
+export interface EventType extends SelectedEventType {
   readonly validator: Validator<unknown>
+}
+
+/** The event types the options select, catalogs first then custom events, unchecked (see `EventTypes`). */
+export function selectedEventTypes (options: Pick<TenantBroadcastOptions, 'catalogs' | 'customEvents'>): SelectedEventType[] {
+  const selected: SelectedEventType[] = []
+  for (const name of options.catalogs) {
+    for (const [type, schema] of Object.entries(catalogs[name])) selected.push({ type, catalog: name, schema })
+  }
+  for (const [type, { schema, description }] of Object.entries(options.customEvents)) {
+    selected.push({ type, catalog: 'custom', schema: description === undefined ? schema : { description, ...schema } })
+  }
+  return selected
 }
 
 const fieldError = (field: string, message: string): RealtimeError => validationError({ field, message })
@@ -27,25 +44,26 @@ export class EventTypes {
   readonly #types = new Map<string, EventType>()
   readonly #checkTenant: boolean
 
-  constructor (options: BroadcastOptions, compile: RealtimeApi['compile']) {
+  constructor (options: TenantBroadcastOptions, compile: RealtimeApi['compile']) {
     this.#checkTenant = options.checkPayloadTenant
-    for (const name of options.catalogs) {
-      for (const [type, schema] of Object.entries(catalogs[name])) this.#types.set(type, { type, catalog: name, schema, validator: compile(schema) })
-    }
-    for (const [type, custom] of Object.entries(options.customEvents)) {
+    for (const selected of selectedEventTypes(options)) {
+      const { type, catalog, schema } = selected
+      if (catalog !== 'custom') {
+        this.#types.set(type, { ...selected, validator: compile(schema) })
+        continue
+      }
       const where = `customEvents.${type}`
       if (!NAME.test(type) || type.length > 100) throw new OptionsInvalid(`${where}: an event name has 1 to 100 letters, digits and _ . : - (starting with a letter or digit)`)
       if (RESERVED.has(type)) throw new OptionsInvalid(`${where}: "${type}" is a reserved event name`)
       const known = this.#types.get(type)
       if (known !== undefined) throw new OptionsInvalid(`${where}: "${type}" is already an event of the catalog ${known.catalog}`)
-      const schema = custom.schema as TSchema
       let validator: Validator<unknown>
       try {
         validator = compile(schema)
       } catch (err) {
-        throw new OptionsInvalid(`${where}.schema: not a usable JSON Schema (${(err as Error).message})`)
+        throw new OptionsInvalid(`${where}.schema: not a usable JSON Schema (${err instanceof Error ? err.message : String(err)})`)
       }
-      this.#types.set(type, { type, catalog: 'custom', schema: custom.description === undefined ? schema : { description: custom.description, ...schema }, validator })
+      this.#types.set(type, { ...selected, validator })
     }
   }
 
@@ -68,8 +86,8 @@ export class EventTypes {
       const p = entry.validator.problems(payload)[0] ?? { field: '', message: 'is invalid' }
       throw fieldError(p.field === '' ? `${at}payload` : `${at}payload.${p.field}`, p.message)
     }
-    if (this.#checkTenant && typeof payload === 'object' && payload !== null) {
-      const own = (payload as { tenantId?: unknown }).tenantId
+    if (this.#checkTenant && typeof payload === 'object' && payload !== null && 'tenantId' in payload) {
+      const own = payload.tenantId
       if (typeof own === 'string' && own !== tenantId) throw fieldError(`${at}payload.tenantId`, `must be the tenant the event is published to (${tenantId})`)
     }
   }

@@ -9,7 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import type { PublishResult, SharedStore } from 'realtime-server'
 import { IdempotencyInProgress, IdempotencyMismatch } from './errors.js'
 import type { EventInput } from './publisher.js'
-import type { BroadcastOptions } from './schema.js'
+import type { TenantBroadcastOptions } from './schema.js'
 
 interface Entry {
   state: 'pending' | 'done'
@@ -36,8 +36,8 @@ export type Claim = FreshClaim | ReplayClaim
 function canonical (value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`
   if (value !== null && typeof value === 'object') {
-    const keys = Object.keys(value).filter((k) => (value as Record<string, unknown>)[k] !== undefined).sort()
-    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`).join(',')}}`
+    const entries = Object.entries(value).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : 1))
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`
   }
   return JSON.stringify(value) ?? 'null'
 }
@@ -48,9 +48,9 @@ export const fingerprint = (e: EventInput): string =>
 
 export class IdempotencyKeys {
   readonly #store: SharedStore
-  readonly #o: BroadcastOptions['idempotency']
+  readonly #o: TenantBroadcastOptions['idempotency']
 
-  constructor (store: SharedStore, options: BroadcastOptions['idempotency']) {
+  constructor (store: SharedStore, options: TenantBroadcastOptions['idempotency']) {
     this.#store = store
     this.#o = options
   }

@@ -11,10 +11,9 @@ import { createPublisher } from './publisher.js'
 import { registerRoutes } from './routes.js'
 import { options } from './schema.js'
 import { registerSocketHandlers } from './socket.js'
-import { registerStats } from './stats.js'
 
 export { options, events }
-export type { BroadcastOptions } from './schema.js'
+export type { TenantBroadcastOptions } from './schema.js'
 
 export default definePlugin({
   name: 'tenant-broadcast',
@@ -34,9 +33,8 @@ export default definePlugin({
     const ns = realtime.namespace(opts.namespace)
     const types = new EventTypes(opts, realtime.compile)
     const publish = createPublisher(ns)
-    registerSocketHandlers(ns, { realtime, options: opts, types, publish })
-    registerRoutes(app, { options: opts, types, publish, idempotency: new IdempotencyKeys(realtime.store, opts.idempotency) })
-    registerStats(app, ns)
+    registerSocketHandlers(app, { ns, options: opts, types, publish })
+    registerRoutes(app, { ns, options: opts, types, publish, idempotency: new IdempotencyKeys(realtime.store, opts.idempotency) })
     realtime.log.debug({ namespace: ns.name, events: types.size, rooms: kinds }, 'tenant-broadcast ready')
   }
 })

@@ -1,6 +1,7 @@
 /** Publishes one validated event into a tenant: the path shared by the REST triggers and `test-event`. */
 import type { PluginNamespace, PublishResult } from 'realtime-server'
-import { roomName, type Target } from './target.js'
+import { kindRoom } from './rooms.js'
+import type { Target } from './target.js'
 
 export interface EventInput {
   type: string
@@ -19,7 +20,7 @@ export function createPublisher (ns: PluginNamespace): PublishEvent {
   return async (tenantId, { type, payload, to, language }) => await ns.publish({
     tenantId,
     users: to?.users,
-    rooms: to?.room === undefined ? undefined : [roomName(to.room.kind, to.room.id)],
+    rooms: to?.room === undefined ? undefined : [kindRoom(to.room.kind, to.room.id)],
     roles: to?.roles,
     event: type,
     payload,

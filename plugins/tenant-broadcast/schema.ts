@@ -2,12 +2,12 @@
 import { AccessPolicyOptions, Type, type Static } from 'realtime-server'
 import { catalogNames } from './catalogs/index.js'
 
-/** Names a custom event may have: letters, digits, `_ . : -`. */
+/** Names a custom event may have: letters, digits, `_ . : -` (checked at setup, see event-types.ts). */
 export const EVENT_NAME = '^[A-Za-z0-9][A-Za-z0-9_.:-]*$'
 /** Names of room kinds: they become `subscribe:<kind>` events and the `<kind>:` prefix of room names. */
-export const ROOM_KIND = '^[a-z][a-z0-9_-]*$'
+const ROOM_KIND = '^[a-z][a-z0-9_-]*$'
 
-export const RoomKindOptions = Type.Object({
+const RoomKindOptions = Type.Object({
   kind: Type.String({ pattern: ROOM_KIND, maxLength: 64, description: 'Room kind: clients send `subscribe:<kind>` / `unsubscribe:<kind>` with an id; publishers target `{ room: { kind, id } }`.' }),
   access: Type.Union([...AccessPolicyOptions.anyOf], {
     default: { mode: 'tenant' },
@@ -15,7 +15,7 @@ export const RoomKindOptions = Type.Object({
   })
 }, { additionalProperties: false })
 
-export const CustomEventOptions = Type.Object({
+const CustomEventOptions = Type.Object({
   schema: Type.Object({}, { additionalProperties: true, description: 'JSON Schema of the payload.' }),
   description: Type.Optional(Type.String({ description: 'Shown by GET /api/tenant-broadcast/events.' }))
 }, { additionalProperties: false })
@@ -59,5 +59,6 @@ export const options = Type.Object({
   }, { additionalProperties: false, default: {} })
 }, { additionalProperties: false })
 
-export type BroadcastOptions = Static<typeof options>
-export type RoomKind = Static<typeof RoomKindOptions>
+export type TenantBroadcastOptions = Static<typeof options>
+/** One room kind of `options.rooms`, with its access policy. */
+export type RoomKind = TenantBroadcastOptions['rooms'][number]

@@ -3,54 +3,58 @@
  * user and role rooms; rooms joined here go through `ctx.join`, so they are scoped to the socket's tenant.
  * - `join-tenant` { tenantId }: acknowledged for the own tenant, refused for any other (CRM tenant events);
  * - `subscribe:<kind>` / `unsubscribe:<kind>` id | { id }: for each declared room kind, checked by its access policy (WhatsApp CRM rooms);
- * - `ping` -> `pong` { timestamp } (WhatsApp CRM rooms);
- * - `test-event` { type, payload, language? }: development mode only, into the sender's tenant (CRM tenant events).
+ * - `ping` -> `pong` { timestamp } (WhatsApp CRM rooms), with `heartbeat`;
+ * - `test-event` { type, payload, language? }: into the sender's tenant with `developmentMode`, refused without (CRM tenant events).
+ * The schemas are the catalog's (events.ts).
  */
-import { Type, type PluginNamespace, type RealtimeApi, type SocketContext, type Static } from 'realtime-server'
+import type { PluginApp, PluginNamespace, RealtimeApi, SocketContext } from 'realtime-server'
 import { DevelopmentOnly, SubscribeRefused, TenantMismatch, TooManySubscriptions } from './errors.js'
 import type { EventTypes } from './event-types.js'
-import { JoinTenant, Pong, RoomRef, testEventSchema } from './events.js'
-import type { EventInput, PublishEvent } from './publisher.js'
-import type { BroadcastOptions, RoomKind } from './schema.js'
-import { roomName } from './target.js'
+import { JoinTenant, Ping, RoomRef, TestEventDisabled, testEventSchema, type Pong } from './events.js'
+import type { PublishEvent } from './publisher.js'
+import { kindOfRoom, kindRoom } from './rooms.js'
+import type { RoomKind, TenantBroadcastOptions } from './schema.js'
 
 export interface SocketDeps {
-  realtime: RealtimeApi
-  options: BroadcastOptions
+  ns: PluginNamespace
+  options: TenantBroadcastOptions
   types: EventTypes
   publish: PublishEvent
 }
 
 const idOf = (ref: string | { id: string }): string => (typeof ref === 'string' ? ref : ref.id)
 
-export function registerSocketHandlers (ns: PluginNamespace, { realtime, options, types, publish }: SocketDeps): void {
+export function registerSocketHandlers (app: PluginApp, { ns, options, types, publish }: SocketDeps): void {
+  const { realtime } = app
   ns.handle('join-tenant', JoinTenant, (ctx, { tenantId }) => {
     if (tenantId !== ctx.user.tenantId) throw new TenantMismatch(JSON.stringify(tenantId), 'the socket\'s token belongs to another tenant')
     return { ok: true, tenantId }
   })
 
   if (options.heartbeat) {
-    ns.handle('ping', Type.Unknown(), (ctx) => {
-      const pong: Static<typeof Pong> = { timestamp: Date.now() }
+    ns.handle('ping', Ping, (ctx) => {
+      const pong: Pong = { timestamp: Date.now() }
       ctx.emit('pong', pong)
       return pong
     })
   }
 
-  ns.handle('test-event', testEventSchema(options.languages), async (ctx, data) => {
-    if (!options.developmentMode) throw new DevelopmentOnly()
-    const event = data as EventInput
-    types.validate(event.type, event.payload, ctx.user.tenantId)
-    return await publish(ctx.user.tenantId, { type: event.type, payload: event.payload, language: event.language })
-  })
+  if (options.developmentMode) {
+    ns.handle('test-event', testEventSchema(options.languages), async (ctx, { type, payload, language }) => {
+      types.validate(type, payload, ctx.user.tenantId)
+      return await publish(ctx.user.tenantId, { type, payload, language })
+    })
+  } else {
+    ns.handle('test-event', TestEventDisabled, () => { throw new DevelopmentOnly() })
+  }
 
   const kinds = new Set(options.rooms.map((r) => r.kind))
   /** Rooms of the declared kinds the socket is in (other plugins' rooms on a shared namespace do not count). */
   const subscriptions = (ctx: SocketContext): number => {
     let n = 0
     for (const room of ctx.rooms()) {
-      const i = room.indexOf(':')
-      if (i > 0 && kinds.has(room.slice(0, i))) n++
+      const kind = kindOfRoom(room)
+      if (kind !== undefined && kinds.has(kind)) n++
     }
     return n
   }
@@ -63,7 +67,7 @@ function registerRoomKind (ns: PluginNamespace, realtime: RealtimeApi, { kind, a
 
   ns.handle(`subscribe:${kind}`, RoomRef, async (ctx, ref) => {
     const id = idOf(ref)
-    const room = roomName(kind, id)
+    const room = kindRoom(kind, id)
     if (ctx.isIn(room)) return { ok: true, kind, id }
     if (subscriptions(ctx) >= max) throw new TooManySubscriptions(String(max))
     const decision = await policy.check(ctx.user, kind, id)
@@ -76,7 +80,7 @@ function registerRoomKind (ns: PluginNamespace, realtime: RealtimeApi, { kind, a
 
   ns.handle(`unsubscribe:${kind}`, RoomRef, (ctx, ref) => {
     const id = idOf(ref)
-    ctx.leave(roomName(kind, id))
+    ctx.leave(kindRoom(kind, id))
     return { ok: true, kind, id }
   })
 }

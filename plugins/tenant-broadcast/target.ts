@@ -2,31 +2,34 @@
  * `to`: who in the tenant receives an event. Absent: the whole tenant. Otherwise any of users, one room
  * of a declared kind, and roles; they add up (a socket matching several gets the event once).
  */
-import { Type, validationError, type TSchema } from 'realtime-server'
+import { Type, validationError } from 'realtime-server'
 import { RoomId } from './events.js'
+
+export interface RoomTarget {
+  kind: string
+  id: string
+}
 
 export interface Target {
   users?: string[]
-  room?: { kind: string, id: string }
+  room?: RoomTarget
   roles?: string[]
 }
 
 const Name = Type.String({ minLength: 1, maxLength: 200 })
 
-/** The `to` schema for the configured room kinds (no `room` when none are declared). */
-export function targetSchema (kinds: readonly string[]): TSchema {
-  const properties: Record<string, TSchema> = {
+/** The `to` schema for the configured room kinds (a `room` that is always refused when none are declared). */
+export function targetSchema (kinds: readonly string[]) {
+  const room = kinds.length > 0
+    ? Type.Object({ kind: Type.Enum([...kinds]), id: RoomId }, { additionalProperties: false, description: 'One room of a declared kind, e.g. { kind: "campaign", id: "42" }.' })
+    // Accepted by the schema only to be refused by `assertRoomKinds` with the reason, rather than as an unknown
+    // property: so no value of it reaches a publish, and the static type can be the room's.
+    : Type.Unsafe<RoomTarget>(Type.Unknown({ description: 'No room kinds are declared (options.rooms): refused.' }))
+  return Type.Object({
     users: Type.Optional(Type.Array(Name, { minItems: 1, maxItems: 1000, description: 'User ids (the JWT subject) of the tenant.' })),
-    roles: Type.Optional(Type.Array(Name, { minItems: 1, maxItems: 100, description: 'Roles (the JWT role claim) within the tenant.' }))
-  }
-  properties.room = kinds.length > 0
-    ? Type.Optional(Type.Object({
-      kind: Type.Enum([...kinds]),
-      id: RoomId
-    }, { additionalProperties: false, description: 'One room of a declared kind, e.g. { kind: "campaign", id: "42" }.' }))
-    // Accepted by the schema only to be refused by `assertRoomKinds` with the reason, rather than as an unknown property.
-    : Type.Optional(Type.Unknown({ description: 'No room kinds are declared (options.rooms): refused.' }))
-  return Type.Object(properties, { additionalProperties: false, minProperties: 1, description: 'Recipients within the tenant; omit for the whole tenant.' })
+    roles: Type.Optional(Type.Array(Name, { minItems: 1, maxItems: 100, description: 'Roles (the JWT role claim) within the tenant.' })),
+    room: Type.Optional(room)
+  }, { additionalProperties: false, minProperties: 1, description: 'Recipients within the tenant; omit for the whole tenant.' })
 }
 
 /** Refuses `to.room` (400 naming `<at>to.room`) when no room kinds are declared: the schema lets it through for this. */
@@ -35,6 +38,3 @@ export function assertRoomKinds (kinds: readonly string[], to: Target | undefine
     throw validationError({ field: `${at}to.room`, message: 'no room kinds are declared on this server (plugins.tenant-broadcast.options.rooms is empty); declare the kind, or target users, roles or the whole tenant' })
   }
 }
-
-/** The plugin room a socket joins for `subscribe:<kind>` with `id` (the core scopes it to the tenant). */
-export const roomName = (kind: string, id: string): string => `${kind}:${id}`

@@ -1,3 +1,4 @@
+// The built-in plugins with their options schemas, for the CLI and the doc generators.
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'

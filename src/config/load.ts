@@ -1,3 +1,4 @@
+// Loads the config: embedded defaults, the file (`--config` or CONFIG), environment variables, validation.
 import { createPublicKey } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'

@@ -1,3 +1,4 @@
+// The shared access policy: who may join a room of some kind (tenant, claim, roles or a backend hook).
 import { Type, type Static } from 'typebox'
 import type { Identity } from './auth/tokens.js'
 import { claimAt } from './auth/credentials.js'
@@ -40,7 +41,13 @@ export interface AccessPolicy {
   check (user: Identity, kind: string, id: string): Promise<AccessDecision>
 }
 
-/** Builds the policy; hook answers are cached (allow and refuse alike), errors are not. */
+/**
+ * Builds the policy; hook answers are cached (allow and refuse alike), errors are not.
+ *
+ * @example
+ * const policy = createAccessPolicy({ mode: 'claim', claim: 'channels' })
+ * const { allowed, reason } = await policy.check(ctx.user, 'channel', channelId)
+ */
 export function createAccessPolicy (options: AccessPolicyOptions, log?: { warn: (o: object, m: string) => void }): AccessPolicy {
   switch (options.mode) {
     case 'tenant':

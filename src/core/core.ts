@@ -1,3 +1,4 @@
+// The core's shared state (the `Core` object) and the symbol under which the root instance holds it.
 import type { FastifyBaseLogger } from 'fastify'
 import type { Redis } from 'ioredis'
 import type { ServerConfig } from '../config/schema.js'

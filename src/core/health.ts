@@ -1,3 +1,4 @@
+// The health routes: /health (the process lives) and /ready (it accepts connections, Redis included).
 import type { FastifyInstance } from 'fastify'
 import type { Core } from './core.js'
 import { clusterProblem } from './socketio.js'

@@ -1,3 +1,4 @@
+// The pino logger options: level, redaction of tokens and keys, serializers.
 import type { FastifyServerOptions } from 'fastify'
 import type { DestinationStream } from 'pino'
 import type { ServerConfig } from '../config/schema.js'

@@ -39,6 +39,12 @@ export interface EventMeta {
   [key: string]: unknown
 }
 
+/**
+ * One publish: its target, event and payload.
+ *
+ * @example
+ * await realtime.publish({ tenantId, rooms: [`campaign:${id}`], except: { roles: ['customer'] }, event: 'campaign:progress', payload, count: true })
+ */
 export interface PublishInput extends PublishTarget {
   event: string
   payload: unknown

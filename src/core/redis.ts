@@ -1,3 +1,4 @@
+// The shared ioredis client: fail fast (no offline queue, command timeout), reconnect quickly, log state changes.
 import { Redis, type RedisOptions } from 'ioredis'
 import type { ServerConfig } from '../config/schema.js'
 import { RedisUnreachable } from '../lib/errors.js'

@@ -1,9 +1,18 @@
+// The socket context handlers and hooks get: the identity, tenant-scoped rooms, emit and publish.
 import type { Identity } from './auth/tokens.js'
 import type { PublishInput, PublishResult } from './publish.js'
 import { scopedRoom, unscopedRoom } from './rooms.js'
 import type { RealtimeSocket } from './socket-types.js'
 
-/** What a plugin's socket handler is given: the socket's identity and tenant-scoped room operations. */
+/**
+ * What a plugin's socket handler is given: the socket's identity and tenant-scoped room operations.
+ *
+ * @example
+ * ns.handle('room:join', Join, (ctx, { roomId }) => {
+ *   ctx.join(`room:${roomId}`)   // the room of ctx.user.tenantId: no other tenant's room can be named
+ *   return { rooms: ctx.rooms() }
+ * })
+ */
 export interface SocketContext {
   /** The Socket.IO socket, for what the context does not cover (emit to this socket, handshake details). */
   readonly socket: RealtimeSocket

@@ -1,3 +1,4 @@
+// The Socket.IO server from the config, with the Redis streams adapter when Redis is configured.
 import { createAdapter } from '@socket.io/redis-streams-adapter'
 import type { FastifyInstance } from 'fastify'
 import type { Redis } from 'ioredis'

@@ -67,7 +67,12 @@ export function errorCatalog (): ErrorDefinition[] {
   return [...catalog.values()]
 }
 
-/** Whether `err` is one of the catalog's errors, safe to show to a client as it is. */
+/**
+ * Whether `err` is one of the catalog's errors, safe to show to a client as it is.
+ *
+ * @example
+ * if (!isCatalogError(err)) log.error({ err }, 'websocket message failed')   // anything else is a bug: log it
+ */
 export function isCatalogError (err: unknown): err is RealtimeError {
   return err instanceof Error && typeof (err as RealtimeError).code === 'string' && catalog.has((err as RealtimeError).code)
 }
@@ -153,7 +158,12 @@ export function asCatalogError (err: unknown): unknown {
   return !isCatalogError(err) && isRedisUnavailable(err) ? new NotReady('Redis is unreachable', { cause: err }) : err
 }
 
-/** The `{ code, message, field? }` body sent to clients for any error: catalog errors as they are, others masked. */
+/**
+ * The `{ code, message, field? }` body sent to clients for any error: catalog errors as they are, others masked.
+ *
+ * @example
+ * ws.send(JSON.stringify({ type: 'error', error: clientError(err) }))   // never a stack trace
+ */
 export function clientError (err: unknown): { code: string, message: string, field?: string } {
   err = asCatalogError(err)
   if (isCatalogError(err)) {

@@ -90,6 +90,9 @@ export function formatProblem (p: Problem, root = 'payload'): string {
 /**
  * The `RT_ERR_VALIDATION` error for a problem, with `field` set. A problem with the value itself (a socket
  * payload that is a bare string, a body that is not an object) names the value: `root`, `payload` by default.
+ *
+ * @example
+ * if (!check.check(message)) throw validationError(check.problems(message)[0]!, 'message')
  */
 export function validationError (p: Problem, root = 'payload'): RealtimeError {
   const err: RealtimeError = new ValidationFailed(formatProblem(p, root))

@@ -4,10 +4,10 @@
  * answered with `message:failed` (and in the ack), never dropped.
  */
 import { randomUUID } from 'node:crypto'
-import { clientError, ValidationFailed, type SocketContext, type Static, type Validator } from 'realtime-server'
+import { clientError, ValidationFailed, type SocketContext, type Static } from 'realtime-server'
 import { now, type ChatContext } from '../context.js'
 import { AlreadyProcessing, catalogError, ContentTooLong, MessageNotFound, SendFailed, TempIdReused, TooManyMessages } from '../errors.js'
-import { ReadMessage, SendMessage, SendPayload, type ChatMessage } from '../events.js'
+import { ReadMessage, SendMessage, type ChatMessage } from '../events.js'
 import { SocketRateLimiter } from '../rate-limit.js'
 import { channelRoom } from '../rooms.js'
 import { profileOf } from '../user-profile.js'
@@ -29,7 +29,6 @@ export function registerMessageHandlers (chat: ChatContext): void {
   const { ns, options, store, membership, realtime } = chat
   const { maxContentLength, rateLimit } = options.messages
   const limiter = new SocketRateLimiter(rateLimit.messages, rateLimit.windowMs)
-  const sendPayload: Validator<Static<typeof SendMessage>> = realtime.compile(SendMessage)
 
   const findMessage = async (tenantId: string, messageId: string, channelId?: string): Promise<ChatMessage> => {
     const message = await store.get(tenantId, messageId)
@@ -39,10 +38,9 @@ export function registerMessageHandlers (chat: ChatContext): void {
 
   const delivered = (messageId: string, tempId: string | null) => ({ messageId, tempId, status: 'DELIVERED' as const, processed: true as const })
 
-  async function send (ctx: SocketContext, raw: unknown, tempId: string | null): Promise<object> {
+  async function send (ctx: SocketContext, data: Static<typeof SendMessage>, tempId: string | null): Promise<object> {
     if (!limiter.take(ctx.socket)) throw new TooManyMessages(rateLimit.messages, rateLimit.windowMs)
-    sendPayload.assert(raw)
-    const { content, channelId, replyToId } = raw
+    const { content, channelId, replyToId } = data
     if (content.trim() === '') throw Object.assign(new ValidationFailed('content: must not be blank'), { field: 'content' })
     if (tooLong(content, maxContentLength)) throw Object.assign(new ContentTooLong(maxContentLength), { field: 'content' })
     const { tenantId, userId } = ctx.user
@@ -101,20 +99,28 @@ export function registerMessageHandlers (chat: ChatContext): void {
     return { ...payload, message }
   }
 
-  ns.handle('message:send', SendPayload, async (ctx, raw) => {
-    const tempId = tempIdOf(raw)
-    try {
-      return await send(ctx, raw, tempId)
-    } catch (err) {
-      let error = catalogError(err)
-      if (error === undefined) {
-        realtime.log.error({ err, socketId: ctx.id }, 'message:send failed')
-        error = clientError(new SendFailed())
-      }
-      const failed = { tempId, status: 'FAILED' as const, processed: true as const }
-      ctx.emit('message:failed', { error: error.message, code: error.code, ...(error.field === undefined ? {} : { field: error.field }), ...failed, timestamp: now() })
-      return { error, ...failed }
+  /** Answers a failed send: `message:failed` to the sender, and the same in the ack. */
+  function failed (ctx: SocketContext, tempId: string | null, err: unknown): object {
+    let error = catalogError(err)
+    if (error === undefined) {
+      realtime.log.error({ err, socketId: ctx.id }, 'message:send failed')
+      error = clientError(new SendFailed())
     }
+    const answer = { tempId, status: 'FAILED' as const, processed: true as const }
+    ctx.emit('message:failed', { error: error.message, code: error.code, ...(error.field === undefined ? {} : { field: error.field }), ...answer, timestamp: now() })
+    return { error, ...answer }
+  }
+
+  ns.handle('message:send', SendMessage, async (ctx, data) => {
+    const tempId = data.tempId ?? null
+    try {
+      return await send(ctx, data, tempId)
+    } catch (err) {
+      return failed(ctx, tempId, err)
+    }
+  }, {
+    // An invalid send is a failed send like any other (and counts toward the rate limit, as every send does).
+    onInvalid: (ctx, raw, error) => failed(ctx, tempIdOf(raw), limiter.take(ctx.socket) ? error : new TooManyMessages(rateLimit.messages, rateLimit.windowMs))
   })
 
   ns.handle('message:read', ReadMessage, async (ctx, { messageId, channelId }: Static<typeof ReadMessage>) => {

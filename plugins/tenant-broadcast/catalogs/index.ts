@@ -10,6 +10,6 @@ export const catalogs = {
 
 export type CatalogName = keyof typeof catalogs
 
-export const catalogNames = Object.keys(catalogs) as CatalogName[]
+export const catalogNames: CatalogName[] = Object.keys(catalogs).filter((name): name is CatalogName => Object.hasOwn(catalogs, name))
 
 export { crmTenantEvents, whatsappCrmEvents }

@@ -1,3 +1,4 @@
+// REST authentication: API keys (bound to a tenant or not) and JWTs, and the tenant a request acts on.
 import { createHash, timingSafeEqual } from 'node:crypto'
 import type { FastifyRequest } from 'fastify'
 import type { ServerConfig } from '../../config/schema.js'

@@ -1,3 +1,4 @@
+// JWT verification (HMAC, public keys, JWKS) and the identity a verified token speaks for.
 import { createPublicKey } from 'node:crypto'
 import { createVerifier, TokenError, type Algorithm } from 'fast-jwt'
 import buildGetJwks from 'get-jwks'

@@ -3,13 +3,19 @@ import type { TSchema } from 'typebox'
 import type { FastifyBaseLogger } from 'fastify'
 import type { ExpiryService } from '../auth/expiry.js'
 import type { Identity } from '../auth/tokens.js'
-import { asCatalogError, clientError, isCatalogError, UnknownEvent } from '../../lib/errors.js'
+import { asCatalogError, clientError, isCatalogError, UnknownEvent, type RealtimeError } from '../../lib/errors.js'
 import type { PublishInput, PublishResult } from '../publish.js'
 import { roleRoom, tenantRoom, userRoom } from '../rooms.js'
 import { contextOf, type SocketContext } from '../socket-context.js'
 import type { RealtimeSocket } from '../socket-types.js'
 import { compile, validationError, type Validator } from '../../lib/validation.js'
 import { CORE, type EventHandler, type Listener, type NamespaceEntry, type NamespaceRegistry } from './registry.js'
+
+/**
+ * Answers a payload that failed its schema, instead of the core's `RT_ERR_VALIDATION` (for a protocol that
+ * reports failures its own way); its result is the ack, as a handler's.
+ */
+export type InvalidHandler = (ctx: SocketContext, data: unknown, error: RealtimeError) => unknown
 
 /** A Socket.IO acknowledgement callback. */
 export type Ack = (response: unknown) => void
@@ -64,28 +70,35 @@ export class Dispatcher {
    * The listener of a client event, shared by every socket (`this` is the socket): checks the payload against
    * `schema`, calls the handler, and acks its result (`{ ok: true }` for none) or its error.
    */
-  listener (plugin: string, event: string, schema: TSchema | undefined, handler: EventHandler): Listener {
+  listener (plugin: string, event: string, schema: TSchema | undefined, handler: EventHandler, onInvalid?: InvalidHandler): Listener {
     const validator: Validator<unknown> | undefined = schema === undefined ? undefined : compile(schema)
     const dispatcher = this
     return function onEvent (this: RealtimeSocket, ...args: unknown[]): void {
       const ack = typeof args[args.length - 1] === 'function' ? args.pop() as Ack : undefined
       const data = args[0]
       if (validator !== undefined && !validator.check(data)) {
-        dispatcher.fail(this, plugin, event, ack, validationError(validator.problems(data)[0]!))
+        const error = validationError(validator.problems(data)[0]!)
+        if (onInvalid === undefined) dispatcher.fail(this, plugin, event, ack, error)
+        else dispatcher.#answer(this, plugin, event, ack, onInvalid, data, error)
         return
       }
-      let result: unknown
-      try {
-        result = handler(dispatcher.context(this), data)
-      } catch (err) {
-        dispatcher.fail(this, plugin, event, ack, err)
-        return
-      }
-      if (isThenable(result)) {
-        result.then((value) => { if (ack !== undefined) ack(value ?? OK) }, (err: unknown) => { dispatcher.fail(this, plugin, event, ack, err) })
-      } else if (ack !== undefined) {
-        ack(result ?? OK)
-      }
+      dispatcher.#answer(this, plugin, event, ack, handler, data, undefined)
+    }
+  }
+
+  /** Runs a handler and answers: its result (or `{ ok: true }`) in the ack, a throw or rejection as a failure. */
+  #answer (socket: RealtimeSocket, plugin: string, event: string, ack: Ack | undefined, fn: InvalidHandler, data: unknown, error: RealtimeError | undefined): void {
+    let result: unknown
+    try {
+      result = fn(this.context(socket), data, error!)
+    } catch (err) {
+      this.fail(socket, plugin, event, ack, err)
+      return
+    }
+    if (isThenable(result)) {
+      result.then((value) => { if (ack !== undefined) ack(value ?? OK) }, (err: unknown) => { this.fail(socket, plugin, event, ack, err) })
+    } else if (ack !== undefined) {
+      ack(result ?? OK)
     }
   }
 

@@ -1,3 +1,4 @@
+// Patch of Socket.IO's broadcast write path (socket.io 4.8.4, engine.io 6.6.12): one encoded frame per broadcast.
 import { EventEmitter } from 'node:events'
 import { existsSync, readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'

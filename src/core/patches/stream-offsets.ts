@@ -1,3 +1,4 @@
+// Patch of @socket.io/redis-streams-adapter 0.3.1: concrete XREAD offsets for its stream readers.
 import type { Redis } from 'ioredis'
 
 /**

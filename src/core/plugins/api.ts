@@ -9,7 +9,7 @@ import { tenantOf, type AuthMode } from '../auth/rest-auth.js'
 import { ExpiryWheel, type ExpiryHandler, type ExpiryService } from '../auth/expiry.js'
 import type { Identity } from '../auth/tokens.js'
 import type { Core } from '../core.js'
-import { PluginDependency, PluginInvalid, PluginLifecycle, Unauthorized } from '../../lib/errors.js'
+import { PluginDependency, PluginInvalid, PluginLifecycle, Unauthorized, type RealtimeError } from '../../lib/errors.js'
 import { TenantId } from '../../lib/ids.js'
 import type { NamespaceStats } from '../cluster/bus.js'
 import type { ConnectionHook, DisconnectHook, EventHandler, IdentityHook, PublishHook, TimeFormat } from '../namespaces/registry.js'
@@ -19,6 +19,21 @@ import type { SharedStore } from '../store/types.js'
 import { compile, type Validator } from '../../lib/validation.js'
 import type { Principal } from '../auth/rest-auth.js'
 import type { HandledEvent } from './catalog.js'
+
+/** Options of `ns.handle`. */
+export interface HandleOptions {
+  /**
+   * Answers a payload that fails the schema instead of the core (whose answer is `RT_ERR_VALIDATION` naming the
+   * field), for a protocol that reports failures its own way; `error` is that RT_ERR_VALIDATION, and the return
+   * value is the ack.
+   *
+   * @example
+   * ns.handle('message:send', SendMessage, send, {
+   *   onInvalid: (ctx, raw, error) => { ctx.emit('message:failed', { code: error.code, field: error.field }); return { error: clientError(error) } }
+   * })
+   */
+  onInvalid?: (ctx: SocketContext, data: unknown, error: RealtimeError) => unknown
+}
 
 /** A namespace as one plugin sees it: its handlers and hooks, and publishing into it. */
 export interface PluginNamespace {
@@ -35,7 +50,7 @@ export interface PluginNamespace {
    *   return { conversationId, success: true }
    * })
    */
-  handle<S extends TSchema> (event: string, schema: S, handler: (ctx: SocketContext, data: Static<S>) => unknown): this
+  handle<S extends TSchema> (event: string, schema: S, handler: (ctx: SocketContext, data: Static<S>) => unknown, options?: HandleOptions): this
   /** Runs for every authenticated socket, after it joined its tenant, user and role rooms. */
   onConnection (hook: (ctx: SocketContext) => unknown): this
   onDisconnect (hook: (ctx: SocketContext, reason: string) => unknown): this
@@ -251,7 +266,7 @@ export interface RealtimeApi<N extends string = string> {
    *
    * @example
    * const policy = realtime.accessPolicy({ mode: 'roles', roles: ['agent'] })
-   * const decision = await policy.check(ctx.user, { resource: channelId })
+   * const { allowed } = await policy.check(ctx.user, 'channel', channelId)
    */
   accessPolicy (options: AccessPolicyOptions): AccessPolicy
 
@@ -367,8 +382,8 @@ export function createPluginApi<N extends string> (core: Core, plugin: N, depend
       declared.add(name)
       const ns: PluginNamespace = {
         name,
-        handle (event, schema, handler) {
-          registry.handle(plugin, name, event, dispatch.listener(plugin, event, schema, handler as EventHandler))
+        handle (event, schema, handler, options) {
+          registry.handle(plugin, name, event, dispatch.listener(plugin, event, schema, handler as EventHandler, options?.onInvalid))
           handled.push({ namespace: name, event, schema })
           return ns
         },

@@ -1,3 +1,4 @@
+// The plugin loader: finds each enabled plugin (built-in, path or package), validates its options, orders by dependencies.
 import { existsSync, readdirSync, statSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { isAbsolute, join, resolve } from 'node:path'

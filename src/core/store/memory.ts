@@ -1,3 +1,4 @@
+// The shared store in memory (one node): the SharedStore contract, JSON values, expiry by sweep.
 import type { SharedStore, TtlOptions } from './types.js'
 
 type Value = string | Map<string, string> | string[] | Set<string> | Map<string, number>

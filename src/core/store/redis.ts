@@ -1,3 +1,4 @@
+// The shared store on Redis: the SharedStore contract, one round trip per call.
 import type { Redis } from 'ioredis'
 import type { SharedStore, TtlOptions } from './types.js'
 

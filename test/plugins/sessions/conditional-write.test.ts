@@ -1,7 +1,9 @@
 import t from 'tap'
 import { definePlugin, Type, type RealtimeApi } from 'realtime-server'
 import { startServer } from 'realtime-server/testing'
-import { memoryWriter, redisWriter, type ConditionalWriter, type WritePlan } from '../../../plugins/sessions/conditional-write.js'
+import { memoryWriter } from '../../../plugins/sessions/store/memory.js'
+import { redisWriter } from '../../../plugins/sessions/store/redis.js'
+import type { ConditionalWriter, WritePlan } from '../../../plugins/sessions/store/write-plan.js'
 import type { SessionSnapshot } from '../../../plugins/sessions/events.js'
 
 /** A plugin that hands out its API, so the writers run on a real store (memory or Redis) of a real server. */
@@ -38,9 +40,7 @@ for (const redis of [false, true]) {
   t.test(`compare-and-set of a session and its index (${redis ? 'redis' : 'memory'})`, async (t) => {
     const api = await probeApi(t, redis)
     const { store } = api
-    const writer: ConditionalWriter = api.redis === undefined
-      ? memoryWriter(store)
-      : redisWriter(api.redis, (key) => store.keyOf(key))
+    const writer: ConditionalWriter = api.redis === undefined ? memoryWriter(store) : redisWriter(api.redis)
     const members = async (): Promise<string[]> => (await store.sortedRange('active', -Number.MAX_SAFE_INTEGER, 0)).map((m) => m.member)
 
     t.equal(await writer.write(plan('a', 0, T0)), true, 'creates a session')

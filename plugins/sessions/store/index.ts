@@ -5,14 +5,17 @@
  *   event while active and `finishedTtlMs` after it finished;
  * - `active:<tenant>`: a sorted set of the tenant's active sessions, most recent event first.
  *
- * Reads go through the store; writes through a compare-and-set on `seq` (conditional-write.ts).
+ * Reads go through the store; writes through a compare-and-set on `seq` (write-plan.ts): a Lua script with
+ * Redis (redis.ts, scripts.ts), a lock per tenant in memory (memory.ts).
  */
 import type { RealtimeApi } from 'realtime-server'
-import { memoryWriter, redisWriter, type ConditionalWriter } from './conditional-write.js'
-import { UpdateContention } from './errors.js'
-import type { SessionEvent, SessionSnapshot } from './events.js'
-import type { SessionsOptions } from './schema.js'
-import { applyEvent, isFinished } from './state-machine.js'
+import { UpdateContention } from '../errors.js'
+import type { SessionEvent, SessionSnapshot } from '../events.js'
+import type { SessionsOptions } from '../schema.js'
+import { applyEvent, isFinished } from '../state-machine.js'
+import { memoryWriter } from './memory.js'
+import { redisWriter } from './redis.js'
+import type { ConditionalWriter } from './write-plan.js'
 
 export interface SessionStore {
   /** The session's state, or undefined when it has none (never seen, or expired). */
@@ -36,10 +39,8 @@ const pause = async (attempt: number): Promise<void> =>
 
 export function createSessionStore (realtime: RealtimeApi, options: Pick<SessionsOptions, 'recentEvents' | 'finishedTtlMs' | 'activeTtlMs'>): SessionStore {
   const { store } = realtime
-  // The Lua script writes the same keys the store reads: `store.keyOf` gives their Redis names.
-  const writer: ConditionalWriter = realtime.redis === undefined
-    ? memoryWriter(store)
-    : redisWriter(realtime.redis, (key) => store.keyOf(key))
+  // The Lua script writes the same keys the store reads: `redis.key` gives their Redis names.
+  const writer: ConditionalWriter = realtime.redis === undefined ? memoryWriter(store) : redisWriter(realtime.redis)
 
   return {
     async read (tenantId, sessionId) {
