@@ -43,4 +43,3 @@ t.test('hello-plugin answers its catalog error past the limit, and the tenant op
   const own = await server.request('POST', '/api/hello/announce', { token: server.token({ sub: 'boss', tenantId: 'acme', role: 'admin' }), body: { tenantId: 'other', text: 'up' } })
   t.match(own, { status: 403 }, 'a user token acts only in its own tenant')
 })
-
