@@ -24,7 +24,9 @@ import { buildApp } from './app.js'
 import { resolveConfig } from './config/load.js'
 import type { ServerConfig } from './config/schema.js'
 import { loadPlugins, orderByDependencies, validateOptions, type LoadedPlugin } from './core/plugins/loader.js'
-import type { RealtimePlugin } from './core/plugins/define.js'
+import type { RedisPrimitives } from './core/plugins/api.js'
+import { definePlugin, type RealtimePlugin } from './core/plugins/define.js'
+import { Type } from 'typebox'
 
 export type { ClientSocket }
 export { storeConformance, type ConformanceAssert } from './core/store/conformance.js'
@@ -108,6 +110,24 @@ export async function deleteRedisPrefix (prefix: string, url = testRedisUrl()): 
   } finally {
     redis.disconnect()
   }
+}
+
+/**
+ * The Redis primitives (`realtime.redis`) a plugin named `plugin` gets, from a server of its own on the test Redis
+ * (a fresh key prefix with `true`, or the given one to share keys with other servers), closed by `t`'s teardown:
+ * for testing a plugin's Redis store, or acting on its keys as another node would.
+ *
+ * @example
+ * const redis = await pluginRedis(t, 'presence', server.keyPrefix)
+ * const store = new RedisPresenceStore(redis, options)
+ */
+export async function pluginRedis (t: { teardown: (fn: () => unknown) => void }, plugin: string, redis: true | string = true): Promise<RedisPrimitives> {
+  let primitives: RedisPrimitives | undefined
+  const fixture = definePlugin({ name: plugin, options: Type.Object({}), setup (app) { primitives = app.realtime.redis } })
+  const server = await startServer({ redis, plugins: [{ plugin: fixture }] })
+  t.teardown(async () => { await server.close() })
+  if (primitives === undefined) throw new Error(`the server for "${plugin}" got no Redis primitives`)
+  return primitives
 }
 
 /** Starts a server on 127.0.0.1 and a free port. */

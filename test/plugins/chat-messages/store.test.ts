@@ -2,8 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Redis } from 'ioredis'
 import t from 'tap'
-import { definePlugin, Type, type RedisPrimitives } from 'realtime-server'
-import { startServer, testRedisUrl } from 'realtime-server/testing'
+import { pluginRedis, testRedisUrl } from 'realtime-server/testing'
 import { createMemoryMessageStore } from '../../../plugins/chat-messages/store/memory.js'
 import type { MessageStore, NewMessage } from '../../../plugins/chat-messages/store/index.js'
 import { createRedisMessageStore } from '../../../plugins/chat-messages/store/redis.js'
@@ -14,23 +13,11 @@ const draft = (channelId: string, content: string, userId = 'u1'): NewMessage =>
   id: randomUUID(), content, channelId, userId, replyToId: null, user: { id: userId, name: userId, imageUrl: null }, createdAt: new Date().toISOString()
 })
 
-type Teardown = { teardown: (fn: () => unknown) => void }
-
-/** The Redis primitives of a plugin named `store-fixture` on a server of its own (a fresh key prefix, deleted on close). */
-async function primitives (t: Teardown): Promise<RedisPrimitives> {
-  let redis: RedisPrimitives | undefined
-  const fixture = definePlugin({ name: 'store-fixture', options: Type.Object({}), setup (app) { redis = app.realtime.redis } })
-  const server = await startServer({ redis: true, plugins: [{ plugin: fixture }] })
-  t.teardown(async () => { await server.close() })
-  if (redis === undefined) throw new Error('the fixture got no Redis primitives')
-  return redis
+async function redisStore (t: { teardown: (fn: () => unknown) => void }): Promise<MessageStore> {
+  return createRedisMessageStore(await pluginRedis(t, 'store-fixture'), storeOptions)
 }
 
-async function redisStore (t: Teardown): Promise<MessageStore> {
-  return createRedisMessageStore(await primitives(t), storeOptions)
-}
-
-const implementations: Array<[string, (t: Teardown) => Promise<MessageStore>]> = [
+const implementations: Array<[string, (t: { teardown: (fn: () => unknown) => void }) => Promise<MessageStore>]> = [
   ['memory', async (t) => {
     const store = createMemoryMessageStore(storeOptions)
     t.teardown(() => store.close())
@@ -116,7 +103,7 @@ for (const [name, make] of implementations) {
 }
 
 t.test('redis: trimming deletes the old messages\' keys', async (t) => {
-  const fixture = await primitives(t)
+  const fixture = await pluginRedis(t, 'store-fixture')
   const prefix = fixture.key('store:')
   const redis = new Redis(testRedisUrl())
   t.teardown(() => { redis.disconnect() })
@@ -132,7 +119,7 @@ t.test('redis: trimming deletes the old messages\' keys', async (t) => {
 })
 
 t.test('redis: a script Redis does not know (after a restart) is sent again', async (t) => {
-  const redis = await primitives(t)
+  const redis = await pluginRedis(t, 'store-fixture')
   const marker = randomUUID()
   const script = redis.script<string>('marker', { lua: `return '${marker}'`, keys: 0 })
   t.equal(await script([]), marker, 'NOSCRIPT, then EVAL')

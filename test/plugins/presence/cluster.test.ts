@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto'
 import { Redis } from 'ioredis'
 import t, { type Test } from 'tap'
-import { definePlugin, Type, type RedisPrimitives } from 'realtime-server'
-import { deleteRedisPrefix, record, startServer, testRedisUrl, waitFor, type ClientSocket, type TestServer } from 'realtime-server/testing'
+import { definePlugin, Type } from 'realtime-server'
+import { deleteRedisPrefix, pluginRedis, record, startServer, testRedisUrl, waitFor, type ClientSocket, type TestServer } from 'realtime-server/testing'
 import { RedisPresenceStore } from '../../../plugins/presence/store/redis.js'
 
 const Room = Type.Object({ room: Type.String() })
@@ -14,19 +14,6 @@ const roomsFixture = definePlugin({
     app.realtime.namespace('/messages').handle('test:join', Room, (ctx, { room }) => { ctx.join(room) })
   }
 })
-
-/**
- * The Redis primitives presence gets on a server sharing the key prefix: a plugin of the same name (and so the
- * same keys) on a server of its own, for acting as another node would.
- */
-async function presenceKeys (t: Test, prefix: string): Promise<RedisPrimitives> {
-  let redis: RedisPrimitives | undefined
-  const fixture = definePlugin({ name: 'presence', options: Type.Object({}), setup (app) { redis = app.realtime.redis } })
-  const server = await startServer({ redis: prefix, plugins: [{ plugin: fixture }] })
-  t.teardown(async () => { await server.close() })
-  if (redis === undefined) throw new Error('the fixture got no Redis primitives')
-  return redis
-}
 
 /** Two (or more) nodes in this process sharing one Redis prefix. */
 async function cluster (t: Test, presence: Array<Record<string, unknown>>): Promise<{ nodes: TestServer[], prefix: string, redis: Redis }> {
@@ -141,7 +128,7 @@ t.test('a node taken for dead registers its sockets again', async (t) => {
   }
   t.ok(nodeA, 'node A holds alice')
   const again = waitFor(bob, 'user:online', about('alice'))
-  await new RedisPresenceStore(await presenceKeys(t, prefix), { nodeId: nodeA!, leaseMs: 1000, lastSeenTtlMs: 60000 }).leave(0)
+  await new RedisPresenceStore(await pluginRedis(t, 'presence', prefix), { nodeId: nodeA!, leaseMs: 1000, lastSeenTtlMs: 60000 }).leave(0)
   t.equal(await redis.exists(`${prefix}:presence:node:${nodeA!}`), 0, 'released')
 
   await again
