@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto'
 import { join } from 'node:path'
 import { Writable } from 'node:stream'
 import { io } from 'socket.io-client'
-import { deleteRedisPrefix, signToken, spawnServer, startServer, TEST_API_KEY, waitFor } from 'realtime-server/testing'
+import { deleteRedisPrefix, eventually, signToken, spawnServer, startServer, TEST_API_KEY, waitFor } from 'realtime-server/testing'
 
 const probe = { probe: { from: join(process.cwd(), 'test/fixtures/plugins/probe') } }
 
@@ -18,7 +18,8 @@ t.test('SIGTERM: /ready turns 503 while /health stays 200, sockets close after t
   const prefix = `test-shutdown-${randomUUID().slice(0, 8)}`
   t.teardown(async () => { await deleteRedisPrefix(prefix) })
   const node = await spawnServer({ plugins: probe, shutdown: { drainDelayMs: 1500 } }, { redisPrefix: prefix })
-  t.equal((await fetch(`${node.url}/ready`)).status, 200)
+  // Listening comes first; ready follows once the adapter's readers know where they start (and Redis answers).
+  await eventually('the node is ready', async () => (await fetch(`${node.url}/ready`)).status === 200, { timeoutMs: 30_000 })
   const socket = io(node.url, { transports: ['websocket'], reconnection: false, auth: { token: signToken({ sub: 'u', tenantId: 't' }) } })
   await waitFor(socket as any, 'connect')
   const disconnected = waitFor(socket as any, 'disconnect', { timeoutMs: 15_000 })
