@@ -3,7 +3,7 @@ import type { Static, TSchema } from 'typebox'
 import { Compile } from 'typebox/compile'
 import { Value } from 'typebox/value'
 import { ValidationFailed, type RealtimeError } from './errors.js'
-import { isWellFormed } from './ids.js'
+import { isWellFormed, WELL_FORMED } from './ids.js'
 
 /** A problem found in a value: the field it concerns (dot path, empty for the value itself) and why. */
 export interface Problem {
@@ -28,6 +28,9 @@ interface RawError {
   params: Record<string, unknown>
   message: string
 }
+
+/** Why a string with a lone UTF-16 surrogate is refused. */
+const ILL_FORMED = 'must be well-formed Unicode (it has a lone surrogate)'
 
 const toField = (pointer: string): string =>
   pointer === '' ? '' : pointer.slice(1).split('/').map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~')).join('.')
@@ -80,6 +83,9 @@ export function explain (errors: Iterable<RawError>): Problem[] {
         }
         break
       }
+      case 'format':
+        problems.push({ field, message: e.params.format === WELL_FORMED ? ILL_FORMED : e.message, depth: depthOf(field) })
+        break
       case 'enum':
         problems.push({ field, message: `must be one of: ${(e.params.allowedValues as unknown[]).map(String).join(', ')}`, depth: depthOf(field) })
         break
@@ -145,7 +151,7 @@ function sound (value: unknown, depth: number): boolean {
 
 /** Where `sound` fails: the path (property names and indexes) and why; undefined when the value is sound. */
 function unsoundAt (value: unknown, path: string[]): { path: string[], message: string } | undefined {
-  if (typeof value === 'string') return isWellFormed(value) ? undefined : { path, message: 'must be well-formed Unicode (it has a lone surrogate)' }
+  if (typeof value === 'string') return isWellFormed(value) ? undefined : { path, message: ILL_FORMED }
   if (value === null || typeof value !== 'object' || ArrayBuffer.isView(value) || value instanceof ArrayBuffer) return undefined
   if (path.length >= MAX_DEPTH) return { path, message: `is nested too deeply (more than ${MAX_DEPTH} levels)` }
   const entries = Array.isArray(value) ? value.map((v, i) => [String(i), v] as const) : Object.entries(value)
