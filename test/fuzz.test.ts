@@ -177,12 +177,13 @@ const claims = { sub: 'u1', tenantId: 'acme', role: 'admin', roles: ['admin'], w
 const profiles = readdirSync(examples).filter((f) => f.endsWith('.json')).sort()
 
 t.test('every catalog event and every REST route answers arbitrary JSON with success or a catalog error', async (t) => {
-  t.comment(`fuzz seed ${SEED} (FUZZ_SEED=${SEED} replays it), ${RUNS} runs per event and route`)
+  t.comment(`fuzz seed ${SEED} (FUZZ_SEED=${SEED} replays it), ${RUNS} runs per event and route (FUZZ_RUNS), ${process.env.FUZZ_REDIS === '1' ? 'Redis' : 'memory'} stores (FUZZ_REDIS=1)`)
   const seen = new Set<string>()
   for (const file of profiles) {
     const profile = JSON.parse(readFileSync(new URL(file, examples), 'utf8')) as Record<string, any>
     delete profile.$schema
-    const server = await startServer({ config: profile })
+    // FUZZ_REDIS=1: the same on the Redis stores (the real Redis, a fresh key prefix).
+    const server = await startServer({ config: profile, redis: process.env.FUZZ_REDIS === '1' })
     try {
       const codes = new Set(errorCatalog().map((e) => e.code))
       const sockets = new Map<string, ClientSocket>()
