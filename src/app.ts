@@ -1,7 +1,6 @@
 // buildApp: Fastify, Socket.IO, auth, Redis, health routes and the plugins, assembled from a validated config.
 import cors from '@fastify/cors'
 import fastifyRedis from '@fastify/redis'
-import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox'
 import Fastify, { type FastifyInstance } from 'fastify'
 import type { Redis } from 'ioredis'
 import { randomUUID } from 'node:crypto'
@@ -20,7 +19,7 @@ import { createSocketCore, type SocketCore } from './core/socket-core.js'
 import { createSocketServer } from './core/socketio.js'
 import { MemoryStoreBackend, memoryStore } from './core/store/memory.js'
 import { redisStore } from './core/store/redis.js'
-import { explain, validationError } from './lib/validation.js'
+import { explain, routeValidatorCompiler, validationError } from './lib/validation.js'
 
 export interface BuildOptions {
   /** Plugins already loaded (by `loadPlugins`); otherwise loaded from `config.plugins`. */
@@ -59,7 +58,7 @@ export async function buildApp (config: Readonly<ServerConfig>, options: BuildOp
 }
 
 async function setup (app: FastifyInstance, config: Readonly<ServerConfig>, plugins: LoadedPlugin[], production: boolean): Promise<void> {
-  app.setValidatorCompiler(TypeBoxValidatorCompiler)
+  app.setValidatorCompiler(routeValidatorCompiler)
   app.setErrorHandler(errorHandler)
   app.setNotFoundHandler(notFoundHandler)
   // Bodies are JSON: a text/plain body is answered 415 RT_ERR_UNSUPPORTED_MEDIA_TYPE rather than "body: must be object".

@@ -3,10 +3,11 @@
  * each event may answer) and what the server emits (`server`), for the enabled options. Static types come from
  * these schemas.
  */
-import { Type, type ClientEvent, type ServerEvent, type Static } from 'realtime-server'
+import { Id as IdSchema, Type, type ClientEvent, type ServerEvent, type Static } from 'realtime-server'
 import type { ChatMessagesOptions } from './schema.js'
 
-export const Id = (description: string) => Type.String({ minLength: 1, maxLength: 128, description })
+/** A chat id (channel, message, conversation): the core's well-formed id, at most 128 characters. */
+export const Id = (description: string) => IdSchema(description, { maxLength: 128 })
 const Timestamp = Type.String({ description: 'ISO 8601 timestamp.' })
 const TempId = Type.Union([Type.String(), Type.Null()], { description: 'The client\'s temporary id, null when it sent none.' })
 const Processed = Type.Literal(true)
@@ -18,7 +19,7 @@ export const Cursor = Type.String({ pattern: '^[0-9]{1,15}$', description: 'Opaq
 export const SendMessage = Type.Object({
   content: Type.String({ minLength: 1, description: 'Message text; its length limit is `messages.maxContentLength`.' }),
   channelId: Id('Target channel.'),
-  tempId: Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: 'Client-side id: duplicates are refused while in flight, retries after success get the original message id.' })),
+  tempId: Type.Optional(Id('Client-side id: duplicates are refused while in flight, retries after success get the original message id.')),
   replyToId: Type.Optional(Id('A message of the same channel this one answers.'))
 }, { additionalProperties: false })
 

@@ -8,10 +8,10 @@
  * by the seed without a shape; their schemas here are this plugin's documented choice (see README.md).
  * Every payload refuses unknown properties, so a typo is a 400 naming the field rather than a silent extra.
  */
-import { Type, type EventCatalog, type Static } from 'realtime-server'
+import { Id as IdSchema, Type, type EventCatalog, type Static } from 'realtime-server'
 import type { CommerceOptions } from './schema.js'
 
-const Id = (description: string) => Type.String({ minLength: 1, description })
+const Id = (description: string) => IdSchema(description)
 const Name = (description: string) => Type.String({ description })
 const Money = (description: string) => Type.Number({ minimum: 0, description })
 const Stock = (description: string) => Type.Integer({ minimum: 0, description })

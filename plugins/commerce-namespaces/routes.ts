@@ -3,12 +3,12 @@
  * with the seed's broadcasting options, in the caller's tenant (`tenantId` for an unbound API key). Behind the
  * core's publisher auth (API key or a JWT with a publish role).
  */
-import { Type, type PluginApp } from 'realtime-server'
+import { Id, Type, type PluginApp } from 'realtime-server'
 import { eventTypes } from './events.js'
 import type { UncheckedPublish } from './publisher.js'
 
 const UserIds = (description: string, minItems: number) =>
-  Type.Array(Type.String({ minLength: 1 }), { minItems, maxItems: 1000, uniqueItems: true, description })
+  Type.Array(Id('A user id or a role.'), { minItems, maxItems: 1000, uniqueItems: true, description })
 
 export const PublishBody = Type.Object({
   type: Type.Enum(eventTypes, { description: 'One of the 23 event types.' }),

@@ -4,10 +4,10 @@
  * commerce back office protocols, typing in the shapes of the WhatsApp builder gateway and WhatsApp CRM rooms
  * protocols), each on the namespaces the options give it.
  */
-import { Type, type ClientEvent, type ServerEvent, type Static, type TSchema } from 'realtime-server'
+import { Id as IdSchema, Type, type ClientEvent, type ServerEvent, type Static, type TSchema } from 'realtime-server'
 import type { PresenceOptions, TypingOptions } from './schema.js'
 
-const Id = Type.String({ minLength: 1, maxLength: 200 })
+const Id = IdSchema('An id (user, conversation, contact, account).')
 const Ms = Type.Integer({ minimum: 0, description: 'Epoch milliseconds.' })
 
 // Client -> server
@@ -27,7 +27,7 @@ export function typingPayload (typing: readonly TypingOptions[]): typeof TypingC
 }
 
 const ListQueryBody = Type.Object({
-  room: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'Only the users online in this room (the asker must be in it).' })),
+  room: Type.Optional(IdSchema('Only the users online in this room (the asker must be in it).')),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100000, description: 'Most users returned; `maxListSize` at most.' }))
 }, { additionalProperties: false })
 /** `presence:list` (ack): who is online in the namespace's list, or in one room. The payload may be left out. */

@@ -6,7 +6,7 @@
  * - `POST /status { namespace?, tenantId?, userIds }` -> `{ users }`
  * Without `namespace`, the first online list answers.
  */
-import { Type, type PluginApp, type Principal } from 'realtime-server'
+import { Id, Type, type PluginApp, type Principal } from 'realtime-server'
 import { NotInRoom, NotVisible, RoomNotTracked, UnknownList } from './errors.js'
 import type { ListReply } from './events.js'
 import { tracksRoom, visibleTo, type OnlineList } from './online-lists.js'
@@ -17,12 +17,12 @@ const Scope = {
 }
 const OnlineQuery = Type.Object({
   ...Scope,
-  room: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+  room: Type.Optional(Id('Only the users online in this room.')),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100000 }))
 }, { additionalProperties: false })
 const UserQuery = Type.Object(Scope, { additionalProperties: false })
-const UserParams = Type.Object({ userId: Type.String({ minLength: 1, maxLength: 200 }) })
-const StatusBody = Type.Object({ ...Scope, userIds: Type.Array(Type.String({ minLength: 1, maxLength: 200 }), { minItems: 1, maxItems: 500 }) }, { additionalProperties: false })
+const UserParams = Type.Object({ userId: Id('The user.') })
+const StatusBody = Type.Object({ ...Scope, userIds: Type.Array(Id('A user.'), { minItems: 1, maxItems: 500 }) }, { additionalProperties: false })
 
 export function registerRoutes (app: PluginApp, presence: Presence, maxListSize: number): void {
   const { realtime } = app

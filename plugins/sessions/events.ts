@@ -3,9 +3,9 @@
  * them, with the acks. Client events are validated by the socket handlers (with these schemas), server events
  * by the REST triggers that cause them.
  */
-import { Type, type EventCatalog, type Static } from 'realtime-server'
+import { Id, Type, type EventCatalog, type Static } from 'realtime-server'
 
-const SessionId = Type.String({ minLength: 1, maxLength: 200, description: 'The chatbot session.' })
+export const SessionId = Id('The chatbot session.')
 
 /** `session:join` / `session:leave`: watch or stop watching one session. */
 export const SessionRoomRequest = Type.Object({ sessionId: SessionId }, { additionalProperties: false })

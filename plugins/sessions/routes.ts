@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto'
 import { Type, type AccessDecision, type AccessPolicy, type PluginApp, type PluginNamespace, type Principal } from 'realtime-server'
 import { SessionNotFound, WatchRefused } from './errors.js'
-import { MessageSent, NodeExecuted, SessionCompleted, StatusChanged, type SessionEvent } from './events.js'
+import { MessageSent, NodeExecuted, SessionCompleted, SessionId, StatusChanged, type SessionEvent } from './events.js'
 import { sessionRoom } from './rooms.js'
 import type { SessionsOptions } from './schema.js'
 import type { SessionStore } from './store/index.js'
@@ -17,7 +17,7 @@ export interface RouteDeps {
   options: Pick<SessionsOptions, 'maxListed'>
 }
 
-const SessionParams = Type.Object({ sessionId: Type.String({ minLength: 1, maxLength: 200 }) })
+const SessionParams = Type.Object({ sessionId: SessionId })
 /** The query of a session read: nothing but the `tenantId` that `tenant: true` adds. */
 const ReadQuery = Type.Object({}, { additionalProperties: false })
 

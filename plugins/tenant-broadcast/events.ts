@@ -3,11 +3,11 @@
  * emits. Both depend on the options (room kinds, languages, developmentMode, heartbeat, catalogs, custom events),
  * so `events(options)` builds the catalog of a configuration; the socket handlers validate with these same schemas.
  */
-import { TenantId, Type, type ClientEvent, type EventCatalog, type ServerEvent, type Static, type TSchema } from 'realtime-server'
+import { Id, TenantId, Type, type ClientEvent, type EventCatalog, type ServerEvent, type Static, type TSchema } from 'realtime-server'
 import { selectedEventTypes } from './event-types.js'
 import type { TenantBroadcastOptions } from './schema.js'
 
-export const RoomId = Type.String({ minLength: 1, maxLength: 200, description: 'Id of the room within its kind, e.g. a campaign id.' })
+export const RoomId = Id('Id of the room within its kind, e.g. a campaign id.')
 
 /** `join-tenant` (the CRM tenant events protocol's reconnect habit): acknowledged for the socket's own tenant only. */
 export const JoinTenant = Type.Object({ tenantId: TenantId }, { additionalProperties: false })

@@ -9,7 +9,7 @@
  * POST /events resolves its tenant with `tenant: true`. The batch cannot: each item may name its own tenant
  * (`events.<i>.tenantId`, else the batch's `tenantId`), so it applies the same rule per item with `tenantOf`.
  */
-import { isCatalogError, TenantId, Type, validationError, type PluginApp, type PluginNamespace, type PublishResult, type RealtimeApi, type Static, type TSchema } from 'realtime-server'
+import { Id, isCatalogError, TenantId, Type, validationError, type PluginApp, type PluginNamespace, type PublishResult, type RealtimeApi, type Static, type TSchema } from 'realtime-server'
 import { StatsForbidden } from './errors.js'
 import type { EventTypes } from './event-types.js'
 import { fingerprint, type Claim, type IdempotencyKeys } from './idempotency.js'
@@ -25,7 +25,7 @@ export interface RouteDeps {
   idempotency: IdempotencyKeys
 }
 
-const IdempotencyKey = Type.String({ minLength: 1, maxLength: 200, description: 'Same key within the window: same result, published once.' })
+const IdempotencyKey = Id('Same key within the window: same result, published once.')
 
 /** The fields of an event: the body of `POST /events`, and of each item of a batch. */
 function eventProperties (options: TenantBroadcastOptions) {

@@ -2,7 +2,7 @@
  * `to`: who in the tenant receives an event. Absent: the whole tenant. Otherwise any of users, one room
  * of a declared kind, and roles; they add up (a socket matching several gets the event once).
  */
-import { Type, validationError } from 'realtime-server'
+import { Id, Type, validationError } from 'realtime-server'
 import { RoomId } from './events.js'
 
 export interface RoomTarget {
@@ -16,7 +16,7 @@ export interface Target {
   roles?: string[]
 }
 
-const Name = Type.String({ minLength: 1, maxLength: 200 })
+const Name = Id('A user id or a role.')
 
 /** The `to` schema for the configured room kinds (a `room` that is always refused when none are declared). */
 export function targetSchema (kinds: readonly string[]) {

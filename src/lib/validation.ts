@@ -3,6 +3,7 @@ import type { Static, TSchema } from 'typebox'
 import { Compile } from 'typebox/compile'
 import { Value } from 'typebox/value'
 import { ValidationFailed, type RealtimeError } from './errors.js'
+import { isWellFormed, WELL_FORMED } from './ids.js'
 
 /** A problem found in a value: the field it concerns (dot path, empty for the value itself) and why. */
 export interface Problem {
@@ -23,9 +24,13 @@ export interface Validator<T> {
 interface RawError {
   keyword: string
   instancePath: string
+  schemaPath: string
   params: Record<string, unknown>
   message: string
 }
+
+/** Why a string with a lone UTF-16 surrogate is refused. */
+const ILL_FORMED = 'must be well-formed Unicode (it has a lone surrogate)'
 
 const toField = (pointer: string): string =>
   pointer === '' ? '' : pointer.slice(1).split('/').map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~')).join('.')
@@ -39,6 +44,8 @@ const join = (field: string, key: string): string => (field === '' ? key : `${fi
  */
 export function explain (errors: Iterable<RawError>): Problem[] {
   const consts = new Map<string, unknown[]>()
+  // The first type problem of a field keeps its place; its message lists every type the field's branches allow.
+  const types = new Map<string, { problem: { field: string, message: string, depth: number }, list: string[] }>()
   const problems: Array<Problem & { depth: number }> = []
   for (const e of errors) {
     const field = toField(e.instancePath)
@@ -64,6 +71,21 @@ export function explain (errors: Iterable<RawError>): Problem[] {
         consts.set(field, list)
         break
       }
+      case 'type': {
+        // The branches of a union each report their type: said once, as "must be string or number".
+        const known = types.get(field)
+        if (known !== undefined) {
+          known.list.push(String(e.params.type))
+        } else {
+          const problem = { field, message: e.message, depth: depthOf(field) }
+          problems.push(problem)
+          types.set(field, { problem, list: [String(e.params.type)] })
+        }
+        break
+      }
+      case 'format':
+        problems.push({ field, message: e.params.format === WELL_FORMED ? ILL_FORMED : e.message, depth: depthOf(field) })
+        break
       case 'enum':
         problems.push({ field, message: `must be one of: ${(e.params.allowedValues as unknown[]).map(String).join(', ')}`, depth: depthOf(field) })
         break
@@ -74,6 +96,11 @@ export function explain (errors: Iterable<RawError>): Problem[] {
   for (const [field, values] of consts) {
     const message = values.length === 1 ? `must be ${JSON.stringify(values[0])}` : `must be one of: ${values.map(String).join(', ')}`
     problems.push({ field, message, depth: depthOf(field) })
+  }
+  for (const { problem, list } of types.values()) {
+    if (list.length === 1) continue
+    // `undefined` is the branch of a payload that may be left out: a client that sent something else needs the other type.
+    problem.message = `must be ${[...new Set(list.filter((type) => type !== 'undefined'))].join(' or ')}`
   }
   if (problems.length === 0) return []
   problems.sort((a, b) => b.depth - a.depth)
@@ -100,6 +127,50 @@ export function validationError (p: Problem, root = 'payload'): RealtimeError {
   return err
 }
 
+/** How deep a value may nest (objects and arrays): deeper input is refused rather than walked. */
+export const MAX_DEPTH = 64
+
+/**
+ * True when every string and property name in a value is well-formed UTF-16 (no lone surrogate, which
+ * `encodeURIComponent` throws on and Redis's cjson cannot read back) and it nests at most `MAX_DEPTH` levels.
+ * Allocates nothing.
+ */
+function sound (value: unknown, depth: number): boolean {
+  if (typeof value === 'string') return isWellFormed(value)
+  if (value === null || typeof value !== 'object' || ArrayBuffer.isView(value) || value instanceof ArrayBuffer) return true
+  if (depth >= MAX_DEPTH) return false
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) if (!sound(value[i], depth + 1)) return false
+    return true
+  }
+  for (const key in value) {
+    if (!isWellFormed(key) || !sound((value as Record<string, unknown>)[key], depth + 1)) return false
+  }
+  return true
+}
+
+/** Where `sound` fails: the path (property names and indexes) and why; undefined when the value is sound. */
+function unsoundAt (value: unknown, path: string[]): { path: string[], message: string } | undefined {
+  if (typeof value === 'string') return isWellFormed(value) ? undefined : { path, message: ILL_FORMED }
+  if (value === null || typeof value !== 'object' || ArrayBuffer.isView(value) || value instanceof ArrayBuffer) return undefined
+  if (path.length >= MAX_DEPTH) return { path, message: `is nested too deeply (more than ${MAX_DEPTH} levels)` }
+  const entries = Array.isArray(value) ? value.map((v, i) => [String(i), v] as const) : Object.entries(value)
+  for (const [key, v] of entries) {
+    // A property name cannot be named by its own (ill-formed) path: the object holding it is.
+    if (!isWellFormed(key)) return { path, message: 'has a property name that is not well-formed Unicode (a lone surrogate)' }
+    const found = unsoundAt(v, [...path, key])
+    if (found !== undefined) return found
+  }
+  return undefined
+}
+
+/** The problem of a value whose strings are not all well-formed or that nests too deeply; undefined when sound. */
+export function unicodeProblem (value: unknown): Problem | undefined {
+  if (sound(value, 0)) return undefined
+  const found = unsoundAt(value, [])
+  return found === undefined ? undefined : { field: found.path.join('.'), message: found.message }
+}
+
 /**
  * Compiles a TypeBox schema once; `check` is the hot path (generated code, no allocation on success).
  *
@@ -109,13 +180,20 @@ export function validationError (p: Problem, root = 'payload'): RealtimeError {
  */
 export function compile<S extends TSchema> (schema: S): Validator<Static<S>> {
   const compiled = Compile(schema)
-  const problems = (value: unknown): Problem[] => explain(compiled.Errors(value) as Iterable<RawError>)
+  // Past the schema, every string and key of the value must be well-formed (an `Unknown` field included): no
+  // lone surrogate reaches a key, a room name or a Lua script.
+  const problems = (value: unknown): Problem[] => {
+    const found = explain(compiled.Errors(value) as Iterable<RawError>)
+    if (found.length > 0) return found
+    const unsound = unicodeProblem(value)
+    return unsound === undefined ? [] : [unsound]
+  }
   return {
     schema,
-    check: (value: unknown): value is Static<S> => compiled.Check(value),
+    check: (value: unknown): value is Static<S> => compiled.Check(value) && sound(value, 0),
     problems,
     assert (value: unknown): asserts value is Static<S> {
-      if (!compiled.Check(value)) throw validationError(problems(value)[0] ?? { field: '', message: 'is invalid' })
+      if (!compiled.Check(value) || !sound(value, 0)) throw validationError(problems(value)[0] ?? { field: '', message: 'is invalid' })
     }
   }
 }
@@ -154,5 +232,25 @@ function descend (schema: Record<string, any>, value: unknown): void {
   }
   for (const branch of (schema.anyOf ?? []) as Array<Record<string, any>>) {
     if (Value.Check(branch as TSchema, obj)) { descend(branch, obj); break }
+  }
+}
+
+const toPointer = (field: string): string =>
+  field === '' ? '' : '/' + field.split('.').map((p) => p.replace(/~/g, '~0').replace(/\//g, '~1')).join('/')
+
+/**
+ * Fastify's validator compiler for TypeBox route schemas (as `@fastify/type-provider-typebox`'s: querystring,
+ * params and headers converted to their types), which also refuses what `compile` refuses past the schema:
+ * strings and property names that are not well-formed, values nested too deeply. Errors are Ajv-shaped, for
+ * the `schemaErrorFormatter`.
+ */
+export function routeValidatorCompiler ({ schema, httpPart }: { schema: TSchema, httpPart?: string }) {
+  const compiled = Compile(schema)
+  return (value: unknown): { value: unknown } | { error: RawError[] } => {
+    const converted = httpPart === 'body' ? value : Value.Convert(schema, value)
+    if (!compiled.Check(converted)) return { error: [...compiled.Errors(converted) as Iterable<RawError>] }
+    if (sound(converted, 0)) return { value: converted }
+    const p = unicodeProblem(converted)!
+    return { error: [{ keyword: 'wellFormed', instancePath: toPointer(p.field), schemaPath: '#', params: {}, message: p.message }] }
   }
 }

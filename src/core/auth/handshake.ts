@@ -16,16 +16,21 @@ export function handshakeToken (socket: RealtimeSocket): string | undefined {
   return bearerToken(socket.handshake.headers.authorization)
 }
 
+/** `auth.userId` names the token's user: the same string, or the same number. */
+const sameUser = (claimed: unknown, userId: string): boolean =>
+  (typeof claimed === 'string' && claimed === userId) || (typeof claimed === 'number' && String(claimed) === userId)
+
 /**
  * Socket.IO middleware for every namespace: verifies the JWT and stores the identity on `socket.data.user`.
- * When the handshake carries `auth.userId` it must equal the token's user.
+ * When the handshake carries `auth.userId` it must be a string or a number equal to the token's user
+ * (`["u1"]` is not `"u1"`).
  */
 export function handshakeMiddleware (auth: Authenticator, onRefused: (socket: RealtimeSocket, err: RealtimeError) => void) {
   return function authenticate (socket: RealtimeSocket, next: (err?: Error) => void): void {
     auth.verify(handshakeToken(socket)).then((identity) => {
       const claimed: unknown = socket.handshake.auth?.userId
-      if (claimed !== undefined && claimed !== null && String(claimed) !== identity.userId) {
-        const err = new AuthUserMismatch()
+      if (claimed !== undefined && claimed !== null && !sameUser(claimed, identity.userId)) {
+        const err = typeof claimed === 'string' || typeof claimed === 'number' ? new AuthUserMismatch() : new AuthUserMismatch('auth.userId must be a string or a number')
         onRefused(socket, err)
         next(handshakeError(err))
         return

@@ -4,6 +4,7 @@ import { createVerifier, TokenError, type Algorithm } from 'fast-jwt'
 import buildGetJwks from 'get-jwks'
 import type { ServerConfig } from '../../config/schema.js'
 import { AuthInvalidToken, AuthTokenExpired, type RealtimeError } from '../../lib/errors.js'
+import { isWellFormed } from '../../lib/ids.js'
 import { claimAt } from './credentials.js'
 
 /** Who a verified token speaks for. Stored on `socket.data.user`, so it survives recovery and is visible to `fetchSockets()`. */
@@ -36,8 +37,12 @@ export function defaultAlgorithms (jwt: JwtConfig): Algorithm[] {
   return ['RS256', 'ES256']
 }
 
+/** An id claim as an id: a non-empty, well-formed string, or a finite number; undefined for anything else. */
 const asId = (v: unknown): string | undefined =>
-  typeof v === 'string' && v.length > 0 ? v : typeof v === 'number' && Number.isFinite(v) ? String(v) : undefined
+  typeof v === 'string' && v.length > 0 && isWellFormed(v) ? v : typeof v === 'number' && Number.isFinite(v) ? String(v) : undefined
+
+/** A claim the token does not carry: absent or null. */
+const absent = (v: unknown): boolean => v === undefined || v === null
 
 const invalid = (reason: string): RealtimeError => {
   const err: RealtimeError = new AuthInvalidToken()
@@ -45,12 +50,24 @@ const invalid = (reason: string): RealtimeError => {
   return err
 }
 
+/** A user or tenant claim the token carries but that is no id (an array, an object, an empty string, ...): refused, saying which. */
+const malformed = (claim: string): RealtimeError => {
+  const reason = `claim ${claim} must be a non-empty string or a number`
+  const err: RealtimeError = new AuthInvalidToken(reason)
+  err.cause = reason
+  return err
+}
+
 /** Maps verified claims to an identity, using the configured claim names. */
 export function identityFrom (claims: Record<string, unknown>, jwt: JwtConfig): Identity {
-  const userId = asId(claimAt(claims, jwt.claims.userId))
-  if (userId === undefined) throw invalid(`missing claim ${jwt.claims.userId}`)
-  const tenantId = asId(claimAt(claims, jwt.claims.tenantId)) ?? jwt.defaultTenantId
-  if (tenantId === undefined) throw invalid(`missing claim ${jwt.claims.tenantId}`)
+  const user = claimAt(claims, jwt.claims.userId)
+  if (absent(user)) throw invalid(`missing claim ${jwt.claims.userId}`)
+  const userId = asId(user)
+  if (userId === undefined) throw malformed(jwt.claims.userId)
+  // `defaultTenantId` stands for a tenant claim the token does not carry, never for one it carries malformed.
+  const tenant = claimAt(claims, jwt.claims.tenantId)
+  const tenantId = absent(tenant) ? jwt.defaultTenantId : asId(tenant)
+  if (tenantId === undefined) throw absent(tenant) ? invalid(`missing claim ${jwt.claims.tenantId}`) : malformed(jwt.claims.tenantId)
   const role = claimAt(claims, jwt.claims.role)
   const roles = typeof role === 'string' ? [role] : Array.isArray(role) ? role.filter((r): r is string => typeof r === 'string') : []
   const exp = typeof claims.exp === 'number' ? claims.exp : undefined
