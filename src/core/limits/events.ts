@@ -31,12 +31,8 @@ export interface EventSlot {
   readonly index: number
 }
 
-/**
- * What a refusal leads to: `Quiet`, an answer in the ack only (without ack, an `error` event was sent within
- * the retry period); `Notify`, without ack an `error` event too; `Flood`, the socket is disconnected.
- */
-export const Refusal = { Quiet: 0, Notify: 1, Flood: 2 } as const
-export type Refusal = typeof Refusal[keyof typeof Refusal]
+/** The longest a client without acks goes without an `error` event while it is refused. */
+const QUIET_MAX_MS = 1000
 
 export interface EventLimitsOptions {
   limits: LimitsOptions['events']
@@ -104,21 +100,28 @@ export class EventLimits {
     return wait
   }
 
-  /** Counts a refusal of `socket` (for `wait` ms): whether to notify a client without ack, or disconnect it. */
-  refused (socket: RealtimeSocket, now: number, wait: number): Refusal {
+  /** Counts a refusal of `socket`: true when it flooded (`flood.refusals` within `flood.windowMs`). */
+  refused (socket: RealtimeSocket, now: number): boolean {
     const budget = (socket as Budgeted)[kBudget]
-    if (budget === undefined) return Refusal.Notify
     const flood = this.flood
-    if (flood.refusals > 0) {
-      if (now - budget.since > flood.windowMs) {
-        budget.since = now
-        budget.refusals = 0
-      }
-      if (++budget.refusals >= flood.refusals) return Refusal.Flood
+    if (budget === undefined || flood.refusals === 0) return false
+    if (now - budget.since > flood.windowMs) {
+      budget.since = now
+      budget.refusals = 0
     }
-    if (now < budget.quietUntil) return Refusal.Quiet
-    budget.quietUntil = now + wait
-    return Refusal.Notify
+    return ++budget.refusals >= flood.refusals
+  }
+
+  /**
+   * Whether a refusal without ack gets an `error` event: one per retry period (at most a second), so that a
+   * client flooding without acks does not get as many events back.
+   */
+  notify (socket: RealtimeSocket, now: number, wait: number): boolean {
+    const budget = (socket as Budgeted)[kBudget]
+    if (budget === undefined) return true
+    if (now < budget.quietUntil) return false
+    budget.quietUntil = now + Math.min(wait, QUIET_MAX_MS)
+    return true
   }
 
   /** The user and tenant buckets of `user` (undefined when not configured): 0, the ms to wait, or a promise of either. */

@@ -6,7 +6,7 @@ import type { ExpiryService } from '../auth/expiry.js'
 import type { Identity } from '../auth/tokens.js'
 import { asCatalogError, clientError, isCatalogError, RateLimited, UnknownEvent, type RealtimeError } from '../../lib/errors.js'
 import { Flooding } from '../limits/errors.js'
-import { Refusal, type EventLimits, type EventSlot } from '../limits/events.js'
+import type { EventLimits, EventSlot } from '../limits/events.js'
 import type { PublishInput, PublishResult } from '../publish.js'
 import { roleRoom, tenantRoom, userRoom } from '../rooms.js'
 import { contextOf, type SocketContext } from '../socket-context.js'
@@ -151,12 +151,13 @@ export class Dispatcher {
 
   /**
    * Answers an event over a rate limit: `RT_ERR_RATE_LIMITED` with `retryAfterMs` in the ack, else as an
-   * `error` event (at most one per retry period), or through `onInvalid` for a protocol of its own. Built
+   * `error` event (at most one per retry period, and per second), or through `onInvalid` for a protocol of its own. Built
    * without an Error (no stack trace) unless `onInvalid` needs one: a flood costs little to refuse. A socket
    * refused too often is disconnected for flooding (`RT_ERR_FLOOD` as an `error` event first).
    */
   #refuse (socket: RealtimeSocket, plugin: string, event: string, ack: Ack | undefined, wait: number, slot: EventSlot, now: number, onInvalid: InvalidHandler | undefined, data: unknown): void {
-    const outcome = this.#o.limits.refused(socket, now, wait)
+    const limits = this.#o.limits
+    const flooded = limits.refused(socket, now)
     const message = `Rate limit exceeded: ${event}, retry in ${wait} ms`
     if (onInvalid !== undefined) {
       const err = Object.assign(new RateLimited(`${event}, retry in ${wait} ms`), {
@@ -167,11 +168,11 @@ export class Dispatcher {
       this.#answer(socket, plugin, event, ack, onInvalid, data, err)
     } else if (ack !== undefined) {
       ack({ error: { code: RATE_LIMITED, message, retryAfterMs: wait } })
-    } else if (outcome !== Refusal.Quiet) {
+    } else if (limits.notify(socket, now, wait)) {
       socket.emit('error', { code: RATE_LIMITED, message, retryAfterMs: wait, event, timestamp: this.#o.registry.time(socket.nsp.name, now) })
     }
-    if (outcome === Refusal.Flood && socket.connected) {
-      const err = new Flooding(`events refused ${this.#o.limits.flood.refusals} times within ${this.#o.limits.flood.windowMs} ms`)
+    if (flooded && socket.connected) {
+      const err = new Flooding(`events refused ${limits.flood.refusals} times within ${limits.flood.windowMs} ms`)
       this.#o.log.warn({ nsp: socket.nsp.name, socketId: socket.id, userId: socket.data.user.userId, tenantId: socket.data.user.tenantId, event }, 'socket disconnected for flooding')
       socket.emit('error', { ...clientError(err), event, timestamp: this.#o.registry.time(socket.nsp.name, now) })
       socket.disconnect()
