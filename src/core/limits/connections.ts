@@ -2,10 +2,9 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { Redis } from 'ioredis'
 import type { LimitsOptions } from '../../config/schema.js'
-import type { RealtimeError } from '../../lib/errors.js'
+import { ConnectionLimited, type RealtimeError } from '../../lib/errors.js'
 import type { Identity } from '../auth/tokens.js'
 import type { RealtimeSocket } from '../socket-types.js'
-import { ConnectionLimited } from './errors.js'
 
 type Limits = LimitsOptions['connections']
 type Engine = RealtimeSocket['client']['conn']
