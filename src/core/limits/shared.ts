@@ -12,9 +12,18 @@ export interface SharedBuckets {
   close (): void
 }
 
-/** The keys of a user's and a tenant's buckets: JSON-escaped, so any id (a lone surrogate too) is its own key. */
-const userKey = (u: Identity): string => JSON.stringify(['u', u.tenantId, u.userId])
-const tenantKey = (u: Identity): string => JSON.stringify(['t', u.tenantId])
+/**
+ * The keys of a user's and a tenant's buckets: JSON-escaped, so any id (a lone surrogate too) is its own key;
+ * made once per identity (a socket keeps its identity until `auth:refresh`), not per event.
+ */
+const keys = new WeakMap<Identity, { user: string, tenant: string }>()
+function keysOf (u: Identity): { user: string, tenant: string } {
+  let k = keys.get(u)
+  if (k === undefined) keys.set(u, k = { user: JSON.stringify(['u', u.tenantId, u.userId]), tenant: JSON.stringify(['t', u.tenantId]) })
+  return k
+}
+const userKey = (u: Identity): string => keysOf(u).user
+const tenantKey = (u: Identity): string => keysOf(u).tenant
 
 /** The user and tenant limits of the config; undefined when neither is set. */
 export function sharedLimits (events: LimitsOptions['events']): { user: Gcra, tenant: Gcra } | undefined {

@@ -5,6 +5,7 @@ import type { EventLimit } from '../../config/schema.js'
 import type { ExpiryService } from '../auth/expiry.js'
 import type { Identity } from '../auth/tokens.js'
 import { asCatalogError, clientError, Flooding, isCatalogError, RateLimited, UnknownEvent, type RealtimeError } from '../../lib/errors.js'
+import { clock } from '../limits/clock.js'
 import type { EventLimits, EventSlot } from '../limits/events.js'
 import type { PublishInput, PublishResult } from '../publish.js'
 import { roleRoom, tenantRoom, userRoom } from '../rooms.js'
@@ -92,7 +93,7 @@ export class Dispatcher {
     const listener = function onEvent (this: RealtimeSocket, ...args: unknown[]): void {
       const ack = typeof args[args.length - 1] === 'function' ? args.pop() as Ack : undefined
       const data = args[0]
-      const now = Date.now()
+      const now = clock()
       const wait = limits.take(this, slot, now)
       if (wait > 0) {
         dispatcher.#refuse(this, plugin, event, ack, wait, slot, now, onInvalid, data)
@@ -137,7 +138,7 @@ export class Dispatcher {
     const limits = this.#o.limits
     const slot = limits.slot(plugin, event)
     return function guarded (this: RealtimeSocket, ...args: unknown[]): void {
-      const now = Date.now()
+      const now = clock()
       const wait = limits.take(this, slot, now)
       if (wait === 0) {
         listener.apply(this, args)
