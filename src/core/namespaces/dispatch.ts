@@ -5,6 +5,7 @@ import type { EventLimit } from '../../config/schema.js'
 import type { ExpiryService } from '../auth/expiry.js'
 import type { Identity } from '../auth/tokens.js'
 import { asCatalogError, clientError, Flooding, isCatalogError, RateLimited, UnknownEvent, type RealtimeError } from '../../lib/errors.js'
+import { backOff } from '../limits/backoff.js'
 import { clock } from '../limits/clock.js'
 import type { EventLimits, EventSlot } from '../limits/events.js'
 import type { PublishInput, PublishResult } from '../publish.js'
@@ -152,12 +153,14 @@ export class Dispatcher {
   /**
    * Answers an event over a rate limit: `RT_ERR_RATE_LIMITED` with `retryAfterMs` in the ack, else as an
    * `error` event (at most one per retry period, and per second), or through `onInvalid` for a protocol of its own. Built
-   * without an Error (no stack trace) unless `onInvalid` needs one: a flood costs little to refuse. A socket
+   * without an Error (no stack trace) unless `onInvalid` needs one: a flood costs little to refuse; and the
+   * connection is not read for the retry period (0.1 to 1 s: `backOff`). A socket
    * refused too often is disconnected for flooding (`RT_ERR_FLOOD` as an `error` event first).
    */
   #refuse (socket: RealtimeSocket, plugin: string, event: string, ack: Ack | undefined, wait: number, slot: EventSlot, now: number, onInvalid: InvalidHandler | undefined, data: unknown): void {
     const limits = this.#o.limits
     const flooded = limits.refused(socket, now)
+    backOff(socket.conn, wait)
     const message = `Rate limit exceeded: ${event}, retry in ${wait} ms`
     if (onInvalid !== undefined) {
       const err = Object.assign(new RateLimited(`${event}, retry in ${wait} ms`), {
