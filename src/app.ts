@@ -88,6 +88,7 @@ async function setup (app: FastifyInstance, config: Readonly<ServerConfig>, plug
   app.addHook('onClose', async () => { backend.close() })
 
   const verifier = createTokenVerifier(config.auth.jwt)
+  const nodeId = randomUUID()
   let sockets: SocketCore | undefined
   const io = createSocketServer(app, config, redis, async () => { await sockets?.dispatch.drain() })
   sockets = createSocketCore({
@@ -95,8 +96,15 @@ async function setup (app: FastifyInstance, config: Readonly<ServerConfig>, plug
     verifier,
     log: app.log,
     expiryGraceMs: config.auth.expiryGraceMs,
-    countTimeoutMs: config.publish.countTimeoutMs
+    countTimeoutMs: config.publish.countTimeoutMs,
+    limits: config.limits,
+    plugins: config.plugins,
+    redis,
+    keyPrefix: config.redis.keyPrefix,
+    nodeId
   })
+  const limits = sockets.limits
+  app.addHook('onClose', async () => { await limits.close() })
   const { registry } = sockets
   const prefix = `${config.redis.keyPrefix}:`
   core = {
@@ -106,7 +114,7 @@ async function setup (app: FastifyInstance, config: Readonly<ServerConfig>, plug
     io,
     rest: new RestAuthenticator(config.auth, verifier),
     verifier,
-    nodeId: randomUUID(),
+    nodeId,
     production,
     store: redis !== undefined ? redisStore(redis, prefix) : memoryStore(backend, prefix),
     redis,

@@ -91,12 +91,13 @@ export function checkBuild (variants, endpoint = DEFAULT_ENDPOINT) {
   if (newest > built) console.warn(`warning: dist/ is older than ${path.relative(repoDir, newestFile)}: run \`npm run build\` to bench the current sources`)
 }
 
-function productConfig ({ port, endpoint, redis, fastBroadcast }) {
+function productConfig ({ port, endpoint, redis, fastBroadcast, extra = {} }) {
   const config = {
     server: { host: '127.0.0.1', port, logLevel: 'warn' },
     auth: { jwt: { secret: JWT_SECRET }, apiKeys: [API_KEY] },
     socketio: { fastBroadcast },
-    plugins: endpointOf(endpoint).plugins()
+    ...extra,
+    plugins: { ...endpointOf(endpoint).plugins(), ...(extra.plugins ?? {}) }
   }
   if (redis !== undefined) config.redis = { url: redis.url, keyPrefix: redis.keyPrefix }
   return config
@@ -106,7 +107,8 @@ let tmpCount = 0
 
 /**
  * Starts one server of `variant` and resolves once it answers GET /ready.
- * options: { variant, cpu, endpoint, redis: { url, keyPrefix } | undefined, exposeGc, logLevel, rooms, env }
+ * options: { variant, cpu, endpoint, redis: { url, keyPrefix } | undefined, exposeGc, logLevel, rooms, env,
+ *            config (product only: top-level config keys added to the file, `plugins` merged) }
  */
 export async function startServer (options) {
   const { variant, cpu = 0, endpoint = DEFAULT_ENDPOINT, redis, exposeGc = false, logLevel = 'warn' } = options
@@ -121,7 +123,7 @@ export async function startServer (options) {
   if (isProduct(variant)) {
     tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), `rt-bench-${process.pid}-${tmpCount++}-`))
     const file = path.join(tmpDir, 'config.json')
-    fs.writeFileSync(file, JSON.stringify(productConfig({ port, endpoint, redis, fastBroadcast: variant === 'product' }), null, 2))
+    fs.writeFileSync(file, JSON.stringify(productConfig({ port, endpoint, redis, fastBroadcast: variant === 'product', extra: options.config }), null, 2))
     argv = [...nodeArgs, productMain, '--config', file]
     // The environment overrides the file: set it to the same values so that nothing inherited leaks in.
     Object.assign(env, {

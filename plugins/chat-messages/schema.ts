@@ -20,8 +20,8 @@ export const options = Type.Object({
   messages: Type.Object({
     maxContentLength: Type.Integer({ minimum: 1, default: 4000, description: 'Longest `content` of `message:send`, in characters (code points).' }),
     rateLimit: Type.Object({
-      messages: Type.Integer({ minimum: 0, default: 10, description: 'Sends allowed per socket within `windowMs` (0: unlimited).' }),
-      windowMs: Type.Integer({ minimum: 1, default: 1000, description: 'The sliding window of the rate limit, in ms (1000: messages per second).' })
+      messages: Type.Integer({ minimum: 0, default: 10, description: 'Sends allowed per socket at once, refilled at this many per `windowMs`: the core\'s per-socket bucket of `message:send`, which `plugins.chat-messages.limits.events[\'message:send\']` overrides (0: unlimited).' }),
+      windowMs: Type.Integer({ minimum: 1, default: 1000, description: 'The time in which `messages` sends refill, in ms (1000: messages per second).' })
     }, { additionalProperties: false, default: {} }),
     tempIdTtlMs: Type.Integer({ minimum: 1000, default: 86400000, description: 'How long a delivered `tempId` is remembered: a retry within this time gets the original message id.' }),
     processingTimeoutMs: Type.Integer({ minimum: 100, default: 30000, description: 'How long an in-flight `tempId` blocks duplicates if its node dies before finishing.' }),

@@ -87,13 +87,59 @@ export const RedisOptions = Type.Object({
   }, { additionalProperties: false, default: {} })
 }, { additionalProperties: false, default: {} })
 
+/** A token bucket: `rate` events per second refill it, `burst` events may pass at once. */
+export const EventLimit = Type.Object({
+  rate: Type.Number({ minimum: 0, description: 'Events per second a client may sustain (the bucket refills at this rate); 0: no limit.' }),
+  burst: Type.Optional(Type.Integer({ minimum: 1, description: 'Events that may pass at once (the bucket size). Default: twice `rate`, at least 1.' }))
+}, { additionalProperties: false })
+
+/** The connection limits of one tenant (`limits.connections.tenants.<tenantId>`), replacing the defaults for it. */
+export const TenantConnectionLimits = Type.Object({
+  perUser: Type.Optional(Type.Integer({ minimum: 0, description: 'Connections of one user of this tenant (0: no limit).' })),
+  perTenant: Type.Optional(Type.Integer({ minimum: 0, description: 'Connections of this tenant (0: no limit).' }))
+}, { additionalProperties: false })
+
+export const LimitsOptions = Type.Object({
+  events: Type.Object({
+    socket: Type.Object({
+      rate: Type.Number({ minimum: 0, default: 100, description: 'Client events per second one socket may sustain, every event of every plugin counted together (auth:refresh too), unless the plugin entry gives the event a limit of its own (`plugins.<name>.limits.events`); 0: no limit. Counted on the node (a socket lives on one).' }),
+      burst: Type.Optional(Type.Integer({ minimum: 1, description: 'Events one socket may send at once. Default: twice `rate`, at least 1.' }))
+    }, { additionalProperties: false, default: {} }),
+    user: Type.Object({
+      rate: Type.Number({ minimum: 0, default: 0, description: 'Client events per second one user may sustain over all their sockets; 0 (the default): not counted. With Redis it is counted across the cluster: one Redis round trip per event.' }),
+      burst: Type.Optional(Type.Integer({ minimum: 1, description: 'Default: twice `rate`, at least 1.' }))
+    }, { additionalProperties: false, default: {} }),
+    tenant: Type.Object({
+      rate: Type.Number({ minimum: 0, default: 0, description: 'Client events per second one tenant may sustain over all its sockets; 0 (the default): not counted. With Redis it is counted across the cluster (the same round trip as `user`).' }),
+      burst: Type.Optional(Type.Integer({ minimum: 1, description: 'Default: twice `rate`, at least 1.' }))
+    }, { additionalProperties: false, default: {} }),
+    flood: Type.Object({
+      refusals: Type.Integer({ minimum: 0, default: 100, description: 'A socket refused this many events within `windowMs` gets an `error` event RT_ERR_FLOOD and is disconnected (`io server disconnect`: the client does not reconnect by itself); 0: never disconnected.' }),
+      windowMs: Type.Integer({ minimum: 100, default: 10000, description: 'The window in which refusals are counted.' })
+    }, { additionalProperties: false, default: {} })
+  }, { additionalProperties: false, default: {}, description: 'Rate limits of client events; over one the event is answered RT_ERR_RATE_LIMITED with `retryAfterMs`.' }),
+  connections: Type.Object({
+    perNode: Type.Integer({ minimum: 0, default: 0, description: 'Connections this node accepts (0, the default: no limit).' }),
+    perUser: Type.Integer({ minimum: 0, default: 100, description: 'Connections of one user (a connection is one Socket.IO Manager, whatever its namespaces); counted across the cluster with Redis. 0: no limit.' }),
+    perTenant: Type.Integer({ minimum: 0, default: 0, description: 'Connections of one tenant, counted across the cluster with Redis (0, the default: no limit).' }),
+    tenants: Type.Record(Type.String({ minLength: 1 }), TenantConnectionLimits, { default: {}, description: 'Per tenant id, `perUser` and `perTenant` replacing the defaults for that tenant.' }),
+    nodeTimeoutMs: Type.Integer({ minimum: 1000, default: 30000, description: 'With Redis, the connections counted for a node that stopped renewing its lease this long ago are dropped (a crashed node).' })
+  }, { additionalProperties: false, default: {}, description: 'Connection limits; a refused connection gets a `connect_error` with data `{ code: \'RT_ERR_CONNECTION_LIMIT\', reason: \'connection_limit\' }`.' })
+}, { additionalProperties: false, default: {} })
+
 export const PluginEntry = Type.Object({
   enabled: Type.Boolean({ default: true }),
   from: Type.Optional(Type.String({
     minLength: 1,
     description: 'Where to load the plugin from when it is not built in: a path (relative to the config file) or an npm package name.'
   })),
-  options: Type.Object({}, { additionalProperties: true, default: {}, description: 'The plugin\'s options, validated by its own schema.' })
+  options: Type.Object({}, { additionalProperties: true, default: {}, description: 'The plugin\'s options, validated by its own schema.' }),
+  limits: Type.Object({
+    events: Type.Record(Type.String({ minLength: 1 }), EventLimit, {
+      default: {},
+      description: 'Per client event of the plugin (a key of its events catalog), a per-socket limit of its own instead of `limits.events.socket`.'
+    })
+  }, { additionalProperties: false, default: {} })
 }, { additionalProperties: false })
 
 export const ServerConfig = Type.Object({
@@ -120,6 +166,7 @@ export const ServerConfig = Type.Object({
     }),
     timeoutMs: Type.Integer({ minimum: 100, default: 10000, description: 'Graceful shutdown gives up and exits 1 this long after the signal (drainDelayMs included).' })
   }, { additionalProperties: false, default: {} }),
+  limits: LimitsOptions,
   plugins: Type.Record(Type.String({ pattern: '^[a-z0-9][a-z0-9-]*$' }), PluginEntry, {
     default: {},
     propertyNames: { pattern: '^[a-z0-9][a-z0-9-]*$' },
@@ -129,3 +176,5 @@ export const ServerConfig = Type.Object({
 
 export type ServerConfig = Static<typeof ServerConfig>
 export type PluginEntry = Static<typeof PluginEntry>
+export type LimitsOptions = Static<typeof LimitsOptions>
+export type EventLimit = Static<typeof EventLimit>

@@ -1,11 +1,16 @@
 // The core's Socket.IO side, assembled: the namespace registry, and what every namespace gets when first used.
 import type { FastifyBaseLogger } from 'fastify'
+import type { Redis } from 'ioredis'
+import type { LimitsOptions, PluginEntry } from '../config/schema.js'
 import { createAuthenticator, type Authenticator } from './auth/authenticator.js'
 import { handshakeMiddleware } from './auth/handshake.js'
 import { SocketRefresh } from './auth/refresh.js'
 import { socketExpiry } from './auth/socket-expiry.js'
 import type { TokenVerifier } from './auth/tokens.js'
 import { ClusterBus } from './cluster/bus.js'
+import { ConnectionLimits } from './limits/connections.js'
+import { EventLimits } from './limits/events.js'
+import { MemoryBuckets, RedisBuckets, sharedLimits } from './limits/shared.js'
 import { Dispatcher } from './namespaces/dispatch.js'
 import { NamespaceRegistry } from './namespaces/registry.js'
 import { Publisher } from './publish.js'
@@ -18,6 +23,13 @@ export interface SocketCoreOptions {
   log: FastifyBaseLogger
   expiryGraceMs: number
   countTimeoutMs: number
+  /** The config's `limits`, and its plugin entries (per-event limits). */
+  limits: LimitsOptions
+  plugins: Readonly<Record<string, PluginEntry>>
+  /** Redis, for the limits counted across the cluster. */
+  redis: Redis | undefined
+  keyPrefix: string
+  nodeId: string
 }
 
 /** The parts of the Socket.IO side the plugin API reaches. */
@@ -28,11 +40,13 @@ export interface SocketCore {
   readonly bus: ClusterBus
   readonly publisher: Publisher
   readonly targetRooms: TargetRooms
+  /** The event and connection limits; `close` stops their timers. */
+  readonly limits: { readonly events: EventLimits, readonly connections: ConnectionLimits, close (): Promise<void> }
 }
 
 /**
  * Builds the Socket.IO side of the core. Every namespace, when first used (`/` at once), gets the handshake
- * authentication, the connection handling (core rooms, handlers, hooks, token expiry), the answers to the
+ * authentication, the connection limits, the connection handling (core rooms, handlers, hooks, token expiry), the answers to the
  * other nodes' questions, and `auth:refresh`.
  */
 export function createSocketCore (options: SocketCoreOptions): SocketCore {
@@ -42,16 +56,33 @@ export function createSocketCore (options: SocketCoreOptions): SocketCore {
   const bus = new ClusterBus({ io, registry, log, countTimeoutMs: options.countTimeoutMs })
   const publisher = new Publisher({ registry, bus, log })
   const expiry = socketExpiry(registry, options.expiryGraceMs, log)
-  const dispatch = new Dispatcher({ registry, expiry, publish: publisher.publish, log })
+  const shared = sharedLimits(options.limits.events)
+  const buckets = shared === undefined
+    ? undefined
+    : options.redis === undefined ? new MemoryBuckets(shared) : new RedisBuckets(options.redis, options.keyPrefix, shared, log)
+  const events = new EventLimits({ limits: options.limits.events, plugins: options.plugins, shared: buckets })
+  const connections = new ConnectionLimits({ limits: options.limits.connections, redis: options.redis, keyPrefix: options.keyPrefix, nodeId: options.nodeId, log })
+  const dispatch = new Dispatcher({ registry, expiry, publish: publisher.publish, limits: events, log })
   const refresh = new SocketRefresh({ auth, registry, dispatch, expiry })
   registry.prepare((entry) => {
     const name = entry.nsp.name
     entry.nsp.use(handshakeMiddleware(auth, (socket, err) => {
       log.info({ nsp: name, socketId: socket.id, code: err.code, reason: err.cause }, 'socket authentication refused')
     }))
+    entry.nsp.use(connections.middleware((socket, err) => {
+      log.info({ nsp: name, socketId: socket.id, code: err.code, reason: err.message, userId: socket.data.user.userId, tenantId: socket.data.user.tenantId }, 'connection refused by a limit')
+    }))
     dispatch.attach(entry)
     bus.attach(entry)
     refresh.attach(entry)
   })
-  return { registry, dispatch, auth, bus, publisher, targetRooms: new TargetRooms(registry, bus) }
+  const limits = {
+    events,
+    connections,
+    async close () {
+      buckets?.close()
+      await connections.close()
+    }
+  }
+  return { registry, dispatch, auth, bus, publisher, targetRooms: new TargetRooms(registry, bus), limits }
 }

@@ -118,6 +118,11 @@ export const NotFound = defineError('RT_ERR_NOT_FOUND', 'Not found: %s', 404,
   'Check the id in the request; `no route <METHOD> <path>` means the method or path is wrong (each plugin\'s README lists its routes, under /api/<plugin>).')
 export const RateLimited = defineError('RT_ERR_RATE_LIMITED', 'Rate limit exceeded: %s', 429,
   'Slow down; the limits are set in the plugin options.')
+// The core's limits (src/core/limits): a socket disconnected for flooding, a connection refused over a limit.
+export const Flooding = defineError('RT_ERR_FLOOD', 'Disconnected for flooding: %s', 429,
+  'The client kept sending events after being refused RT_ERR_RATE_LIMITED (limits.events.flood.refusals within limits.events.flood.windowMs): wait `retryAfterMs` after a refusal before sending again, then reconnect.')
+export const ConnectionLimited = defineError('RT_ERR_CONNECTION_LIMIT', 'Connection refused: %s', 429,
+  'Too many connections for this user, tenant or node (limits.connections, with per-tenant values in limits.connections.tenants): close unused connections (one Socket.IO Manager per tab is enough for every namespace) and retry later.')
 export const NotReady = defineError('RT_ERR_NOT_READY', 'Not ready: %s', 503,
   'The server is starting, shutting down, or cannot reach Redis; retry after the `Retry-After` seconds (a load balancer sends the retry to another node), or check REDIS_URL.')
 export const RedisUnreachable = defineError('RT_ERR_REDIS', 'Redis unreachable: %s', 503,

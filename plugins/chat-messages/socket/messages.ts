@@ -8,7 +8,6 @@ import { clientError, ValidationFailed, type SocketContext, type Static } from '
 import { now, type ChatContext } from '../context.js'
 import { AlreadyProcessing, catalogError, ContentTooLong, MessageNotFound, SendFailed, TempIdReused, TooManyMessages } from '../errors.js'
 import { ReadMessage, SendMessage, type ChatMessage } from '../events.js'
-import { SocketRateLimiter } from '../rate-limit.js'
 import { channelRoom } from '../rooms.js'
 import { profileOf } from '../user-profile.js'
 import { enterRoom } from './channels.js'
@@ -22,13 +21,20 @@ const tempIdOf = (raw: unknown): string | null => {
 /** `RT_CHAT_TEMPID_REUSED` naming the tempId. */
 const reused = (tempId: string, why: string): Error => Object.assign(new TempIdReused(JSON.stringify(tempId), why), { field: 'tempId' })
 
+/** The core's RT_ERR_RATE_LIMITED as chat's own RT_CHAT_RATE_LIMITED (the limit it names is the one in force). */
+const rateLimited = (error: { code: string, limit?: { events: number, perMs: number } }): Error | undefined =>
+  error.code === 'RT_ERR_RATE_LIMITED' && error.limit !== undefined ? new TooManyMessages(error.limit.events, error.limit.perMs) : undefined
+
 /** Length in characters (code points), counted only when the UTF-16 length could exceed the limit. */
 const tooLong = (text: string, max: number): boolean => text.length > max && [...text].length > max
 
 export function registerMessageHandlers (chat: ChatContext): void {
   const { ns, options, store, membership, realtime } = chat
   const { maxContentLength, rateLimit } = options.messages
-  const limiter = new SocketRateLimiter(rateLimit.messages, rateLimit.windowMs)
+  // The core's per-socket bucket of `message:send`: `messages` at once, refilled at `messages` per `windowMs`
+  // (the config's plugins.chat-messages.limits.events['message:send'] overrides it). Every send counts, invalid
+  // ones too; a refusal comes through onInvalid, as RT_CHAT_RATE_LIMITED.
+  const limit = { rate: rateLimit.messages * 1000 / rateLimit.windowMs, burst: Math.max(1, rateLimit.messages) }
 
   const findMessage = async (tenantId: string, messageId: string, channelId?: string): Promise<ChatMessage> => {
     const message = await store.get(tenantId, messageId)
@@ -39,7 +45,6 @@ export function registerMessageHandlers (chat: ChatContext): void {
   const delivered = (messageId: string, tempId: string | null) => ({ messageId, tempId, status: 'DELIVERED' as const, processed: true as const })
 
   async function send (ctx: SocketContext, data: Static<typeof SendMessage>, tempId: string | null): Promise<object> {
-    if (!limiter.take(ctx.socket)) throw new TooManyMessages(rateLimit.messages, rateLimit.windowMs)
     const { content, channelId, replyToId } = data
     if (content.trim() === '') throw Object.assign(new ValidationFailed('content: must not be blank'), { field: 'content' })
     if (tooLong(content, maxContentLength)) throw Object.assign(new ContentTooLong(maxContentLength), { field: 'content' })
@@ -119,8 +124,9 @@ export function registerMessageHandlers (chat: ChatContext): void {
       return failed(ctx, tempId, err)
     }
   }, {
-    // An invalid send is a failed send like any other (and counts toward the rate limit, as every send does).
-    onInvalid: (ctx, raw, error) => failed(ctx, tempIdOf(raw), limiter.take(ctx.socket) ? error : new TooManyMessages(rateLimit.messages, rateLimit.windowMs))
+    // An invalid send, or one over the rate limit, is a failed send like any other.
+    onInvalid: (ctx, raw, error) => failed(ctx, tempIdOf(raw), rateLimited(error) ?? error),
+    limit
   })
 
   ns.handle('message:read', ReadMessage, async (ctx, { messageId, channelId }: Static<typeof ReadMessage>) => {

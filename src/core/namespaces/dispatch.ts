@@ -1,9 +1,13 @@
-// Handler dispatch: the shared per-event listener (validate, call, ack, fail), the unknown-event answer, the connection, disconnect and identity hooks, and the drain of their promises.
+// Handler dispatch: the shared per-event listener (rate limit, validate, call, ack, fail), the unknown-event answer, the connection, disconnect and identity hooks, and the drain of their promises.
 import type { TSchema } from 'typebox'
 import type { FastifyBaseLogger } from 'fastify'
+import type { EventLimit } from '../../config/schema.js'
 import type { ExpiryService } from '../auth/expiry.js'
 import type { Identity } from '../auth/tokens.js'
-import { asCatalogError, clientError, isCatalogError, UnknownEvent, type RealtimeError } from '../../lib/errors.js'
+import { asCatalogError, clientError, Flooding, isCatalogError, RateLimited, UnknownEvent, type RealtimeError } from '../../lib/errors.js'
+import { backOff } from '../limits/backoff.js'
+import { clock } from '../limits/clock.js'
+import type { EventLimits, EventSlot } from '../limits/events.js'
 import type { PublishInput, PublishResult } from '../publish.js'
 import { roleRoom, tenantRoom, userRoom } from '../rooms.js'
 import { contextOf, type SocketContext } from '../socket-context.js'
@@ -21,6 +25,7 @@ export type InvalidHandler = (ctx: SocketContext, data: unknown, error: Realtime
 export type Ack = (response: unknown) => void
 
 const OK = Object.freeze({ ok: true })
+const RATE_LIMITED = 'RT_ERR_RATE_LIMITED'
 /** How much of an unknown event's name an error echoes. */
 const EVENT_ECHO_MAX = 100
 
@@ -33,8 +38,13 @@ export interface DispatcherOptions {
   expiry: ExpiryService<RealtimeSocket>
   /** What `ctx.publish` calls. */
   publish: (input: PublishInput) => Promise<PublishResult>
+  /** The event rate limits, checked before anything else for every client event. */
+  limits: EventLimits
   log: FastifyBaseLogger
 }
+
+/** A refusal of the rate limits, as `onInvalid` gets it: the ms to wait, and the limit (events at once, per ms). */
+export type RateLimitedError = RealtimeError & { retryAfterMs: number, limit: { events: number, perMs: number } }
 
 /**
  * Runs what plugins registered on a namespace for its sockets: the client event handlers, through one
@@ -48,6 +58,10 @@ export class Dispatcher {
   readonly #onDisconnect: (this: RealtimeSocket, reason: string) => void
   /** The catch-all listener of every socket: answers client events nothing handles (`this` is the socket). */
   readonly #onAnyEvent: (this: RealtimeSocket, event: string) => void
+  /** The listeners made by `listener` (they check the limits themselves); others are wrapped by `#guard`. */
+  readonly #checked = new WeakSet<Listener>()
+  /** The listeners each namespace's sockets get, made on its first connection. */
+  readonly #bound = new WeakMap<NamespaceEntry, { size: number, listeners: Array<[string, Listener]> }>()
 
   constructor (options: DispatcherOptions) {
     this.#o = options
@@ -67,22 +81,104 @@ export class Dispatcher {
   }
 
   /**
-   * The listener of a client event, shared by every socket (`this` is the socket): checks the payload against
-   * `schema`, calls the handler, and acks its result (`{ ok: true }` for none) or its error.
+   * The listener of a client event, shared by every socket (`this` is the socket): counts it against the rate
+   * limits (the socket's bucket, then the user's and tenant's when configured), checks the payload against
+   * `schema`, calls the handler, and acks its result (`{ ok: true }` for none) or its error. `limit` is the
+   * plugin's own per-socket limit of the event (the config's `plugins.<name>.limits.events` overrides it).
    */
-  listener (plugin: string, event: string, schema: TSchema | undefined, handler: EventHandler, onInvalid?: InvalidHandler): Listener {
+  listener (plugin: string, event: string, schema: TSchema | undefined, handler: EventHandler, onInvalid?: InvalidHandler, limit?: EventLimit): Listener {
     const validator: Validator<unknown> | undefined = schema === undefined ? undefined : compile(schema)
     const dispatcher = this
-    return function onEvent (this: RealtimeSocket, ...args: unknown[]): void {
+    const limits = this.#o.limits
+    const slot = limits.slot(plugin, event, limit)
+    const listener = function onEvent (this: RealtimeSocket, ...args: unknown[]): void {
       const ack = typeof args[args.length - 1] === 'function' ? args.pop() as Ack : undefined
       const data = args[0]
-      if (validator !== undefined && !validator.check(data)) {
-        const error = validationError(validator.problems(data)[0]!)
-        if (onInvalid === undefined) dispatcher.fail(this, plugin, event, ack, error)
-        else dispatcher.#answer(this, plugin, event, ack, onInvalid, data, error)
+      const now = clock()
+      const wait = limits.take(this, slot, now)
+      if (wait > 0) {
+        dispatcher.#refuse(this, plugin, event, ack, wait, slot, now, onInvalid, data)
         return
       }
-      dispatcher.#answer(this, plugin, event, ack, handler, data, undefined)
+      if (limits.shared === undefined) {
+        dispatcher.#handle(this, plugin, event, ack, data, validator, handler, onInvalid)
+        return
+      }
+      const shared = limits.takeShared(this.data.user, now)
+      if (typeof shared === 'number') {
+        if (shared > 0) dispatcher.#refuse(this, plugin, event, ack, shared, slot, now, onInvalid, data)
+        else dispatcher.#handle(this, plugin, event, ack, data, validator, handler, onInvalid)
+        return
+      }
+      shared.then((w) => {
+        if (w > 0) dispatcher.#refuse(this, plugin, event, ack, w, slot, Date.now(), onInvalid, data)
+        else dispatcher.#handle(this, plugin, event, ack, data, validator, handler, onInvalid)
+      }, (err: unknown) => { dispatcher.fail(this, plugin, event, ack, err) })
+    }
+    this.#checked.add(listener)
+    return listener
+  }
+
+  /** Validates the payload and runs the handler (or `onInvalid`). */
+  #handle (socket: RealtimeSocket, plugin: string, event: string, ack: Ack | undefined, data: unknown, validator: Validator<unknown> | undefined, handler: EventHandler, onInvalid: InvalidHandler | undefined): void {
+    if (validator !== undefined && !validator.check(data)) {
+      const error = validationError(validator.problems(data)[0]!)
+      if (onInvalid === undefined) this.fail(socket, plugin, event, ack, error)
+      else this.#answer(socket, plugin, event, ack, onInvalid, data, error)
+      return
+    }
+    this.#answer(socket, plugin, event, ack, handler, data, undefined)
+  }
+
+  /**
+   * The listener of a client event registered without `listener` (the core's `auth:refresh`): the socket's
+   * rate limit first, then the listener.
+   */
+  #guard (plugin: string, event: string, listener: Listener): Listener {
+    const dispatcher = this
+    const limits = this.#o.limits
+    const slot = limits.slot(plugin, event)
+    return function guarded (this: RealtimeSocket, ...args: unknown[]): void {
+      const now = clock()
+      const wait = limits.take(this, slot, now)
+      if (wait === 0) {
+        listener.apply(this, args)
+        return
+      }
+      const last = args[args.length - 1]
+      dispatcher.#refuse(this, plugin, event, typeof last === 'function' ? last as Ack : undefined, wait, slot, now, undefined, undefined)
+    }
+  }
+
+  /**
+   * Answers an event over a rate limit: `RT_ERR_RATE_LIMITED` with `retryAfterMs` in the ack, else as an
+   * `error` event (at most one per retry period, and per second), or through `onInvalid` for a protocol of its own. Built
+   * without an Error (no stack trace) unless `onInvalid` needs one: a flood costs little to refuse; and the
+   * connection is not read for the retry period (0.1 to 1 s: `backOff`). A socket
+   * refused too often is disconnected for flooding (`RT_ERR_FLOOD` as an `error` event first).
+   */
+  #refuse (socket: RealtimeSocket, plugin: string, event: string, ack: Ack | undefined, wait: number, slot: EventSlot, now: number, onInvalid: InvalidHandler | undefined, data: unknown): void {
+    const limits = this.#o.limits
+    const flooded = limits.refused(socket, now)
+    backOff(socket.conn, wait)
+    const message = `Rate limit exceeded: ${event}, retry in ${wait} ms`
+    if (onInvalid !== undefined) {
+      const err = Object.assign(new RateLimited(`${event}, retry in ${wait} ms`), {
+        retryAfterMs: wait,
+        retryAfter: Math.ceil(wait / 1000),
+        limit: { events: slot.limit.burst, perMs: slot.limit.windowMs }
+      })
+      this.#answer(socket, plugin, event, ack, onInvalid, data, err)
+    } else if (ack !== undefined) {
+      ack({ error: { code: RATE_LIMITED, message, retryAfterMs: wait } })
+    } else if (limits.notify(socket, now, wait)) {
+      socket.emit('error', { code: RATE_LIMITED, message, retryAfterMs: wait, event, timestamp: this.#o.registry.time(socket.nsp.name, now) })
+    }
+    if (flooded && socket.connected) {
+      const err = new Flooding(`events refused ${limits.flood.refusals} times within ${limits.flood.windowMs} ms`)
+      this.#o.log.warn({ nsp: socket.nsp.name, socketId: socket.id, userId: socket.data.user.userId, tenantId: socket.data.user.tenantId, event }, 'socket disconnected for flooding')
+      socket.emit('error', { ...clientError(err), event, timestamp: this.#o.registry.time(socket.nsp.name, now) })
+      socket.disconnect()
     }
   }
 
@@ -130,12 +226,25 @@ export class Dispatcher {
   #connected (entry: NamespaceEntry, socket: RealtimeSocket): void {
     const user = socket.data.user
     void socket.join(coreRooms(user))
-    for (const [event, { listener }] of entry.events) socket.on(event, listener)
+    this.#o.limits.attach(socket)
+    for (const [event, listener] of this.#listenersOf(entry)) socket.on(event, listener)
     this.#o.expiry.arm(socket, user.exp)
     // One listener shared by every socket ('disconnect' is emitted once): no closure per socket.
     socket.on('disconnect', this.#onDisconnect)
     socket.onAny(this.#onAnyEvent)
     for (const { plugin, fn } of entry.onConnect) this.#runHook(plugin, 'connection', socket, () => fn(this.context(socket)))
+  }
+
+  /** The listeners of a namespace's events, those not made by `listener` wrapped in the rate limit. */
+  #listenersOf (entry: NamespaceEntry): Array<[string, Listener]> {
+    const known = this.#bound.get(entry)
+    if (known !== undefined && known.size === entry.events.size) return known.listeners
+    const listeners: Array<[string, Listener]> = []
+    for (const [event, { plugin, listener }] of entry.events) {
+      listeners.push([event, this.#checked.has(listener) ? listener : this.#guard(plugin, event, listener)])
+    }
+    this.#bound.set(entry, { size: entry.events.size, listeners })
+    return listeners
   }
 
   #disconnected (socket: RealtimeSocket, reason: string): void {

@@ -25,7 +25,8 @@ export interface HandleOptions {
   /**
    * Answers a payload that fails the schema instead of the core (whose answer is `RT_ERR_VALIDATION` naming the
    * field), for a protocol that reports failures its own way; `error` is that RT_ERR_VALIDATION, and the return
-   * value is the ack.
+   * value is the ack. An event over its rate limit is answered through it too, with `RT_ERR_RATE_LIMITED`
+   * (carrying `retryAfterMs`, and `limit: { events, perMs }`).
    *
    * @example
    * ns.handle('message:send', SendMessage, send, {
@@ -33,6 +34,11 @@ export interface HandleOptions {
    * })
    */
   onInvalid?: (ctx: SocketContext, data: unknown, error: RealtimeError) => unknown
+  /**
+   * The event's own per-socket rate limit (`rate` events per second, `burst` at once), instead of the shared
+   * `limits.events.socket`; the config's `plugins.<name>.limits.events[event]` overrides it. `rate: 0`: none.
+   */
+  limit?: { rate: number, burst?: number }
 }
 
 /** A namespace as one plugin sees it: its handlers and hooks, and publishing into it. */
@@ -383,7 +389,7 @@ export function createPluginApi<N extends string> (core: Core, plugin: N, depend
       const ns: PluginNamespace = {
         name,
         handle (event, schema, handler, options) {
-          registry.handle(plugin, name, event, dispatch.listener(plugin, event, schema, handler as EventHandler, options?.onInvalid))
+          registry.handle(plugin, name, event, dispatch.listener(plugin, event, schema, handler as EventHandler, options?.onInvalid, options?.limit))
           handled.push({ namespace: name, event, schema })
           return ns
         },

@@ -8,6 +8,7 @@ import { kCore, type Core } from '../core.js'
 import { PluginInvalid } from '../../lib/errors.js'
 import { createPluginApi, type RealtimeApi } from './api.js'
 import { checkCatalog, type EventCatalog } from './catalog.js'
+import { checkEventLimits } from '../limits/events.js'
 
 export type { ClientEvent, EventCatalog, ServerEvent } from './catalog.js'
 
@@ -75,7 +76,9 @@ export function definePlugin<S extends TSchema, const N extends string> (definit
       const { api, handled } = createPluginApi<N>(core, name, dependencies, child)
       child.decorate('realtime', api)
       await definition.setup(child.withTypeProvider<TypeBoxTypeProvider>() as PluginApp<N>, options)
-      checkCatalog(name, catalogOf(definition, options), handled)
+      const catalog = catalogOf(definition, options)
+      checkCatalog(name, catalog, handled)
+      checkEventLimits(name, core.config.plugins[name], catalog)
     }, { prefix: `/api/${name}` })
   }
   const plugin = fp(realtimePlugin, { name, fastify: '5.x', dependencies })
