@@ -134,6 +134,8 @@ t.test('not limited: the health routes, the Socket.IO path, allow-listed address
       t.equal((await fetch(`${server.url}/ready`)).status, 200, '/ready')
       t.equal((await fetch(`${server.url}/socket.io/?EIO=4&transport=polling`)).status, 200, 'a Socket.IO polling handshake')
     }
+    const preflight = await fetch(`${server.url}/api/probe/publish`, { method: 'OPTIONS' })
+    t.not(preflight.status, 429, 'a CORS preflight (OPTIONS)')
     const socket = await server.connect('/', { token: server.token({ sub: 'u1', tenantId: 'acme' }) })
     t.ok(socket.connected, 'a Socket.IO client connects')
   })
