@@ -15,6 +15,7 @@ import { clientErrorHandler, errorHandler, frameworkErrors, notFoundHandler } fr
 import { loggerOptions } from './core/logger.js'
 import { loadPlugins, type LoadedPlugin } from './core/plugins/loader.js'
 import { connectRedis } from './core/redis.js'
+import { restLimits } from './core/rest-limits.js'
 import { createSocketCore, type SocketCore } from './core/socket-core.js'
 import { createSocketServer } from './core/socketio.js'
 import { MemoryStoreBackend, memoryStore } from './core/store/memory.js'
@@ -126,6 +127,8 @@ async function setup (app: FastifyInstance, config: Readonly<ServerConfig>, plug
   app.decorateRequest('principal', null)
   drainHooks(app, core)
   healthRoutes(app, core)
+  // Before the plugins' routes: their authentication runs between the limits' two checks (see rest-limits.ts).
+  await restLimits(app, config, redis)
 
   await app.register(async function plugins$ (scope) {
     for (const p of plugins) await scope.register(p.plugin, p.options)

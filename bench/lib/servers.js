@@ -96,6 +96,8 @@ function productConfig ({ port, endpoint, redis, fastBroadcast, extra = {} }) {
     server: { host: '127.0.0.1', port, logLevel: 'warn' },
     auth: { jwt: { secret: JWT_SECRET }, apiKeys: [API_KEY] },
     socketio: { fastBroadcast },
+    // REST rate limits counted as in production, with a bound the bench's one API key never reaches.
+    rateLimit: { principal: { max: 1_000_000_000 } },
     ...extra,
     plugins: { ...endpointOf(endpoint).plugins(), ...(extra.plugins ?? {}) }
   }

@@ -127,6 +127,22 @@ export const LimitsOptions = Type.Object({
   }, { additionalProperties: false, default: {}, description: 'Connection limits; a refused connection gets a `connect_error` with data `{ code: \'RT_ERR_CONNECTION_LIMIT\', reason: \'connection_limit\' }`.' })
 }, { additionalProperties: false, default: {} })
 
+/** One REST rate-limit bucket: at most `max` requests per fixed window of `timeWindowMs`. */
+const RateLimitBucket = (max: number, windowMs: number, what: string) => Type.Object({
+  max: Type.Integer({ minimum: 1, default: max, description: `Requests per window ${what}.` }),
+  timeWindowMs: Type.Integer({ minimum: 1000, default: windowMs, description: 'Length of the fixed window the requests are counted in (ms); once over, the client waits until it ends (`Retry-After`).' })
+}, { additionalProperties: false, default: {} })
+
+export const RateLimitOptions = Type.Object({
+  enabled: Type.Boolean({ default: true, description: 'Limit REST requests (429 RT_ERR_RATE_LIMITED): per API key or user, and per client address for unauthenticated and failed requests. Counted in Redis (cluster-wide) when it is configured, in memory per node otherwise.' }),
+  principal: RateLimitBucket(3000, 10000, 'of one API key (by its name) or one user (tenant and user id), whatever the address'),
+  ip: RateLimitBucket(100, 60000, 'from one client address that end without an authenticated caller (missing or bad credentials, a role the route refuses, unknown routes); once over, every request from it is refused before its credentials are checked'),
+  allowList: Type.Array(Type.String({ minLength: 1 }), {
+    default: [],
+    description: 'Client addresses never limited (as the server sees them: with server.trustProxy, taken from X-Forwarded-For).'
+  })
+}, { additionalProperties: false, default: {} })
+
 export const PluginEntry = Type.Object({
   enabled: Type.Boolean({ default: true }),
   from: Type.Optional(Type.String({
@@ -167,6 +183,7 @@ export const ServerConfig = Type.Object({
     timeoutMs: Type.Integer({ minimum: 100, default: 10000, description: 'Graceful shutdown gives up and exits 1 this long after the signal (drainDelayMs included).' })
   }, { additionalProperties: false, default: {} }),
   limits: LimitsOptions,
+  rateLimit: RateLimitOptions,
   plugins: Type.Record(Type.String({ pattern: '^[a-z0-9][a-z0-9-]*$' }), PluginEntry, {
     default: {},
     propertyNames: { pattern: '^[a-z0-9][a-z0-9-]*$' },
