@@ -1,7 +1,12 @@
 import t, { type Test } from 'tap'
 import net from 'node:net'
 import { Writable } from 'node:stream'
+import { once } from 'node:events'
+import { createServer } from 'node:http'
+import { setImmediate as tick } from 'node:timers/promises'
+import { Server } from 'socket.io'
 import { kCore, type Core } from '../../src/core/core.js'
+import { installFastBroadcast } from '../../src/core/patches/fast-broadcast.js'
 import { slowConsumerStats } from '../../src/core/slow-consumers.js'
 import { eventually, startServer, type ClientSocket, type TestServer } from 'realtime-server/testing'
 
@@ -34,6 +39,8 @@ class PausedClient {
   closeFrame = false
   ended = false
   readonly closed: Promise<void>
+  /** Resolves on the Socket.IO CONNECT ack of `/`. */
+  readonly connected: Promise<string>
   #pending = Buffer.alloc(0)
   #upgraded = false
   #waiters: Array<{ test: (text: string) => boolean, resolve: (text: string) => void }> = []
@@ -47,6 +54,7 @@ class PausedClient {
     this.sock.on('data', (chunk: Buffer) => { this.#data(chunk) })
     this.sock.on('error', () => {})
     void this.next((p) => p.startsWith('0{')).then(() => { this.sock.write(maskedFrame('40' + JSON.stringify({ token }))) })
+    this.connected = this.next((p) => p.startsWith('40{'))
     this.next((p) => p === '2').then(() => { this.sock.write(maskedFrame('3')) }, () => {})
   }
 
@@ -56,7 +64,7 @@ class PausedClient {
   }
 
   async joinRoom (room: string): Promise<void> {
-    await this.next((p) => p.startsWith('40{'))
+    await this.connected
     const ack = this.next((p) => p.startsWith('430'))
     this.sock.write(maskedFrame(`420${JSON.stringify(['probe:join', { room }])}`))
     await ack
@@ -245,4 +253,39 @@ t.test('maxBufferedBytes: 4 MiB by default, 0 installs no bound', async (t) => {
   const off = await startServer({ config: { socketio: { maxBufferedBytes: 0 }, plugins: { probe: { from: './test/fixtures/plugins/probe' } } } })
   t.teardown(() => off.close())
   t.equal(slowConsumerStats((off.app as unknown as Record<symbol, Core>)[kCore]!.io), undefined, 'no bound')
+})
+
+t.test('the fast broadcast path checks the bound before its own write', async (t) => {
+  // The fast path writes only to idle connections, whose net.Socket has normally written everything; here bytes
+  // are piled on a paused client's net.Socket behind Engine.IO's back, so that the fast path meets them.
+  const http = createServer()
+  const io = new Server(http, { serveClient: false, pingInterval: 120000, pingTimeout: 120000 })
+  const calls: Array<{ conn: object, waiting: number, next: number }> = []
+  const { stats } = installFastBroadcast(io, { bound: { maxBufferedBytes: 4096, overflow: (conn, waiting, next) => { calls.push({ conn, waiting, next }) } } })
+  io.on('connection', (socket) => { void socket.join('r') })
+  http.listen(0, '127.0.0.1')
+  await once(http, 'listening')
+  t.teardown(async () => { await new Promise((resolve) => { void io.close(resolve) }) })
+  const client = new PausedClient((http.address() as net.AddressInfo).port, 'none')
+  t.teardown(() => { client.sock.destroy() })
+  await client.connected
+  const socket = [...io.of('/').sockets.values()][0]!
+
+  io.to('r').emit('ev', 'first')
+  t.equal(stats.fast, 1, 'an idle connection is written by the fast path')
+  t.same(calls, [], 'within the bound')
+  await client.next((p) => p.startsWith('42'))
+  await tick()
+
+  client.sock.pause()
+  const raw = (socket.conn as unknown as { transport: { socket: { _socket: net.Socket } } }).transport.socket._socket
+  const noop = Buffer.concat([Buffer.from([0x81, 126, 0xea, 0x60]), Buffer.from('6'.padEnd(60000, ' '))]) // Engine.IO noop frames
+  while (raw.writableLength === 0) raw.write(noop)
+  const waiting = raw.writableLength
+  io.to('r').emit('ev', 'second')
+  t.equal(stats.fast, 1, 'not written')
+  t.equal(calls.length, 1, 'the bound was told')
+  t.equal(calls[0]?.conn, socket.conn, 'about this connection')
+  t.equal(calls[0]?.waiting, waiting, 'with the bytes waiting on its net.Socket')
+  t.ok((calls[0]?.next ?? 0) > 10, 'and the size of the frame')
 })
