@@ -67,12 +67,24 @@ interface ClientLike { sockets?: Map<string, Socket> }
 type Write = (data: unknown, options?: PacketOptions, callback?: unknown) => unknown
 interface PacketOptions { wsPreEncodedFrame?: Buffer[] }
 
-const kGuard = Symbol('rt.slowConsumers.guard')
-const kQueued = Symbol('rt.slowConsumers.queued')
-const kQueuedIn = Symbol('rt.slowConsumers.queuedIn')
-const kClient = Symbol('rt.slowConsumers.client')
-const kSlow = Symbol('rt.slowConsumers.slow')
+const kState = Symbol('rt.slowConsumers.state')
 const kInstalled = Symbol('rt.slowConsumers.installed')
+
+/**
+ * What the bound keeps per connection, in one object under one symbol: each property added to Engine.IO's
+ * socket after its constructor changes its hidden class, which costs every access to it.
+ */
+class ConnState {
+  /** Bytes of the packets seen queued in `queuedIn`, Engine.IO's write buffer array of the moment (replaced on each flush). */
+  queued = 0
+  queuedIn: unknown[] | null = null
+  /** Found slow, being closed: what is sent to it is dropped. */
+  slow = false
+  /** The Socket.IO client, once a namespace connection completed (for the log line). */
+  client: ClientLike | undefined = undefined
+  readonly guard: Guard
+  constructor (guard: Guard) { this.guard = guard }
+}
 
 interface EngineSocketLike {
   readonly id: string
@@ -81,13 +93,7 @@ interface EngineSocketLike {
   transport: TransportLike
   write: Write
   close: (discard?: boolean) => void
-  [kGuard]: Guard | undefined
-  /** Bytes of the packets this module saw queued in `[kQueuedIn]`, Engine.IO's write buffer array of the moment. */
-  [kQueued]: number
-  [kQueuedIn]: unknown[] | null
-  [kClient]: ClientLike | undefined
-  /** Found slow, being closed: what is sent to it is dropped. */
-  [kSlow]: boolean
+  [kState]?: ConnState
 }
 
 class Guard implements SlowConsumerBound {
@@ -105,14 +111,17 @@ class Guard implements SlowConsumerBound {
   readonly overflow = (c: object, bufferedBytes: number, nextBytes: number): void => {
     this.stats.dropped++
     const conn = c as EngineSocketLike
-    if (conn[kSlow]) return
-    conn[kSlow] = true
+    const state = conn[kState]
+    if (state !== undefined) {
+      if (state.slow) return
+      state.slow = true
+    }
     this.stats.disconnected++
     let transport = 'unknown'
     const sockets: Array<{ id: string, nsp: string, userId?: string, tenantId?: string }> = []
     try {
       transport = conn.transport.name
-      for (const s of conn[kClient]?.sockets?.values() ?? []) {
+      for (const s of state?.client?.sockets?.values() ?? []) {
         const user = (s.data as { user?: { userId?: string, tenantId?: string } } | undefined)?.user
         sockets.push({ id: s.id, nsp: s.nsp.name, userId: user?.userId, tenantId: user?.tenantId })
       }
@@ -152,8 +161,12 @@ function closeSlow (conn: EngineSocketLike, log: SlowConsumerOptions['log']): vo
  */
 export function bufferedBytes (conn: object): number {
   const c = conn as EngineSocketLike
+  return waitingOn(c, c[kState])
+}
+
+function waitingOn (c: EngineSocketLike, state: ConnState | undefined): number {
   const wb = c.writeBuffer
-  let n = wb.length !== 0 && c[kQueuedIn] === wb ? c[kQueued] : 0
+  let n = wb.length !== 0 && state !== undefined && state.queuedIn === wb ? state.queued : 0
   const t = c.transport
   if (t.name === 'websocket') {
     const ws = t.socket
@@ -174,27 +187,36 @@ function packetBytes (data: unknown, options: PacketOptions | undefined): number
   return (data as { byteLength?: number }).byteLength ?? 0
 }
 
-/** Engine.IO's `Socket.prototype.write` under the bound; `this` is the Engine.IO connection (one function for all). */
+/**
+ * Engine.IO's `Socket.prototype.write` under the bound; `this` is the Engine.IO connection (one function for
+ * all). An idle connection (nothing waiting, the packet written at once) costs two reads; the packet's size is
+ * computed only when something waits or it is queued.
+ */
 function guardedWrite (this: EngineSocketLike, data: unknown, options?: PacketOptions, callback?: unknown): unknown {
-  const guard = this[kGuard]!
-  if (this[kSlow]) {
+  const state = this[kState]!
+  const guard = state.guard
+  if (state.slow) {
     guard.stats.dropped++
     return this
   }
-  const size = packetBytes(data, options)
-  const waiting = bufferedBytes(this)
-  if (waiting !== 0 && waiting + size > guard.maxBufferedBytes) {
-    guard.overflow(this, waiting, size)
-    return this
+  const waiting = waitingOn(this, state)
+  let size = -1
+  if (waiting !== 0) {
+    size = packetBytes(data, options)
+    if (waiting + size > guard.maxBufferedBytes) {
+      guard.overflow(this, waiting, size)
+      return this
+    }
   }
   guard.engineWrite!.call(this, data, options, callback)
   // Still in the write buffer (the transport is busy, or polling waits for the client's next poll): counted.
   const wb = this.writeBuffer
   if (wb.length !== 0) {
-    if (this[kQueuedIn] === wb) this[kQueued] += size
+    if (size < 0) size = packetBytes(data, options)
+    if (state.queuedIn === wb) state.queued += size
     else {
-      this[kQueuedIn] = wb
-      this[kQueued] = size
+      state.queuedIn = wb
+      state.queued = size
     }
   }
   return this
@@ -207,7 +229,7 @@ function guardedWrite (this: EngineSocketLike, data: unknown, options?: PacketOp
  *
  * @example
  * const bound = installSlowConsumerGuard(io, { maxBufferedBytes: config.socketio.maxBufferedBytes, log: app.log })
- * installFastBroadcast(io, { log: app.log, slowConsumers: bound })
+ * installFastBroadcast(io, { log: app.log, bound })
  */
 export function installSlowConsumerGuard (io: Server, options: SlowConsumerOptions): SlowConsumerBound | undefined {
   const own = io as unknown as Record<symbol, Guard | undefined>
@@ -225,17 +247,13 @@ export function installSlowConsumerGuard (io: Server, options: SlowConsumerOptio
       return
     }
     guard.engineWrite ??= write
-    conn[kGuard] = guard
-    conn[kSlow] = false
-    conn[kQueued] = 0
-    conn[kQueuedIn] = null
-    conn[kClient] = undefined
+    conn[kState] = new ConnState(guard)
     conn.write = guardedWrite
   }
   // Which Socket.IO client a connection belongs to, for the log line: set once per namespace connection.
   const tag = (socket: Socket): void => {
-    const conn = socket.conn as unknown as EngineSocketLike
-    if (conn[kGuard] === guard) conn[kClient] = socket.client as unknown as ClientLike
+    const state = (socket.conn as unknown as EngineSocketLike)[kState]
+    if (state?.guard === guard) state.client = socket.client as unknown as ClientLike
   }
   const watch = (nsp: Namespace): void => {
     nsp.on('connection', tag)
