@@ -101,6 +101,19 @@ function summary (runs) {
       out += `socketio / ws-frame CPU per message at N=${n}: ${range(x, 2)} (the reference measured 1.5-1.65x)\n`
     }
   }
+  // The slow-consumer bound's cost: each variant against the same one with `socketio.maxBufferedBytes: 0`.
+  if (modes.includes('rate')) {
+    for (const v of variants) {
+      const off = `${v}-nobound`
+      if (!variants.includes(off)) continue
+      for (const n of ns) {
+        const group = runs.filter((r) => r.mode === 'rate' && r.n === n)
+        const x = ratios(group, 'serverUsPerMsg', v, off, (a, b) => a.n === b.n)
+        out += `slow-consumer bound: ${v} / ${off} CPU per message at N=${n}: ${range(x, 3)}\n`
+        targets.push(target(`bound cost at N=${n}: ${v} / ${off} < 1.03`, x, (r) => r < 1.03))
+      }
+    }
+  }
   if (targets.length > 0) out += '\n## Targets (median of per-repetition ratios)\n' + targets.join('\n') + '\n'
   return out
 }

@@ -22,9 +22,13 @@ const productMain = path.join(repoDir, 'dist', 'src', 'main.js')
 const baselineMain = path.join(benchDir, 'servers', 'baseline.js')
 
 export const VARIANTS = ['product', 'socketio', 'ws-frame']
-/** Not run unless named in --variants: the product with `socketio.fastBroadcast` off (Socket.IO's own write path). */
-export const EXTRA_VARIANTS = ['product-nofast']
-const isProduct = (variant) => variant === 'product' || variant === 'product-nofast'
+/**
+ * Not run unless named in --variants: the product with `socketio.fastBroadcast` off (Socket.IO's own write
+ * path), and each of the two with the slow-consumer bound off (`socketio.maxBufferedBytes: 0`), to measure
+ * what the bound costs.
+ */
+export const EXTRA_VARIANTS = ['product-nofast', 'product-nobound', 'product-nofast-nobound']
+const isProduct = (variant) => variant === 'product' || EXTRA_VARIANTS.includes(variant)
 
 /**
  * The product's publish endpoint. `bench` is the bench's own plugin (bench/product-plugin), used until
@@ -91,11 +95,13 @@ export function checkBuild (variants, endpoint = DEFAULT_ENDPOINT) {
   if (newest > built) console.warn(`warning: dist/ is older than ${path.relative(repoDir, newestFile)}: run \`npm run build\` to bench the current sources`)
 }
 
-function productConfig ({ port, endpoint, redis, fastBroadcast, extra = {} }) {
+function productConfig ({ port, endpoint, redis, variant, extra = {} }) {
+  const fastBroadcast = !variant.startsWith('product-nofast')
   const config = {
     server: { host: '127.0.0.1', port, logLevel: 'warn' },
     auth: { jwt: { secret: JWT_SECRET }, apiKeys: [API_KEY] },
-    socketio: { fastBroadcast },
+    // The bound at its default unless the variant turns it off.
+    socketio: variant.endsWith('-nobound') ? { fastBroadcast, maxBufferedBytes: 0 } : { fastBroadcast },
     // REST rate limits counted as in production, with a bound the bench's one API key never reaches.
     rateLimit: { principal: { max: 1_000_000_000 } },
     ...extra,
@@ -125,7 +131,7 @@ export async function startServer (options) {
   if (isProduct(variant)) {
     tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), `rt-bench-${process.pid}-${tmpCount++}-`))
     const file = path.join(tmpDir, 'config.json')
-    fs.writeFileSync(file, JSON.stringify(productConfig({ port, endpoint, redis, fastBroadcast: variant === 'product', extra: options.config }), null, 2))
+    fs.writeFileSync(file, JSON.stringify(productConfig({ port, endpoint, redis, variant, extra: options.config }), null, 2))
     argv = [...nodeArgs, productMain, '--config', file]
     // The environment overrides the file: set it to the same values so that nothing inherited leaks in.
     Object.assign(env, {

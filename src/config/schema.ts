@@ -73,6 +73,13 @@ export const SocketIoOptions = Type.Object({
     description: 'Deliver broadcasts to idle websocket clients by writing one pre-built frame straight to the connection, ' +
       'with the same bytes, order and semantics as Socket.IO\'s own path (which is used otherwise): less CPU per message. ' +
       'Set false to use Socket.IO\'s path for everything.'
+  }),
+  maxBufferedBytes: Type.Integer({
+    minimum: 0,
+    default: 4194304,
+    description: 'Bytes that may wait to be written to one client (Engine.IO\'s write buffer and, on websocket, the connection\'s): ' +
+      'a client that stops reading is disconnected as a slow consumer (logged at warn with reason "slow") once a message would take it over this. ' +
+      'A message is always written when nothing waits. 0: no bound. Default 4 MiB.'
   })
 }, { additionalProperties: false, default: {} })
 

@@ -7,6 +7,7 @@ import type { ServerConfig } from '../config/schema.js'
 import { ClusterLink } from './patches/cluster-link.js'
 import { installFastBroadcast } from './patches/fast-broadcast.js'
 import { StreamOffsets } from './patches/stream-offsets.js'
+import { installSlowConsumerGuard } from './slow-consumers.js'
 import type { RealtimeServer } from './socket-types.js'
 
 /** Socket.IO server options from the config. */
@@ -71,7 +72,8 @@ export function createSocketServer (app: FastifyInstance, config: ServerConfig, 
       readCount: a.readCount
     })))
   }
-  if (config.socketio.fastBroadcast) installFastBroadcast(io, { log: app.log })
+  const bound = installSlowConsumerGuard(io, { maxBufferedBytes: config.socketio.maxBufferedBytes, log: app.log })
+  if (config.socketio.fastBroadcast) installFastBroadcast(io, { log: app.log, bound })
   app.addHook('preClose', async () => {
     // Closing the transports (not a Socket.IO `disconnect` packet) lets clients reconnect to another node.
     io.engine.close()

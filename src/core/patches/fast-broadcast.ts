@@ -40,6 +40,12 @@ import type { Namespace, Server, Socket } from 'socket.io'
  * - the `ws` socket is open and its sender idle (no frame queued behind a compression or a blob);
  * - the `net.Socket` is writable (not ending or destroyed).
  *
+ * With a slow-consumer bound (`options.bound`, src/core/slow-consumers.ts), a recipient that meets these
+ * conditions but whose `net.Socket` already holds unwritten bytes, and would hold more than the bound with
+ * this frame, is not written: the bound's `overflow` disconnects it. One read of `writableLength` per
+ * recipient, which the path reads after its write anyway. The recipients that fail a condition because a
+ * write is pending (a slow client's usual state) take Socket.IO's path, where the bound checks `conn.write`.
+ *
  * It reads private fields of other packages, so it is total or it is off:
  * - Written and tested for socket.io 4.8.4 (whose `Client.prototype.writeToEngine` it replaces per client),
  *   engine.io 6.6.12, ws 8.21.3 (the copy engine.io uses for connections, and the one socket.io-adapter
@@ -128,9 +134,21 @@ export interface FastBroadcastStats {
 /** Where the fast path logs the one line that says it turned off (pino's `warn(obj, msg)`). */
 export interface FastBroadcastLog { warn: (obj: object, msg: string) => void }
 
+/**
+ * A bound on the bytes buffered per connection (src/core/slow-consumers.ts): a recipient whose connection
+ * holds bytes not yet written, and would hold more than `maxBufferedBytes` with the frame, is not written;
+ * `overflow` is called instead (it disconnects the client).
+ */
+export interface FastBroadcastBound {
+  readonly maxBufferedBytes: number
+  overflow: (conn: object, bufferedBytes: number, nextBytes: number) => void
+}
+
 export interface FastBroadcastOptions {
   /** Receives the one warning when the path turns off. Default: `process.emitWarning`. */
   log?: FastBroadcastLog
+  /** The slow-consumer bound to respect (the same as on Socket.IO's path); none by default. */
+  bound?: FastBroadcastBound
   /** @internal For tests: the versions to accept instead of `testedVersions`. */
   testedVersions?: Readonly<Record<string, readonly string[]>>
 }
@@ -170,6 +188,8 @@ export function installFastBroadcast (io: Server, options: FastBroadcastOptions 
     return noop
   }
   const modules = deps.modules!
+  const bound = options.bound
+  const maxBuffered = bound?.maxBufferedBytes ?? 0
 
   /** False until the shapes are checked on a first websocket connection, and again once off. */
   let enabled = false
@@ -258,6 +278,15 @@ export function installFastBroadcast (io: Server, options: FastBroadcastOptions 
           if (ws !== undefined && sender !== undefined && sock !== undefined && ws.readyState === WS_OPEN &&
               sender._state === SENDER_IDLE && sender._queue.length === 0 && sock.writable === true &&
               unobserved(conn)) {
+            if (maxBuffered !== 0) {
+              // The slow-consumer bound: here the write buffer is empty and the sender idle, so what waits is
+              // the net.Socket's queue (0 but for a slow client); a frame is always written on an empty one.
+              const waiting = sock.writableLength
+              if (waiting !== 0 && waiting + frame.length > maxBuffered) {
+                bound!.overflow(conn, waiting, frame.length)
+                return
+              }
+            }
             // Busy until the write completes, as after Engine.IO's own write: what is emitted to this socket
             // meanwhile queues in Engine.IO's write buffer (and is flushed after this frame), volatile packets
             // are dropped.
