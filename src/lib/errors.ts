@@ -117,7 +117,7 @@ export const UnknownEvent = defineError('RT_ERR_UNKNOWN_EVENT', 'Unknown event %
 export const NotFound = defineError('RT_ERR_NOT_FOUND', 'Not found: %s', 404,
   'Check the id in the request; `no route <METHOD> <path>` means the method or path is wrong (each plugin\'s README lists its routes, under /api/<plugin>).')
 export const RateLimited = defineError('RT_ERR_RATE_LIMITED', 'Rate limit exceeded: %s', 429,
-  'Slow down; the limits are set in the plugin options.')
+  'Slow down and retry after `retryAfterMs` (socket events) or `Retry-After` (REST). Socket limits: `limits.events` and `plugins.<name>.limits.events`; REST limits: `rateLimit`.')
 // The core's limits (src/core/limits): a socket disconnected for flooding, a connection refused over a limit.
 export const Flooding = defineError('RT_ERR_FLOOD', 'Disconnected for flooding: %s', 429,
   'The client kept sending events after being refused RT_ERR_RATE_LIMITED (limits.events.flood.refusals within limits.events.flood.windowMs): wait `retryAfterMs` after a refusal before sending again, then reconnect.')
