@@ -10,6 +10,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
+import { createServer } from 'node:net'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -110,6 +111,56 @@ export async function deleteRedisPrefix (prefix: string, url = testRedisUrl()): 
   } finally {
     redis.disconnect()
   }
+}
+
+/** A free TCP port on 127.0.0.1 (for a redis-server of a test's own). */
+export async function freePort (): Promise<number> {
+  return await new Promise((resolve, reject) => {
+    const srv = createServer()
+    srv.once('error', reject)
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number }
+      srv.close(() => { resolve(port) })
+    })
+  })
+}
+
+/**
+ * Starts a redis-server of a fault test's own on `port` (never the shared one on 6379), keeping nothing on disk,
+ * and resolves once it answers PING; stop it with `killRedisServer`.
+ *
+ * @example
+ * const port = await freePort()
+ * let redis = await startRedisServer(port)
+ * await killRedisServer(redis)          // what clients and backends see when Redis vanishes
+ * redis = await startRedisServer(port)  // and when it comes back
+ */
+export async function startRedisServer (port: number): Promise<ChildProcess> {
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' })
+  const client = new Redis({ port, lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => null })
+  client.on('error', () => {})
+  try {
+    await eventually('redis-server answers', async () => {
+      try {
+        if (client.status !== 'ready') await client.connect()
+        return await client.ping() === 'PONG'
+      } catch {
+        client.disconnect()
+        return false
+      }
+    }, { timeoutMs: 10_000 })
+  } finally {
+    client.disconnect()
+  }
+  return child
+}
+
+/** Kills (SIGKILL) a redis-server started by `startRedisServer` and resolves once it exited. */
+export async function killRedisServer (child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return
+  const exited = new Promise((resolve) => child.once('exit', resolve))
+  child.kill('SIGKILL')
+  await exited
 }
 
 /**

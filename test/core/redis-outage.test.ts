@@ -1,53 +1,14 @@
 // Fault test: a Redis of the test's own is killed and restarted under REST load, two server processes on it.
 import t from 'tap'
-import { spawn as spawnProcess, type ChildProcess } from 'node:child_process'
-import { createServer } from 'node:net'
 import { join } from 'node:path'
-import { Redis } from 'ioredis'
 import { io } from 'socket.io-client'
-import { eventually, signToken, spawnServer, TEST_API_KEY, type ClientSocket, type ServerProcess } from 'realtime-server/testing'
+import { eventually, freePort, killRedisServer, signToken, spawnServer, startRedisServer, TEST_API_KEY, type ClientSocket, type ServerProcess } from 'realtime-server/testing'
 
 const probe = { probe: { from: join(process.cwd(), 'test/fixtures/plugins/probe') } }
-
-const freePort = async (): Promise<number> => await new Promise((resolve, reject) => {
-  const srv = createServer()
-  srv.once('error', reject)
-  srv.listen(0, '127.0.0.1', () => {
-    const { port } = srv.address() as { port: number }
-    srv.close(() => { resolve(port) })
-  })
-})
 
 /** Polls `check` until it returns a value, or fails after `ms` (the test kit's `eventually`). */
 const until = async <T>(what: string, ms: number, check: () => Promise<T | undefined> | T | undefined): Promise<T> =>
   await eventually(what, check, { timeoutMs: ms })
-
-async function startRedis (port: number): Promise<ChildProcess> {
-  const child = spawnProcess('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' })
-  const probeClient = new Redis({ port, lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => null })
-  probeClient.on('error', () => {})
-  try {
-    await until('redis-server answers', 10_000, async () => {
-      try {
-        if (probeClient.status !== 'ready') await probeClient.connect()
-        return await probeClient.ping() === 'PONG' ? true : undefined
-      } catch {
-        probeClient.disconnect()
-        return undefined
-      }
-    })
-  } finally {
-    probeClient.disconnect()
-  }
-  return child
-}
-
-async function stopRedis (child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return
-  const exited = new Promise((resolve) => child.once('exit', resolve))
-  child.kill('SIGKILL')
-  await exited
-}
 
 interface Answer { n: number, node: 'a' | 'b', status: number | 'error', code?: string, retryAfter: string | null, ms: number, phase: string }
 
@@ -56,7 +17,7 @@ t.setTimeout(300_000)
 
 t.test('Redis killed and restarted under REST load', async (t) => {
   const port = await freePort()
-  let redis = await startRedis(port)
+  let redis = await startRedisServer(port)
   const config = { plugins: probe, redis: { url: `redis://127.0.0.1:${port}`, keyPrefix: 'outage', adapter: { blockTimeInMs: 200 } } }
   const [a, b] = await Promise.all([spawnServer(config), spawnServer(config)])
   const nodes = { a, b }
@@ -64,7 +25,7 @@ t.test('Redis killed and restarted under REST load', async (t) => {
   t.teardown(async () => {
     for (const s of sockets) s.disconnect()
     await Promise.all([a.stop(), b.stop()])
-    await stopRedis(redis)
+    await killRedisServer(redis)
   })
   const ready = async (node: ServerProcess): Promise<number> => (await fetch(`${node.url}/ready`)).status
   for (const node of [a, b]) await until('ready at start', 20_000, async () => await ready(node) === 200 ? true : undefined)
@@ -118,7 +79,7 @@ t.test('Redis killed and restarted under REST load', async (t) => {
     answers.every((x) => x.status !== 200 || (received.a.has(x.n) && received.b.has(x.n))) ? true : undefined)
   const settled = answers.length
   phase = 'outage'
-  await stopRedis(redis)
+  await killRedisServer(redis)
   await until('/ready 503 on both nodes', 10_000, async () => await ready(a) === 503 && await ready(b) === 503 ? true : undefined)
   await until('triggers refused on both nodes', 10_000, () =>
     count((x) => x.phase === 'outage' && x.status === 503 && x.node === 'a') >= 5 && count((x) => x.phase === 'outage' && x.status === 503 && x.node === 'b') >= 5 ? true : undefined)
@@ -133,7 +94,7 @@ t.test('Redis killed and restarted under REST load', async (t) => {
   t.equal(pub.error?.code, 'RT_ERR_NOT_READY', 'a publish from a socket: NotReady in the ack')
 
   phase = 'restarted'
-  redis = await startRedis(port)
+  redis = await startRedisServer(port)
   const back = Date.now()
   // Recovery: the first trigger sent after the restart that is accepted and reaches the clients of both nodes.
   const firstAfter = n

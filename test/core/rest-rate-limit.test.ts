@@ -1,12 +1,10 @@
 // REST rate limits through a real server and fetch: 429 RT_ERR_RATE_LIMITED with Retry-After, bad credentials counted
 // per address before authentication, valid ones per principal, counts shared through Redis, and a Redis outage.
 import t from 'tap'
-import { spawn as spawnProcess, type ChildProcess } from 'node:child_process'
-import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { Writable } from 'node:stream'
 import { Redis } from 'ioredis'
-import { deleteRedisPrefix, eventually, spawnServer, startServer, TEST_API_KEY, testRedisUrl } from 'realtime-server/testing'
+import { deleteRedisPrefix, eventually, freePort, killRedisServer, spawnServer, startRedisServer, startServer, TEST_API_KEY, testRedisUrl } from 'realtime-server/testing'
 
 const probe = { probe: { from: './test/fixtures/plugins/probe' } }
 const BAD_KEY = 'bad-key-0123456789abcdef'
@@ -183,49 +181,12 @@ t.test('with Redis, the nodes of a cluster share the counts, under the key prefi
   t.ok(await redis.pttl(limits[0]!) > 0, 'the counters expire')
 })
 
-const freePort = async (): Promise<number> => await new Promise((resolve, reject) => {
-  const srv = createServer()
-  srv.once('error', reject)
-  srv.listen(0, '127.0.0.1', () => {
-    const { port } = srv.address() as { port: number }
-    srv.close(() => { resolve(port) })
-  })
-})
-
-/** A redis-server of this test's own (never the shared one on 6379), answering PING. */
-async function startRedis (port: number): Promise<ChildProcess> {
-  const child = spawnProcess('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' })
-  const client = new Redis({ port, lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => null })
-  client.on('error', () => {})
-  try {
-    await eventually('redis-server answers', async () => {
-      try {
-        if (client.status !== 'ready') await client.connect()
-        return await client.ping() === 'PONG'
-      } catch {
-        client.disconnect()
-        return false
-      }
-    }, { timeoutMs: 10_000 })
-  } finally {
-    client.disconnect()
-  }
-  return child
-}
-
-async function stopRedis (child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return
-  const exited = new Promise((resolve) => child.once('exit', resolve))
-  child.kill('SIGKILL')
-  await exited
-}
-
 // The server runs in its own process: an in-process server closed after a Redis restart can leave one of the
 // streams adapter's reader clients reconnecting (nothing to do with the limits), which would keep this test alive.
 t.test('Redis killed: requests are still answered, not limited (fail open, logged), and limited again once it is back', async (t) => {
   const port = await freePort()
-  let redis = await startRedis(port)
-  t.teardown(async () => { await stopRedis(redis) })
+  let redis = await startRedisServer(port)
+  t.teardown(async () => { await killRedisServer(redis) })
   const server = await spawnServer({
     plugins: { probe: { from: join(process.cwd(), 'test/fixtures/plugins/probe') } },
     redis: { url: `redis://127.0.0.1:${port}`, keyPrefix: 'rl-outage', adapter: { blockTimeInMs: 50 } },
@@ -235,7 +196,7 @@ t.test('Redis killed: requests are still answered, not limited (fail open, logge
   await eventually('ready', async () => (await fetch(`${server.url}/ready`)).status === 200, { timeoutMs: 20_000 })
   t.equal((await whoami(server, { 'x-api-key': TEST_API_KEY })).status, 200)
 
-  await stopRedis(redis)
+  await killRedisServer(redis)
   await eventually('the server sees Redis gone', async () => (await fetch(`${server.url}/ready`)).status === 503)
   const during = await times(10, async () => await publish(server, { 'x-api-key': BAD_KEY }))
   t.same(statuses(during), Array(10).fill(401), 'bad keys are answered 401, not 500, and not limited')
@@ -245,7 +206,7 @@ t.test('Redis killed: requests are still answered, not limited (fail open, logge
   t.equal(warnings.length, 1, 'the outage is logged once')
   t.equal(warnings[0]?.level, 40, 'as a warning')
 
-  redis = await startRedis(port)
+  redis = await startRedisServer(port)
   await eventually('the bad keys are limited again', async () => {
     const answers = await times(5, async () => await publish(server, { 'x-api-key': BAD_KEY }))
     return answers.some((a) => a.status === 429)
