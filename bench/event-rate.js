@@ -7,7 +7,7 @@
 // limits' clock, ns per call, as the dispatch calls it): a figure that a loaded machine disturbs far less.
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { helpRequested, list, parseArgs, runMain } from './lib/cli.js'
+import { helpRequested, list, parseArgs, rotatedRuns, runMain } from './lib/cli.js'
 import { tokenFor } from './lib/credentials.js'
 import { pinSelf } from './lib/machine.js'
 import { maskedTextFrame, open, close } from './lib/rawws.js'
@@ -105,16 +105,7 @@ runMain(async () => {
   const variants = list(o.variants)
   checkBuild(['product'], 'bench')
   pinSelf(o.clientCpu)
-  const runs = []
-  for (let r = 0; r < o.reps; r++) {
-    // Rotated order from one repetition to the next.
-    for (let i = 0; i < variants.length; i++) {
-      const v = variants[(i + r) % variants.length]
-      const run = await runOnce(v, o)
-      runs.push({ rep: r, ...run })
-      console.log(JSON.stringify(run))
-    }
-  }
+  const runs = await rotatedRuns(variants, o.reps, async (v) => await runOnce(v, o))
   console.log(`\nevent-rate: ${o.events} events per run, ${o.reps} repetitions, median [min..max]`)
   const micro = await microCheck()
   console.log(`per-socket check alone: ${fmt(micro.median, 1)} ns [${fmt(micro.min, 1)}..${fmt(micro.max, 1)}] per event`)

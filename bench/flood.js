@@ -9,7 +9,7 @@
 import { fork } from 'node:child_process'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { helpRequested, list, parseArgs, runMain } from './lib/cli.js'
+import { helpRequested, list, parseArgs, rotatedRuns, runMain } from './lib/cli.js'
 import { tokenFor } from './lib/credentials.js'
 import { pinSelf, sleep } from './lib/machine.js'
 import { close, maskedTextFrame, open } from './lib/rawws.js'
@@ -137,14 +137,7 @@ if (o.role === 'flooder') {
     const variants = list(o.variants)
     checkBuild(['product'], 'bench')
     pinSelf(o.clientCpu)
-    const runs = []
-    for (let r = 0; r < o.reps; r++) {
-      for (let i = 0; i < variants.length; i++) {
-        const run = await runOnce(variants[(i + r) % variants.length], o)
-        runs.push(run)
-        console.log(JSON.stringify(run))
-      }
-    }
+    const runs = await rotatedRuns(variants, o.reps, async (v) => await runOnce(v, o))
     console.log(`\nflood: healthy client pings every ${o.interval} ms for ${o.duration} ms, ${o.reps} repetitions, median [min..max]`)
     for (const v of variants) {
       const mine = runs.filter((x) => x.variant === v)

@@ -48,3 +48,19 @@ export function runMain (main) {
     process.exit(1)
   })
 }
+
+/**
+ * Runs every variant `reps` times, the order rotated from one repetition to the next (so no variant always runs
+ * first or last on a warming machine), printing each run as a JSON line; resolves with the runs, `rep` added.
+ */
+export async function rotatedRuns (variants, reps, runOnce) {
+  const runs = []
+  for (let rep = 0; rep < reps; rep++) {
+    for (let i = 0; i < variants.length; i++) {
+      const run = await runOnce(variants[(i + rep) % variants.length])
+      runs.push({ rep, ...run })
+      console.log(JSON.stringify(run))
+    }
+  }
+  return runs
+}
