@@ -49,7 +49,8 @@ function flooder (port) {
       auth: { token: tokenFor(1) },
       onReady: pump,
       onMessage: () => {},
-      onError: () => {},
+      // A refused connection (cooling off after a flood) is closed and opened again at once, as a hostile client would.
+      onError: (c) => { close(c); setTimeout(start, 0) },
       onClose: () => { setTimeout(start, 0) }
     })
   }

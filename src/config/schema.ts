@@ -122,7 +122,8 @@ export const LimitsOptions = Type.Object({
     }, { additionalProperties: false, default: {} }),
     flood: Type.Object({
       refusals: Type.Integer({ minimum: 0, default: 100, description: 'A socket refused this many events within `windowMs` gets an `error` event RT_ERR_FLOOD and is disconnected (`io server disconnect`: the client does not reconnect by itself); 0: never disconnected.' }),
-      windowMs: Type.Integer({ minimum: 100, default: 10000, description: 'The window in which refusals are counted.' })
+      windowMs: Type.Integer({ minimum: 100, default: 10000, description: 'The window in which refusals are counted.' }),
+      coolOffMs: Type.Integer({ minimum: 0, default: 10000, description: 'After a flood disconnect, new connections of the same user on this node are refused for this long (`connect_error` RT_ERR_RATE_LIMITED with `retryAfterMs`), so a client that reconnects at once cannot flood again; its other connections stay. 0: not refused.' })
     }, { additionalProperties: false, default: {} })
   }, { additionalProperties: false, default: {}, description: 'Rate limits of client events; over one the event is answered RT_ERR_RATE_LIMITED with `retryAfterMs`.' }),
   connections: Type.Object({

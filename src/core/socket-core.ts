@@ -69,6 +69,9 @@ export function createSocketCore (options: SocketCoreOptions): SocketCore {
     entry.nsp.use(handshakeMiddleware(auth, (socket, err) => {
       log.info({ nsp: name, socketId: socket.id, code: err.code, reason: err.cause }, 'socket authentication refused')
     }))
+    entry.nsp.use(events.coolOffMiddleware((socket, err) => {
+      log.info({ nsp: name, socketId: socket.id, code: err.code, reason: err.message, userId: socket.data.user.userId, tenantId: socket.data.user.tenantId }, 'connection refused: cooling off after a flood')
+    }))
     entry.nsp.use(connections.middleware((socket, err) => {
       log.info({ nsp: name, socketId: socket.id, code: err.code, reason: err.message, userId: socket.data.user.userId, tenantId: socket.data.user.tenantId }, 'connection refused by a limit')
     }))

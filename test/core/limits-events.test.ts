@@ -1,6 +1,6 @@
 // Event rate limits through real clients: per socket, per event, auth:refresh, flood disconnect, user and tenant buckets (memory and Redis).
 import t from 'tap'
-import { startServer, waitFor } from 'realtime-server/testing'
+import { eventually, startServer, waitFor } from 'realtime-server/testing'
 
 const probe = { from: './test/fixtures/plugins/probe' }
 /** A refill so slow that nothing refills during a test: only the burst passes. */
@@ -74,6 +74,40 @@ t.test('a client that keeps flooding gets RT_ERR_FLOOD and is disconnected (io s
   const [error] = await flood
   t.match(error, { code: 'RT_ERR_FLOOD', message: 'Disconnected for flooding: events refused 5 times within 60000 ms', event: 'probe:strict' })
   t.equal((await gone)[0], 'io server disconnect')
+})
+
+t.test('after a flood disconnect the user cools off: new connections refused RT_ERR_RATE_LIMITED, others and later ones admitted', async (t) => {
+  const coolOffMs = 1500
+  const server = await startServer({ config: { plugins: { probe }, limits: { events: { socket: { rate: SLOW, burst: 2 }, flood: { refusals: 5, windowMs: 60000, coolOffMs } } } } })
+  t.teardown(() => server.close())
+  const token = server.token({ sub: 'u1', tenantId: 'acme' })
+  const socket = await server.connect('/', { token })
+  const gone = waitFor(socket, 'disconnect')
+  for (let i = 0; i < 20; i++) socket.emit('probe:strict', { name: 'a' })
+  await gone
+  const refusedAt = Date.now()
+  const again = server.client('/', { token, reconnection: false })
+  t.teardown(() => again.disconnect())
+  const [err] = await waitFor(again, 'connect_error') as [Error & { data: { code: string, reason: string, retryAfterMs: number } }]
+  t.match(err.message, /^Rate limit exceeded: reconnected \d+ s too soon after a disconnect for flooding$/)
+  t.match(err.data, { code: 'RT_ERR_RATE_LIMITED', reason: 'connection_limit' })
+  t.ok(err.data.retryAfterMs > 0 && err.data.retryAfterMs <= coolOffMs, `retryAfterMs ${err.data.retryAfterMs} within the cool-off`)
+  t.ok((await server.connect('/', { token: server.token({ sub: 'u2', tenantId: 'acme' }) })).connected, 'another user is admitted')
+  t.ok((await server.connect('/', { token: server.token({ sub: 'u1', tenantId: 'other' }) })).connected, 'the same user id in another tenant is admitted')
+  const later = await eventually('admitted after the cool-off', async () => await server.connect('/', { token, reconnection: false }).catch(() => undefined), { timeoutMs: 30000 })
+  t.ok(later.connected)
+  t.ok(Date.now() - refusedAt >= coolOffMs - 1000, 'not admitted long before the cool-off ends')
+})
+
+t.test('flood.coolOffMs 0: a flooder may reconnect at once', async (t) => {
+  const server = await startServer({ config: { plugins: { probe }, limits: { events: { socket: { rate: SLOW, burst: 2 }, flood: { refusals: 5, coolOffMs: 0 } } } } })
+  t.teardown(() => server.close())
+  const token = server.token({ sub: 'u1', tenantId: 'acme' })
+  const socket = await server.connect('/', { token })
+  const gone = waitFor(socket, 'disconnect')
+  for (let i = 0; i < 20; i++) socket.emit('probe:strict', { name: 'a' })
+  await gone
+  t.ok((await server.connect('/', { token, reconnection: false })).connected)
 })
 
 t.test('user and tenant buckets in memory: counted over the sockets of a user, and of a tenant', async (t) => {

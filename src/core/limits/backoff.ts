@@ -8,6 +8,7 @@ interface Pausable {
   readonly isPaused?: boolean
   pause?: () => void
   resume?: () => void
+  terminate?: () => void
 }
 
 /**
@@ -16,11 +17,35 @@ interface Pausable {
  * parsing events only to refuse them while other clients wait. WebSocket only (HTTP long-polling sends a
  * request at a time); one timer per pause, only while a client is refused.
  */
-export function backOff (conn: { transport?: { name?: string, socket?: unknown } }, ms: number): void {
-  const transport = conn.transport
-  if (transport?.name !== 'websocket') return
-  const ws = transport.socket as Pausable | undefined
+export function backOff (conn: Conn, ms: number): void {
+  const ws = websocketOf(conn)
   if (ws?.pause === undefined || ws.resume === undefined || ws.isPaused === true) return
   ws.pause()
-  setTimeout(() => { ws.resume!() }, Math.min(Math.max(ms, MIN_PAUSE_MS), MAX_PAUSE_MS)).unref()
+  setTimeout(() => { if (!stopped.has(ws)) ws.resume!() }, Math.min(Math.max(ms, MIN_PAUSE_MS), MAX_PAUSE_MS)).unref()
+}
+
+/** How long a connection that is no longer read has to deliver what was written to it before it is cut. */
+const CUT_AFTER_MS = 1000
+
+/**
+ * Stops reading a connection for good (a flooder being disconnected): what it has sent and keeps sending is
+ * never parsed. What is written to it (the error, the disconnect, the WebSocket close) has a second to get out,
+ * then the TCP connection is cut, since the client's answer to the close is never read.
+ */
+export function stopReading (conn: Conn): void {
+  const ws = websocketOf(conn)
+  if (ws?.pause === undefined) return
+  stopped.add(ws)
+  if (ws.isPaused !== true) ws.pause()
+  if (ws.terminate !== undefined) setTimeout(() => { ws.terminate!() }, CUT_AFTER_MS).unref()
+}
+
+/** Connections that are never read again: a back-off ending does not resume them. */
+const stopped = new WeakSet<Pausable>()
+
+type Conn = { transport?: { name?: string, socket?: unknown } }
+
+function websocketOf (conn: Conn): Pausable | undefined {
+  const transport = conn.transport
+  return transport?.name === 'websocket' ? transport.socket as Pausable | undefined : undefined
 }

@@ -1,6 +1,6 @@
 // Event rate limits: the per-socket buckets kept on the socket, the optional user and tenant buckets, flood detection.
 import type { EventLimit, LimitsOptions, PluginEntry } from '../../config/schema.js'
-import { ConfigInvalid } from '../../lib/errors.js'
+import { ConfigInvalid, RateLimited, type RealtimeError } from '../../lib/errors.js'
 import type { Identity } from '../auth/tokens.js'
 import type { EventCatalog } from '../plugins/catalog.js'
 import type { RealtimeSocket } from '../socket-types.js'
@@ -33,6 +33,10 @@ export interface EventSlot {
 
 /** The longest a client without acks goes without an `error` event while it is refused. */
 const QUIET_MAX_MS = 1000
+/** Past this many users cooling off, the ones whose time ran out are forgotten before another is added. */
+const COOLING_SWEEP_AT = 1024
+
+const coolingKey = (user: Identity): string => `${user.tenantId}\u0000${user.userId}`
 
 export interface EventLimitsOptions {
   limits: LimitsOptions['events']
@@ -53,7 +57,9 @@ export class EventLimits {
   #ownCount = 0
   readonly shared: SharedBuckets | undefined
   /** Refusals within `windowMs` that disconnect a socket (0: never). */
-  readonly flood: { readonly refusals: number, readonly windowMs: number }
+  readonly flood: { readonly refusals: number, readonly windowMs: number, readonly coolOffMs: number }
+  /** Users disconnected for flooding, until when their new connections are refused. */
+  readonly #cooling = new Map<string, number>()
 
   constructor (options: EventLimitsOptions) {
     this.#o = options
@@ -110,6 +116,42 @@ export class EventLimits {
       budget.refusals = 0
     }
     return ++budget.refusals >= flood.refusals
+  }
+
+  /** Remembers that `user` was disconnected for flooding: their new connections are refused for `flood.coolOffMs`. */
+  flooded (user: Identity, now: number): void {
+    const ms = this.flood.coolOffMs
+    if (ms === 0) return
+    if (this.#cooling.size >= COOLING_SWEEP_AT) {
+      for (const [key, until] of this.#cooling) if (until <= now) this.#cooling.delete(key)
+    }
+    this.#cooling.set(coolingKey(user), now + ms)
+  }
+
+  /**
+   * The namespace middleware (after authentication, before the connection limits): refuses a connection of a user
+   * cooling off after a flood with a `connect_error` `{ code: 'RT_ERR_RATE_LIMITED', reason: 'connection_limit', retryAfterMs }`.
+   */
+  coolOffMiddleware (onRefused: (socket: RealtimeSocket, err: RealtimeError) => void) {
+    const cooling = this.#cooling
+    return function coolOff (socket: RealtimeSocket, next: (err?: Error) => void): void {
+      if (cooling.size === 0) {
+        next()
+        return
+      }
+      const key = coolingKey(socket.data.user)
+      const until = cooling.get(key)
+      const t = Date.now()
+      if (until === undefined || until <= t) {
+        if (until !== undefined) cooling.delete(key)
+        next()
+        return
+      }
+      const wait = until - t
+      const err = new RateLimited(`reconnected ${Math.ceil(wait / 1000)} s too soon after a disconnect for flooding`)
+      onRefused(socket, err)
+      next(Object.assign(new Error(err.message), { data: { code: err.code, reason: 'connection_limit', retryAfterMs: wait } }))
+    }
   }
 
   /**

@@ -5,7 +5,7 @@ import type { EventLimit } from '../../config/schema.js'
 import type { ExpiryService } from '../auth/expiry.js'
 import type { Identity } from '../auth/tokens.js'
 import { asCatalogError, clientError, Flooding, isCatalogError, RateLimited, UnknownEvent, type RealtimeError } from '../../lib/errors.js'
-import { backOff } from '../limits/backoff.js'
+import { backOff, stopReading } from '../limits/backoff.js'
 import { clock } from '../limits/clock.js'
 import type { EventLimits, EventSlot } from '../limits/events.js'
 import type { PublishInput, PublishResult } from '../publish.js'
@@ -178,7 +178,9 @@ export class Dispatcher {
       const err = new Flooding(`events refused ${limits.flood.refusals} times within ${limits.flood.windowMs} ms`)
       this.#o.log.warn({ nsp: socket.nsp.name, socketId: socket.id, userId: socket.data.user.userId, tenantId: socket.data.user.tenantId, event }, 'socket disconnected for flooding')
       socket.emit('error', { ...clientError(err), event, timestamp: this.#o.registry.time(socket.nsp.name, now) })
-      socket.disconnect()
+      limits.flooded(socket.data.user, now)
+      stopReading(socket.conn)
+      socket.disconnect(true)
     }
   }
 
