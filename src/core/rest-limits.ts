@@ -23,11 +23,17 @@ type Counted = Exclude<Awaited<ReturnType<Limiter>>, { isAllowed: true }>
  */
 function subjectOf (request: FastifyRequest): string {
   const principal: Principal | null = request.principal
-  if (principal === null) return `ip:${normalizeIP(request.ip)}`
+  if (principal === null) return `ip:${addressOf(request)}`
   if (principal.kind === 'apiKey') return `key:${principal.name}`
   const { tenantId, userId } = principal.identity
   return `user:${tenantId.length}:${tenantId}:${userId}`
 }
+
+/**
+ * The client address, normalized; '' when the connection has none left (the client went away before its request
+ * was read: Node no longer knows `remoteAddress`), so such requests share one counter instead of throwing.
+ */
+const addressOf = (request: FastifyRequest): string => typeof request.ip === 'string' ? normalizeIP(request.ip) : ''
 
 const isAddress = (key: string): boolean => key.startsWith('ip:')
 const exempt = (request: FastifyRequest): boolean => request.method === 'OPTIONS' || PROBES.has(request.routeOptions.url ?? '')
@@ -79,7 +85,7 @@ export async function restLimits (app: FastifyInstance, config: Readonly<ServerC
     keyGenerator: subjectOf,
     max: (_request, key) => bucketOf(key).max,
     timeWindow: (_request, key) => bucketOf(key).timeWindowMs,
-    allowList: (request) => allowed.has(normalizeIP(request.ip)),
+    allowList: (request) => allowed.has(addressOf(request)),
     // Errors reach the hooks below, which decide (fail open, logged).
     skipOnError: false,
     errorResponseBuilder: (_request, context) => {
