@@ -3,7 +3,7 @@
  * each event may answer) and what the server emits (`server`), for the enabled options. Static types come from
  * these schemas.
  */
-import { Id as IdSchema, Type, type ClientEvent, type ServerEvent, type Static } from 'realtime-server'
+import { AccessData, Id as IdSchema, Type, type ClientEvent, type ServerEvent, type Static } from 'realtime-server'
 import type { ChatMessagesOptions } from './schema.js'
 
 /** A chat id (channel, message, conversation): the core's well-formed id, at most 128 characters. */
@@ -117,7 +117,7 @@ export const ReactionRemoved = Type.Object({ messageId: Type.String(), userId: T
 
 export const ChannelMember = Type.Object({ userId: Type.String(), channelId: Type.String(), timestamp: Timestamp })
 
-export const ConversationJoined = Type.Object({ conversationId: Type.String(), success: Type.Literal(true) })
+export const ConversationJoined = Type.Object({ conversationId: Type.String(), success: Type.Literal(true), data: AccessData })
 
 export const MessageReceived = Type.Object({
   conversationId: Id('Conversation room the event goes to.'),

@@ -3,7 +3,7 @@
  * them, with the acks. Client events are validated by the socket handlers (with these schemas), server events
  * by the REST triggers that cause them.
  */
-import { Id, Type, type EventCatalog, type Static } from 'realtime-server'
+import { AccessData, Id, Type, type EventCatalog, type Static } from 'realtime-server'
 
 export const SessionId = Id('The chatbot session.')
 
@@ -89,7 +89,8 @@ export const SessionSnapshot = Type.Object({
 /** `session:state`: the snapshot sent to a socket that joins (state null: no event yet). */
 export const SessionState = Type.Object({
   sessionId: Type.String(),
-  state: Type.Union([SessionSnapshot, Type.Null()])
+  state: Type.Union([SessionSnapshot, Type.Null()]),
+  data: AccessData
 })
 
 export type SessionStatus = Static<typeof SessionStatus>

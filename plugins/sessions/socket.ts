@@ -28,7 +28,7 @@ export function registerSocketHandlers (_app: PluginApp, { ns, sessions, policy 
       throw err
     }
     ctx.emit('session:state', { sessionId, state })
-    return { sessionId, success: true, state }
+    return decision.data === undefined ? { sessionId, success: true, state } : { sessionId, success: true, state, data: decision.data }
   })
 
   ns.handle('session:leave', SessionRoomRequest, (ctx, { sessionId }) => {

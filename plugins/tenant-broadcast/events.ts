@@ -3,7 +3,7 @@
  * emits. Both depend on the options (room kinds, languages, developmentMode, heartbeat, catalogs, custom events),
  * so `events(options)` builds the catalog of a configuration; the socket handlers validate with these same schemas.
  */
-import { Id, TenantId, Type, type ClientEvent, type EventCatalog, type ServerEvent, type Static, type TSchema } from 'realtime-server'
+import { AccessData, Id, TenantId, Type, type ClientEvent, type EventCatalog, type ServerEvent, type Static, type TSchema } from 'realtime-server'
 import { selectedEventTypes } from './event-types.js'
 import type { TenantBroadcastOptions } from './schema.js'
 
@@ -16,7 +16,7 @@ export const JoinTenantAck = Type.Object({ ok: Type.Literal(true), tenantId: Ten
 /** `subscribe:<kind>` / `unsubscribe:<kind>`: the id bare (WhatsApp CRM rooms) or as `{ id }`. */
 export const RoomRef = Type.Union([RoomId, Type.Object({ id: RoomId })])
 /** The ack of `subscribe:<kind>` and `unsubscribe:<kind>`, for one kind. */
-const subscriptionAck = (kind: string) => Type.Object({ ok: Type.Literal(true), kind: Type.Literal(kind), id: RoomId })
+const subscriptionAck = (kind: string) => Type.Object({ ok: Type.Literal(true), kind: Type.Literal(kind), id: RoomId, data: AccessData })
 
 /** `ping` (WhatsApp CRM rooms): any payload, or none. */
 export const Ping = Type.Unknown({ description: 'Ignored.' })

@@ -75,7 +75,7 @@ function registerRoomKind (ns: PluginNamespace, realtime: RealtimeApi, { kind, a
     // The policy may have taken a while (hook): `join` does nothing for a socket gone meanwhile.
     ctx.join(room)
     realtime.log.debug({ socketId: ctx.id, tenantId: ctx.user.tenantId, room }, 'subscribed')
-    return { ok: true, kind, id }
+    return decision.data === undefined ? { ok: true, kind, id } : { ok: true, kind, id, data: decision.data }
   })
 
   ns.handle(`unsubscribe:${kind}`, RoomRef, (ctx, ref) => {

@@ -13,7 +13,7 @@ export function registerConversationHandlers (chat: ChatContext, policy: AccessP
     if (!decision.allowed) throw new ConversationRefused(conversationId, decision.reason ?? 'refused by the access policy')
     ctx.join(conversationRoom(conversationId))
     // The WhatsApp builder gateway protocol answers with the `conversation:joined` event; the ack carries the same.
-    const joined = { conversationId, success: true as const }
+    const joined = decision.data === undefined ? { conversationId, success: true as const } : { conversationId, success: true as const, data: decision.data }
     ctx.emit('conversation:joined', joined)
     return joined
   })

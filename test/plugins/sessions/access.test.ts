@@ -33,6 +33,11 @@ t.test('access by a backend hook: asked with the user and the session id', async
     req.on('end', () => {
       const question = JSON.parse(body)
       asked.push({ question, secret: req.headers['x-hook-secret'] })
+      if (String(question.id).startsWith('data-')) {
+        res.setHeader('content-type', 'application/json')
+        res.end(JSON.stringify({ data: { watcher: question.userId } }))
+        return
+      }
       res.statusCode = String(question.id).startsWith('open-') ? 204 : 403
       res.end()
     })
@@ -60,4 +65,7 @@ t.test('access by a backend hook: asked with the user and the session id', async
   const listed = await server.request('GET', '/api/sessions', { token })
   t.same(listed.body.sessions.map((s: { sessionId: string }) => s.sessionId), ['open-1'], 'the list shows what the hook allows')
   t.match(await server.request('GET', '/api/sessions/closed-1', { token }), { status: 403 })
+  const joined = await server.emitWithAck(socket, 'session:join', { sessionId: 'data-1' })
+  t.same(joined, { sessionId: 'data-1', success: true, state: null, data: { watcher: 'u7' } }, 'the hook\'s data comes with the join')
+  t.notOk('data' in (await server.emitWithAck(socket, 'session:join', { sessionId: 'open-1' })), 'no data field when the hook gave none')
 })

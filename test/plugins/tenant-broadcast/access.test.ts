@@ -15,6 +15,11 @@ async function startHook (): Promise<{ url: string, requests: HookRequest[], clo
       requests.push({ headers: req.headers, body })
       const id = String(body.id)
       if (id.startsWith('hang')) return // the server's timeout must refuse
+      if (id.startsWith('data')) {
+        res.setHeader('content-type', 'application/json')
+        res.end(JSON.stringify({ data: { for: body.userId, unread: id.length } }))
+        return
+      }
       res.statusCode = id.startsWith('ok') ? 204 : id.startsWith('no') ? 403 : 500
       res.end()
     })
@@ -147,6 +152,19 @@ t.test('subscription authorization: tenant, claim, roles and a backend hook', as
     await publishTo(server, 'contact', 'no-1')
     await publishTo(server, 'contact', 'boom-1')
     t.same(await roomsReached(server, s, seen, 'hook-user'), ['contact:ok-1'])
+  })
+
+  t.test('hook: the data of its answer reaches the client in the subscribe ack, for each user; 50 joins ask once', async (t) => {
+    const a = await server.connect('/', { token: server.token({ sub: 'data-a', tenantId: 'acme' }) })
+    const b = await server.connect('/', { token: server.token({ sub: 'data-b', tenantId: 'acme' }) })
+    t.same(await server.emitWithAck(a, 'subscribe:contact', 'data-1'), { ok: true, kind: 'contact', id: 'data-1', data: { for: 'data-a', unread: 6 } })
+    t.same(await server.emitWithAck(b, 'subscribe:contact', 'data-1'), { ok: true, kind: 'contact', id: 'data-1', data: { for: 'data-b', unread: 6 } })
+    const many = await Promise.all(Array.from({ length: 50 }, async () => {
+      const s = await server.connect('/', { token: server.token({ sub: 'data-c', tenantId: 'acme' }) })
+      return await server.emitWithAck(s, 'subscribe:contact', 'data-22')
+    }))
+    t.same(many[49], { ok: true, kind: 'contact', id: 'data-22', data: { for: 'data-c', unread: 7 } })
+    t.equal(hook.requests.filter((r) => r.body.id === 'data-22').length, 1, 'one request for 50 sockets of one user')
   })
 
   t.test('hook: one slower than its timeout refuses, one that is down refuses', async (t) => {
