@@ -1,7 +1,7 @@
 // buildApp: Fastify, Socket.IO, auth, Redis, health routes and the plugins, assembled from a validated config.
 import cors from '@fastify/cors'
 import fastifyRedis from '@fastify/redis'
-import Fastify, { type FastifyInstance } from 'fastify'
+import Fastify, { LogController, type FastifyInstance } from 'fastify'
 import type { Redis } from 'ioredis'
 import { randomUUID } from 'node:crypto'
 import type { DestinationStream } from 'pino'
@@ -43,7 +43,7 @@ export async function buildApp (config: Readonly<ServerConfig>, options: BuildOp
   const app = Fastify({
     logger: await loggerOptions(config, options.logStream),
     // One line per request, from request-log.ts, instead of Fastify's two.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     trustProxy: config.server.trustProxy,
     bodyLimit: config.server.bodyLimit,
     // While closing, requests go on to the drain hook (a catalog 503), not to Fastify's code-less 503.

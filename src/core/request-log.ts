@@ -2,9 +2,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
 import type { RealtimeError } from '../lib/errors.js'
 
-/** The probes: polled every few seconds by orchestrators, so their lines are `debug`. */
-const PROBES = new Set(['/health', '/ready'])
-
 /** How much of a path a line keeps; the query string is never logged (it may carry a token). */
 const PATH_MAX = 200
 
@@ -23,8 +20,9 @@ export function noteAnswer (reply: FastifyReply, error: RealtimeError, cause?: u
  * Replaces Fastify's two lines per request ('incoming request', 'request completed': `disableRequestLogging`
  * turns them off) with one, written in `onResponse`: 'request' with `method`, `url` (the path), `route` (the
  * route's pattern), `status`, `ms`, and for an error answer `code`, `reason` (its message) and `field`.
- * Level: `error` for a 5xx other than 503 (with `err`, the failure), `debug` for the probes, `info` otherwise
- * (a 503 is the drain or a Redis outage answering as designed; both are logged where they start).
+ * Level: `error` for a 5xx other than 503 (with `err`, the failure), `info` otherwise (a 503 is the drain or a
+ * Redis outage answering as designed; both are logged where they start). The probes' routes log at `warn` and
+ * above only (health.ts): polled every few seconds, they would drown the rest.
  */
 export function requestLog (app: FastifyInstance): void {
   app.addHook('onResponse', function logRequest (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) {
@@ -47,7 +45,6 @@ export function requestLog (app: FastifyInstance): void {
       if (answer.cause !== undefined) line.err = answer.cause
     }
     if (status >= 500 && status !== 503) request.log.error(line, 'request')
-    else if (route !== undefined && PROBES.has(route)) request.log.debug(line, 'request')
     else request.log.info(line, 'request')
     done()
   })

@@ -66,11 +66,12 @@ export class SocketLog {
   /**
    * `info` 'socket connection refused' for every handshake a namespace middleware refuses (authentication, the
    * cool-off after a flood, a connection limit): the catalog code, its message as `reason`, what caused it
-   * (`cause`: the token library's message), and the user when the token was read.
+   * (`cause`: why the token was refused), and the user when the token was read.
    */
   refused (socket: RealtimeSocket, err: RealtimeError): void {
     const user = socket.data.user as RealtimeSocket['data']['user'] | undefined
-    const cause = err.cause instanceof Error ? err.cause.message : undefined
+    // The verifier's reason: a string (`missing claim sub`, the token library's message) or the error it wraps.
+    const cause = typeof err.cause === 'string' ? err.cause : err.cause instanceof Error ? err.cause.message : undefined
     this.#o.log.info({
       nsp: socket.nsp.name,
       socketId: socket.id,
