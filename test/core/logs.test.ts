@@ -137,7 +137,8 @@ t.test('a frame over socketio.maxHttpBufferSize closes the connection and is log
   const socketId = socket.id
   const closed = waitFor(socket, 'disconnect')
   socket.emit('probe:whoami', { pad: 'x'.repeat(4096) })
-  await closed
+  const [reason] = await closed
+  t.equal(reason, 'transport close', 'the client sees its transport close (and reconnects)')
   const [line] = await eventually('logged', () => { const l = logs.find('connection closed: frame too large'); return l.length > 0 && l })
   t.match(line, { level: INFO, code: 'RT_ERR_FRAME_TOO_LARGE', limit: 2048, userId: 'u1', tenantId: 'acme', transport: 'websocket', socketId })
   t.equal(logs.find('connection closed: frame too large').length, 1, 'once per connection')
