@@ -6,7 +6,7 @@ import {
   asCatalogError, BadRequest, HeadersTooLarge, Internal, isCatalogError, NotFound, PayloadTooLarge, RequestTimeout,
   UnsupportedMediaType, UriTooLong, type RealtimeError
 } from '../lib/errors.js'
-import { noteAnswer } from './request-log.js'
+import { noteAnswer, writeFrameworkRequestLine } from './request-log.js'
 
 /**
  * `Retry-After` (seconds) of a 503 or 429 whose error does not say (`err.retryAfter`): long enough for a load
@@ -89,6 +89,7 @@ export function frameworkErrors (err: FastifyError, request: FastifyRequest, rep
   const known = toCatalog(err, request)
   if (known === undefined) send(reply, new Internal(), err)
   else send(reply, known)
+  writeFrameworkRequestLine(request, reply)
 }
 
 /**

@@ -26,26 +26,42 @@ export function noteAnswer (reply: FastifyReply, error: RealtimeError, cause?: u
  */
 export function requestLog (app: FastifyInstance): void {
   app.addHook('onResponse', function logRequest (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) {
-    const status = reply.statusCode
-    const route = request.routeOptions.url
-    const query = request.url.indexOf('?')
-    const path = query < 0 ? request.url : request.url.slice(0, query)
-    const line: Record<string, unknown> = {
-      method: request.method,
-      url: path.length > PATH_MAX ? `${path.slice(0, PATH_MAX)}...` : path,
-      route,
-      status,
-      ms: Math.round(reply.elapsedTime * 10) / 10
-    }
-    const answer = answers.get(reply)
-    if (answer !== undefined) {
-      line.code = answer.error.code
-      line.reason = answer.error.message
-      if (answer.error.field !== undefined) line.field = answer.error.field
-      if (answer.cause !== undefined) line.err = answer.cause
-    }
-    if (status >= 500 && status !== 503) request.log.error(line, 'request')
-    else request.log.info(line, 'request')
+    if (!written.has(reply)) writeRequestLine(request, reply)
     done()
   })
+}
+
+/** The replies whose line was written outside `onResponse` (see `writeFrameworkRequestLine`). */
+const written = new WeakSet<FastifyReply>()
+
+/**
+ * The request's line for an answer sent where Fastify runs no `onResponse` hook: its `frameworkErrors`, raised
+ * before routing (bad percent-encoding, a parameter too long). Should a later Fastify run the hook, the line stays one.
+ */
+export function writeFrameworkRequestLine (request: FastifyRequest, reply: FastifyReply): void {
+  written.add(reply)
+  writeRequestLine(request, reply)
+}
+
+function writeRequestLine (request: FastifyRequest, reply: FastifyReply): void {
+  const status = reply.statusCode
+  const route = request.routeOptions.url
+  const query = request.url.indexOf('?')
+  const path = query < 0 ? request.url : request.url.slice(0, query)
+  const line: Record<string, unknown> = {
+    method: request.method,
+    url: path.length > PATH_MAX ? `${path.slice(0, PATH_MAX)}...` : path,
+    route,
+    status,
+    ms: Math.round(reply.elapsedTime * 10) / 10
+  }
+  const answer = answers.get(reply)
+  if (answer !== undefined) {
+    line.code = answer.error.code
+    line.reason = answer.error.message
+    if (answer.error.field !== undefined) line.field = answer.error.field
+    if (answer.cause !== undefined) line.err = answer.cause
+  }
+  if (status >= 500 && status !== 503) request.log.error(line, 'request')
+  else request.log.info(line, 'request')
 }

@@ -32,9 +32,10 @@ t.test('one line per REST request: method, route, status, ms, and the catalog co
   t.equal((await server.request('POST', '/api/failing/echo', { body: { name: 'Ada' } })).status, 401)
   t.equal((await server.request('GET', '/api/failing/boom')).status, 500)
   t.equal((await server.request('GET', '/health')).status, 200)
-  await eventually('five request lines', () => logs.find('request').length === 5)
+  t.equal((await server.request('GET', '/api/%E0%A4%A/x')).status, 400, 'refused before routing (Fastify runs no onResponse hook there)')
+  await eventually('six request lines', () => logs.find('request').length === 6)
 
-  const [ok, invalid, missing, unauthorized, boom] = logs.find('request')
+  const [ok, invalid, missing, unauthorized, boom, unrouted] = logs.find('request')
   t.match(ok, { level: INFO, method: 'POST', url: '/api/failing/echo', route: '/api/failing/echo', status: 200, reqId: String })
   t.type(ok!.ms, 'number')
   t.notOk('code' in ok!, 'a success has no code')
@@ -45,11 +46,12 @@ t.test('one line per REST request: method, route, status, ms, and the catalog co
   t.match(unauthorized, { level: INFO, status: 401, code: 'RT_ERR_UNAUTHORIZED' })
   t.match(boom, { level: ERROR, status: 500, code: 'RT_ERR_INTERNAL', err: { message: 'kaboom', stack: /kaboom/ } })
   t.notOk(logs.lines.some((l) => l.url === '/health'), 'the probes log at warn and above only')
+  t.match(unrouted, { level: INFO, status: 400, code: 'RT_ERR_BAD_REQUEST', reason: /percent-encoding/ })
 
   t.same(logs.lines.filter((l) => l.msg === 'incoming request' || l.msg === 'request completed' || l.msg === 'request failed'), [], "Fastify's own request lines are off, and a failure is one line")
   const perRequest = new Map<string, number>()
   for (const l of logs.lines) if (l.reqId !== undefined) perRequest.set(l.reqId, (perRequest.get(l.reqId) ?? 0) + 1)
-  t.same([...perRequest.values()], [1, 1, 1, 1, 1], 'exactly one line per request')
+  t.same([...perRequest.values()], [1, 1, 1, 1, 1, 1], 'exactly one line per request')
 })
 
 t.test('a malformed HTTP request is one info line with its catalog code', async (t) => {
