@@ -103,6 +103,24 @@ t.test('refused handshakes: one info line with the catalog code, whichever middl
   t.notOk('userId' in refused[0]!, 'no user before the token is read')
 })
 
+t.test('the cool-off after a flood refuses with the same line, and the flood is a warn line', async (t) => {
+  const logs = captureLogs()
+  const server = await startServer({
+    config: { plugins: probe, server: { logLevel: 'info' }, limits: { events: { socket: { rate: 0.001, burst: 2 }, flood: { refusals: 5, windowMs: 60000, coolOffMs: 60000 } } } },
+    logStream: logs.stream
+  })
+  t.teardown(() => server.close())
+  const token = server.token({ sub: 'u1', tenantId: 'acme' })
+  const socket = await server.connect('/', { token })
+  const gone = waitFor(socket, 'disconnect')
+  for (let i = 0; i < 20; i++) socket.emit('probe:strict', { name: 'a' })
+  await gone
+  await waitFor(server.client('/', { token }), 'connect_error')
+  const [refused] = await eventually('the refusal is logged', () => { const l = logs.find('socket connection refused'); return l.length > 0 && l })
+  t.match(refused, { level: INFO, code: 'RT_ERR_RATE_LIMITED', userId: 'u1', tenantId: 'acme', reason: /too soon after a disconnect for flooding/, transport: 'websocket' })
+  t.match(logs.find('socket disconnected for flooding'), [{ level: 40, userId: 'u1', event: 'probe:strict' }])
+})
+
 t.test('events nothing handles: info with the code, once per socket within server.logRepeatMs, then the count left out', async (t) => {
   const logs = captureLogs()
   const server = await startServer({ config: { plugins: probe, server: { logLevel: 'info', logRepeatMs: 500 } }, logStream: logs.stream })
