@@ -1,7 +1,7 @@
 // buildApp: Fastify, Socket.IO, auth, Redis, health routes and the plugins, assembled from a validated config.
 import cors from '@fastify/cors'
 import fastifyRedis from '@fastify/redis'
-import Fastify, { type FastifyInstance } from 'fastify'
+import Fastify, { LogController, type FastifyInstance } from 'fastify'
 import type { Redis } from 'ioredis'
 import { randomUUID } from 'node:crypto'
 import type { DestinationStream } from 'pino'
@@ -15,6 +15,7 @@ import { clientErrorHandler, errorHandler, frameworkErrors, notFoundHandler } fr
 import { loggerOptions } from './core/logger.js'
 import { loadPlugins, type LoadedPlugin } from './core/plugins/loader.js'
 import { connectRedis } from './core/redis.js'
+import { requestLog } from './core/request-log.js'
 import { restLimits } from './core/rest-limits.js'
 import { createSocketCore, type SocketCore } from './core/socket-core.js'
 import { createSocketServer } from './core/socketio.js'
@@ -40,7 +41,9 @@ export interface BuildOptions {
 export async function buildApp (config: Readonly<ServerConfig>, options: BuildOptions = {}): Promise<FastifyInstance> {
   const plugins = options.plugins ?? await loadPlugins(config.plugins, options.baseDir ?? process.cwd())
   const app = Fastify({
-    logger: loggerOptions(config, options.logStream),
+    logger: await loggerOptions(config, options.logStream),
+    // One line per request, from request-log.ts, instead of Fastify's two.
+    logController: new LogController({ disableRequestLogging: true }),
     trustProxy: config.server.trustProxy,
     bodyLimit: config.server.bodyLimit,
     // While closing, requests go on to the drain hook (a catalog 503), not to Fastify's code-less 503.
@@ -60,6 +63,7 @@ export async function buildApp (config: Readonly<ServerConfig>, options: BuildOp
 
 async function setup (app: FastifyInstance, config: Readonly<ServerConfig>, plugins: LoadedPlugin[], production: boolean): Promise<void> {
   app.setValidatorCompiler(routeValidatorCompiler)
+  requestLog(app)
   app.setErrorHandler(errorHandler)
   app.setNotFoundHandler(notFoundHandler)
   // Bodies are JSON: a text/plain body is answered 415 RT_ERR_UNSUPPORTED_MEDIA_TYPE rather than "body: must be object".
@@ -82,8 +86,8 @@ async function setup (app: FastifyInstance, config: Readonly<ServerConfig>, plug
     await app.register(fastifyRedis, { client: redis, closeClient: false })
     const client = redis
     app.addHook('onClose', async () => {
-      if (client.status === 'end') return
-      await client.quit().catch(() => { client.disconnect() })
+      if (client.status !== 'end') await client.quit().catch(() => { client.disconnect() })
+      app.log.info('redis closed')
     })
   }
   app.addHook('onClose', async () => { backend.close() })
@@ -102,7 +106,9 @@ async function setup (app: FastifyInstance, config: Readonly<ServerConfig>, plug
     plugins: config.plugins,
     redis,
     keyPrefix: config.redis.keyPrefix,
-    nodeId
+    nodeId,
+    logRepeatMs: config.server.logRepeatMs,
+    maxFrameBytes: config.socketio.maxHttpBufferSize
   })
   const limits = sockets.limits
   app.addHook('onClose', async () => { await limits.close() })

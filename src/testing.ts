@@ -287,6 +287,39 @@ export async function waitFor (socket: ClientSocket, event: string, options: { t
   })
 }
 
+/** The log lines of a server, parsed, as `captureLogs` collects them. */
+export interface CapturedLogs {
+  /** The destination to give `startServer({ logStream })`. */
+  readonly stream: DestinationStream
+  /** Every JSON line so far (`level` 20 debug, 30 info, 40 warn, 50 error), in order. */
+  readonly lines: Json[]
+  /** The lines whose `msg` is `msg`. */
+  find (msg: string): Json[]
+}
+
+/**
+ * Captures a server's log lines (pino's JSON) for assertions; set `server.logLevel` to see `debug` lines.
+ *
+ * @example
+ * const logs = captureLogs()
+ * const server = await startServer({ config: { server: { logLevel: 'debug' } }, logStream: logs.stream })
+ * await eventually('the connection is logged', () => logs.find('socket connected').length === 1)
+ */
+export function captureLogs (): CapturedLogs {
+  const lines: Json[] = []
+  return {
+    stream: {
+      write (chunk: string) {
+        for (const line of chunk.split('\n')) {
+          if (line !== '') lines.push(JSON.parse(line) as Json)
+        }
+      }
+    },
+    lines,
+    find: (msg) => lines.filter((l) => l.msg === msg)
+  }
+}
+
 /** Collects every `event` a socket receives, for assertions that something did NOT arrive. */
 export function record (socket: ClientSocket, event?: string): Array<{ event: string, args: any[] }> {
   const seen: Array<{ event: string, args: any[] }> = []
@@ -317,7 +350,7 @@ export async function spawnServer (raw: Json = {}, options: { redisPrefix?: stri
   cfg.server.logLevel = raw.server?.logLevel ?? 'info'
   writeFileSync(file, JSON.stringify(cfg))
   const child = spawn(process.execPath, [...process.execArgv, mainModule, '--config', file, ...(options.args ?? [])], {
-    env: { ...process.env, PORT: '', HOST: '', CONFIG: '', REDIS_URL: '', JWT_SECRET: '', API_KEYS: '', LOG_LEVEL: '', ...(options.env ?? {}) },
+    env: { ...process.env, PORT: '', HOST: '', CONFIG: '', REDIS_URL: '', JWT_SECRET: '', API_KEYS: '', LOG_LEVEL: '', LOG_PRETTY: '', ...(options.env ?? {}) },
     stdio: ['ignore', 'pipe', 'pipe']
   })
   const logs: Json[] = []

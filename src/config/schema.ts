@@ -172,6 +172,8 @@ export const ServerConfig = Type.Object({
     host: Type.String({ default: '0.0.0.0', description: 'Address to listen on.', ...fromEnv('HOST') }),
     port: Type.Integer({ minimum: 0, maximum: 65535, default: 3000, description: 'Port to listen on.', ...fromEnv('PORT') }),
     logLevel: Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { default: 'info', description: 'Lowest level of the log lines written.', ...fromEnv('LOG_LEVEL') }),
+    logPretty: Type.Boolean({ default: false, description: 'Colored, one-line-per-entry logs for a terminal (pino-pretty, a devDependency: not in the production image) instead of JSON lines. For development; the server does not start when pino-pretty is not installed.', ...fromEnv('LOG_PRETTY') }),
+    logRepeatMs: Type.Integer({ minimum: 0, default: 60000, description: 'A line a client can repeat at will (an event nothing handles) is written at most once per socket within this many ms; the next one counts those left out (`repeated`). 0 writes every one.' }),
     trustProxy: Type.Boolean({ default: false }),
     bodyLimit: Type.Integer({ minimum: 1024, default: 1048576 })
   }, { additionalProperties: false, default: {} }),

@@ -43,12 +43,14 @@ export function drainHooks (app: FastifyInstance, core: Core): void {
  */
 export async function drainAndClose (app: FastifyInstance, core: Core, delayMs: number): Promise<void> {
   core.draining = true
+  app.log.info({ delayMs }, 'draining')
   const server = app.server
   const unread = connectionsWithoutRequest(server)
   try {
     if (delayMs > 0) await sleep(delayMs)
     // net.Server's close stops the listener only; http.Server's also destroys idle connections at once.
     if (server.listening) NetServer.prototype.close.call(server)
+    app.log.info('listener closed')
     await unread.settled(FIRST_REQUEST_GRACE_MS)
   } finally {
     unread.stop()

@@ -6,6 +6,7 @@ import {
   asCatalogError, BadRequest, HeadersTooLarge, Internal, isCatalogError, NotFound, PayloadTooLarge, RequestTimeout,
   UnsupportedMediaType, UriTooLong, type RealtimeError
 } from '../lib/errors.js'
+import { noteAnswer, writeFrameworkRequestLine } from './request-log.js'
 
 /**
  * `Retry-After` (seconds) of a 503 or 429 whose error does not say (`err.retryAfter`): long enough for a load
@@ -59,7 +60,8 @@ function errorBody (err: RealtimeError): Record<string, unknown> {
   return body
 }
 
-function send (reply: FastifyReply, err: RealtimeError): void {
+function send (reply: FastifyReply, err: RealtimeError, cause?: unknown): void {
+  noteAnswer(reply, err, cause)
   const status = statusOf(err)
   // Whoever throws a 503 or 429 (draining, Redis down, a plugin's rate limit) gets Retry-After without asking for it.
   if ((status === 503 || status === 429) && !reply.hasHeader('retry-after')) reply.header('retry-after', String(err.retryAfter ?? DEFAULT_RETRY_AFTER_S))
@@ -73,8 +75,8 @@ export function errorHandler (this: FastifyInstance, err: FastifyError, request:
     send(reply, known)
     return
   }
-  request.log.error({ err }, 'request failed')
-  send(reply, new Internal())
+  // The failure is logged with the request's line (request-log.ts), at error with its stack.
+  send(reply, new Internal(), err)
 }
 
 /** `setNotFoundHandler`: an unknown route is RT_ERR_NOT_FOUND naming the method and path. */
@@ -85,8 +87,9 @@ export function notFoundHandler (request: FastifyRequest, reply: FastifyReply): 
 /** Fastify's `frameworkErrors`: errors raised before routing (bad percent-encoding, a path parameter too long). */
 export function frameworkErrors (err: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
   const known = toCatalog(err, request)
-  if (known === undefined) request.log.error({ err }, 'request failed before routing')
-  send(reply, known ?? new Internal())
+  if (known === undefined) send(reply, new Internal(), err)
+  else send(reply, known)
+  writeFrameworkRequestLine(request, reply)
 }
 
 /**
@@ -101,7 +104,8 @@ export function clientErrorHandler (this: FastifyInstance, err: Error & { code?:
     : err.code === 'HPE_HEADER_OVERFLOW'
       ? new HeadersTooLarge()
       : new BadRequest(`malformed HTTP request (${err.code ?? 'parse error'})`)
-  this.log.debug({ err: err.message, code: err.code }, 'client error')
+  // No request line follows (Fastify never saw a request): this is the one line, with the catalog code.
+  this.log.info({ code: error.code, status: statusOf(error), reason: err.code ?? err.message }, 'malformed request refused')
   if (socket.writable) {
     const body = JSON.stringify(errorBody(error))
     const status = statusOf(error)

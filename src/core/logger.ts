@@ -1,7 +1,8 @@
-// The pino logger options: level, redaction of tokens and keys, serializers.
+// The pino logger options: level, redaction of tokens and keys, JSON lines or pino-pretty.
 import type { FastifyServerOptions } from 'fastify'
 import type { DestinationStream } from 'pino'
 import type { ServerConfig } from '../config/schema.js'
+import { ConfigInvalid } from '../lib/errors.js'
 
 /** Paths pino censors wherever they appear in a log line: tokens, API keys, Authorization headers, secrets. */
 export const REDACTED_PATHS = [
@@ -23,10 +24,24 @@ export const REDACTED_PATHS = [
   '*.password'
 ]
 
-export function loggerOptions (config: ServerConfig, stream?: DestinationStream): FastifyServerOptions['logger'] {
-  return {
-    level: config.server.logLevel,
-    redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
-    ...(stream === undefined ? {} : { stream })
+/**
+ * The logger of `buildApp`: JSON lines on `stream` (stdout by default); with `server.logPretty`, the same entries
+ * through pino-pretty, synchronously (no worker thread: the last lines before exit are not lost).
+ */
+export async function loggerOptions (config: ServerConfig, stream?: DestinationStream): Promise<FastifyServerOptions['logger']> {
+  const base = { level: config.server.logLevel, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } }
+  if (config.server.logPretty) return { ...base, stream: await prettyStream(stream) }
+  return stream === undefined ? base : { ...base, stream }
+}
+
+/** pino-pretty writing to `destination` (stdout by default); a config error when it is not installed. */
+async function prettyStream (destination: DestinationStream | undefined): Promise<DestinationStream> {
+  let pretty: typeof import('pino-pretty').PinoPretty
+  try {
+    pretty = (await import('pino-pretty')).default
+  } catch (err) {
+    throw new ConfigInvalid('server.logPretty (LOG_PRETTY): pino-pretty is not installed (it is a devDependency, left out of the production image); ' +
+      'run `npm install`, or turn logPretty off and pipe the JSON lines through `npx pino-pretty`', { cause: err })
   }
+  return pretty({ sync: true, destination: destination ?? 1, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' })
 }

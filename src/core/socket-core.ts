@@ -2,6 +2,7 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { Redis } from 'ioredis'
 import type { LimitsOptions, PluginEntry } from '../config/schema.js'
+import type { RealtimeError } from '../lib/errors.js'
 import { createAuthenticator, type Authenticator } from './auth/authenticator.js'
 import { handshakeMiddleware } from './auth/handshake.js'
 import { SocketRefresh } from './auth/refresh.js'
@@ -14,7 +15,8 @@ import { MemoryBuckets, RedisBuckets, sharedLimits } from './limits/shared.js'
 import { Dispatcher } from './namespaces/dispatch.js'
 import { NamespaceRegistry } from './namespaces/registry.js'
 import { Publisher } from './publish.js'
-import type { RealtimeServer } from './socket-types.js'
+import { SocketLog } from './socket-logs.js'
+import type { RealtimeServer, RealtimeSocket } from './socket-types.js'
 import { TargetRooms } from './target-rooms.js'
 
 export interface SocketCoreOptions {
@@ -30,6 +32,9 @@ export interface SocketCoreOptions {
   redis: Redis | undefined
   keyPrefix: string
   nodeId: string
+  /** `server.logRepeatMs` and `socketio.maxHttpBufferSize`, for the socket log lines. */
+  logRepeatMs: number
+  maxFrameBytes: number
 }
 
 /** The parts of the Socket.IO side the plugin API reaches. */
@@ -62,19 +67,15 @@ export function createSocketCore (options: SocketCoreOptions): SocketCore {
     : options.redis === undefined ? new MemoryBuckets(shared) : new RedisBuckets(options.redis, options.keyPrefix, shared, log)
   const events = new EventLimits({ limits: options.limits.events, plugins: options.plugins, shared: buckets })
   const connections = new ConnectionLimits({ limits: options.limits.connections, redis: options.redis, keyPrefix: options.keyPrefix, nodeId: options.nodeId, log })
-  const dispatch = new Dispatcher({ registry, expiry, publish: publisher.publish, limits: events, log })
+  const socketLog = new SocketLog({ log, repeatMs: options.logRepeatMs, maxFrameBytes: options.maxFrameBytes })
+  const dispatch = new Dispatcher({ registry, expiry, publish: publisher.publish, limits: events, log, socketLog })
   const refresh = new SocketRefresh({ auth, registry, dispatch, expiry })
+  const refused = (socket: RealtimeSocket, err: RealtimeError): void => { socketLog.refused(socket, err) }
   registry.prepare((entry) => {
-    const name = entry.nsp.name
-    entry.nsp.use(handshakeMiddleware(auth, (socket, err) => {
-      log.info({ nsp: name, socketId: socket.id, code: err.code, reason: err.cause }, 'socket authentication refused')
-    }))
-    entry.nsp.use(events.coolOffMiddleware((socket, err) => {
-      log.info({ nsp: name, socketId: socket.id, code: err.code, reason: err.message, userId: socket.data.user.userId, tenantId: socket.data.user.tenantId }, 'connection refused: cooling off after a flood')
-    }))
-    entry.nsp.use(connections.middleware((socket, err) => {
-      log.info({ nsp: name, socketId: socket.id, code: err.code, reason: err.message, userId: socket.data.user.userId, tenantId: socket.data.user.tenantId }, 'connection refused by a limit')
-    }))
+    // One line for every refusal, whichever middleware refuses: 'socket connection refused' with the catalog code.
+    entry.nsp.use(handshakeMiddleware(auth, refused))
+    entry.nsp.use(events.coolOffMiddleware(refused))
+    entry.nsp.use(connections.middleware(refused))
     dispatch.attach(entry)
     bus.attach(entry)
     refresh.attach(entry)

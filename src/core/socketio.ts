@@ -76,9 +76,11 @@ export function createSocketServer (app: FastifyInstance, config: ServerConfig, 
   if (config.socketio.fastBroadcast) installFastBroadcast(io, { log: app.log, bound })
   app.addHook('preClose', async () => {
     // Closing the transports (not a Socket.IO `disconnect` packet) lets clients reconnect to another node.
+    const connections = io.engine.clientsCount
     io.engine.close()
     await beforeAdapterClose()
     await Promise.allSettled([...io._nsps.values()].map(async (nsp) => { await nsp.adapter.close() }))
+    app.log.info({ connections }, 'sockets closed')
   })
   return io
 }

@@ -131,6 +131,8 @@ export const BadRequest = defineError('RT_ERR_BAD_REQUEST', 'Bad request: %s', 4
   'The request could not be read: send a JSON body that parses (not empty when Content-Type is application/json, the length matching Content-Length), a URL with valid percent-encoding, and a well-formed HTTP request.')
 export const PayloadTooLarge = defineError('RT_ERR_PAYLOAD_TOO_LARGE', 'Request body too large: %s', 413,
   'Send a smaller body; the limit is server.bodyLimit (bytes).')
+export const FrameTooLarge = defineError('RT_ERR_FRAME_TOO_LARGE', 'Socket.IO message too large: %s', 413,
+  'A client sent a message over socketio.maxHttpBufferSize (bytes) and its connection was closed (WebSocket close code 1009: the client sees `transport close` and reconnects). Logged by the server only: send smaller payloads (split them, or upload through REST), or raise socketio.maxHttpBufferSize.')
 export const UnsupportedMediaType = defineError('RT_ERR_UNSUPPORTED_MEDIA_TYPE', 'Unsupported media type: %s', 415,
   'Send the body as JSON with `Content-Type: application/json`.')
 export const UriTooLong = defineError('RT_ERR_URI_TOO_LONG', 'URL too long: %s', 414,

@@ -113,9 +113,11 @@ t.test('production refuses development keys but accepts configured ones', async 
 t.test('the environment variables are declared on the schema', async (t) => {
   const bindings = envBindings(ServerConfig).map((b) => [b.name, b.path.join('.')])
   t.same(bindings, [
-    ['HOST', 'server.host'], ['PORT', 'server.port'], ['LOG_LEVEL', 'server.logLevel'],
+    ['HOST', 'server.host'], ['PORT', 'server.port'], ['LOG_LEVEL', 'server.logLevel'], ['LOG_PRETTY', 'server.logPretty'],
     ['JWT_SECRET', 'auth.jwt.secret'], ['JWT_PUBLIC_KEY', 'auth.jwt.publicKey'], ['JWKS_URL', 'auth.jwt.jwksUrl'],
     ['API_KEYS', 'auth.apiKeys'], ['REDIS_URL', 'redis.url']
   ])
   t.equal(resolveConfig({}, { env: { PORT: '' } }).config.server.port, 3000, 'an empty variable is not set')
+  t.equal(resolveConfig({}, { env: { LOG_PRETTY: 'true' } }).config.server.logPretty, true)
+  t.throws(() => resolveConfig({}, { env: { LOG_PRETTY: '1' } }), /LOG_PRETTY: must be true or false, got "1"/, 'validated at start-up')
 })

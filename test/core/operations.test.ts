@@ -33,8 +33,12 @@ t.test('SIGTERM: /ready turns 503 while /health stays 200, sockets close after t
   const [reason] = await disconnected
   t.equal(reason, 'transport close', 'clients see a transport close, so they reconnect (to another node)')
   t.equal(await node.exited, 0, 'exit code 0')
-  const messages = node.logs.map((l) => l.msg)
-  t.ok(messages.indexOf('shutting down') < messages.indexOf('closed'), 'logged in order')
+  // The shutdown lines come in the order of what happens: signal, drain, listener, sockets, Redis, exit.
+  const order = ['shutting down', 'draining', 'listener closed', 'sockets closed', 'redis closed', 'closed']
+  const shutdown = node.logs.filter((l) => order.includes(l.msg))
+  t.same(shutdown.map((l) => l.msg), order, 'each shutdown line once, in the order of events')
+  t.match(shutdown, [{ signal: 'SIGTERM' }, { delayMs: 1500 }, {}, { connections: 1 }, {}, {}])
+  t.ok(shutdown.every((l, i) => i === 0 || l.time >= shutdown[i - 1]!.time), 'timestamps agree')
 })
 
 t.test('secrets never reach the log', async (t) => {

@@ -12,6 +12,7 @@ import type { PublishInput, PublishResult } from '../publish.js'
 import { roleRoom, tenantRoom, userRoom } from '../rooms.js'
 import { contextOf, type SocketContext } from '../socket-context.js'
 import type { RealtimeSocket } from '../socket-types.js'
+import type { SocketLog } from '../socket-logs.js'
 import { compile, validationError, type Validator } from '../../lib/validation.js'
 import { CORE, type EventHandler, type Listener, type NamespaceEntry, type NamespaceRegistry } from './registry.js'
 
@@ -41,6 +42,8 @@ export interface DispatcherOptions {
   /** The event rate limits, checked before anything else for every client event. */
   limits: EventLimits
   log: FastifyBaseLogger
+  /** The lines of connections, disconnections and events nothing handles. */
+  socketLog: SocketLog
 }
 
 /** A refusal of the rate limits, as `onInvalid` gets it: the ms to wait, and the limit (events at once, per ms). */
@@ -55,7 +58,7 @@ export class Dispatcher {
   readonly #o: DispatcherOptions
   readonly #pending = new Set<Promise<unknown>>()
   /** The 'disconnect' listener of every socket (`this` is the socket). */
-  readonly #onDisconnect: (this: RealtimeSocket, reason: string) => void
+  readonly #onDisconnect: (this: RealtimeSocket, reason: string, description: unknown) => void
   /** The catch-all listener of every socket: answers client events nothing handles (`this` is the socket). */
   readonly #onAnyEvent: (this: RealtimeSocket, event: string) => void
   /** The listeners made by `listener` (they check the limits themselves); others are wrapped by `#guard`. */
@@ -66,7 +69,7 @@ export class Dispatcher {
   constructor (options: DispatcherOptions) {
     this.#o = options
     const dispatcher = this
-    this.#onDisconnect = function onDisconnect (this: RealtimeSocket, reason: string) { dispatcher.#disconnected(this, reason) }
+    this.#onDisconnect = function onDisconnect (this: RealtimeSocket, reason: string, description: unknown) { dispatcher.#disconnected(this, reason, description) }
     // Every event passes here first, so the handled ones cost one listener lookup and nothing else; `arguments`
     // is read by index (no rest array).
     this.#onAnyEvent = function onAnyEvent (this: RealtimeSocket, event: string) {
@@ -234,6 +237,7 @@ export class Dispatcher {
     // One listener shared by every socket ('disconnect' is emitted once): no closure per socket.
     socket.on('disconnect', this.#onDisconnect)
     socket.onAny(this.#onAnyEvent)
+    this.#o.socketLog.connected(socket)
     for (const { plugin, fn } of entry.onConnect) this.#runHook(plugin, 'connection', socket, () => fn(this.context(socket)))
   }
 
@@ -249,8 +253,9 @@ export class Dispatcher {
     return listeners
   }
 
-  #disconnected (socket: RealtimeSocket, reason: string): void {
+  #disconnected (socket: RealtimeSocket, reason: string, description: unknown): void {
     this.#o.expiry.disarm(socket)
+    this.#o.socketLog.disconnected(socket, reason, description)
     const entry = this.#o.registry.get(socket.nsp.name)!
     for (const { plugin, fn } of entry.onDisconnect) this.#runHook(plugin, 'disconnect', socket, () => fn(this.context(socket), reason))
   }
@@ -259,17 +264,16 @@ export class Dispatcher {
    * A client event no listener handles. With an ack it is answered (a client awaiting it must not hang), with
    * `RT_ERR_UNKNOWN_EVENT` naming it and the handled events of its family (`subscribe:flow` lists the declared
    * `subscribe:<kind>` events). Without an ack, a typo within a handled family gets the same error as an `error`
-   * event (the habit of clients that emit without ack); anything else is only logged at debug.
+   * event (the habit of clients that emit without ack); anything else is only logged. Each is
+   * logged at `info` with its code, at most once per socket within `server.logRepeatMs` (`SocketLog.ignored`).
    */
   #unknownEvent (socket: RealtimeSocket, event: string, last: unknown): void {
     const ack = typeof last === 'function' ? last as Ack : undefined
     const colon = event.lastIndexOf(':')
     const family = colon > 0 ? event.slice(0, colon + 1) : undefined
+    this.#o.socketLog.ignored(socket, event, ack !== undefined)
     const handled = family === undefined ? [] : this.#handledIn(socket.nsp.name, family)
-    if (ack === undefined && handled.length === 0) {
-      this.#o.log.debug({ nsp: socket.nsp.name, socketId: socket.id, event }, 'client event nothing handles, without ack')
-      return
-    }
+    if (ack === undefined && handled.length === 0) return
     const detail = handled.length > 0
       ? `(handled: ${handled.join(', ')})`
       : family === undefined ? '' : `(no ${family}* event is handled here)`
