@@ -1,6 +1,6 @@
 // Event rate limits through real clients: per socket, per event, auth:refresh, flood disconnect, user and tenant buckets (memory and Redis).
 import t from 'tap'
-import { eventually, startServer, waitFor } from 'realtime-server/testing'
+import { eventually, startServer, waitFor, type TestServer } from 'realtime-server/testing'
 
 const probe = { from: './test/fixtures/plugins/probe' }
 /** A refill so slow that nothing refills during a test: only the burst passes. */
@@ -76,15 +76,20 @@ t.test('a client that keeps flooding gets RT_ERR_FLOOD and is disconnected (io s
   t.equal((await gone)[0], 'io server disconnect')
 })
 
+/** Connects as the token's user and sends past the limit until the server disconnects the socket for flooding. */
+async function floodUntilDisconnected (server: TestServer, token: string): Promise<void> {
+  const socket = await server.connect('/', { token })
+  const gone = waitFor(socket, 'disconnect')
+  for (let i = 0; i < 20; i++) socket.emit('probe:strict', { name: 'a' })
+  await gone
+}
+
 t.test('after a flood disconnect the user cools off: new connections refused RT_ERR_RATE_LIMITED, others and later ones admitted', async (t) => {
   const coolOffMs = 1500
   const server = await startServer({ config: { plugins: { probe }, limits: { events: { socket: { rate: SLOW, burst: 2 }, flood: { refusals: 5, windowMs: 60000, coolOffMs } } } } })
   t.teardown(() => server.close())
   const token = server.token({ sub: 'u1', tenantId: 'acme' })
-  const socket = await server.connect('/', { token })
-  const gone = waitFor(socket, 'disconnect')
-  for (let i = 0; i < 20; i++) socket.emit('probe:strict', { name: 'a' })
-  await gone
+  await floodUntilDisconnected(server, token)
   const refusedAt = Date.now()
   const again = server.client('/', { token, reconnection: false })
   t.teardown(() => again.disconnect())
@@ -103,10 +108,7 @@ t.test('flood.coolOffMs 0: a flooder may reconnect at once', async (t) => {
   const server = await startServer({ config: { plugins: { probe }, limits: { events: { socket: { rate: SLOW, burst: 2 }, flood: { refusals: 5, coolOffMs: 0 } } } } })
   t.teardown(() => server.close())
   const token = server.token({ sub: 'u1', tenantId: 'acme' })
-  const socket = await server.connect('/', { token })
-  const gone = waitFor(socket, 'disconnect')
-  for (let i = 0; i < 20; i++) socket.emit('probe:strict', { name: 'a' })
-  await gone
+  await floodUntilDisconnected(server, token)
   t.ok((await server.connect('/', { token, reconnection: false })).connected)
 })
 
