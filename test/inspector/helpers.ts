@@ -28,3 +28,51 @@ export async function adminRequest (server: TestServer, method: string, path: st
   try { parsed = JSON.parse(text) } catch {}
   return { status: res.status, body: parsed, headers: res.headers }
 }
+
+/** A live tail read over fetch: the records so far, and whether the stream said `ready`. */
+export interface TailReader {
+  readonly records: any[]
+  readonly ready: Promise<void>
+  close (): void
+}
+
+/** Opens `/inspector/api/tail` (query string `query`) and collects its records until closed. */
+export async function openTail (server: TestServer, query = '', key = ADMIN_KEY): Promise<TailReader> {
+  const ac = new AbortController()
+  const res = await fetch(`${server.url}/inspector/api/tail${query === '' ? '' : `?${query}`}`, { headers: { 'x-admin-key': key }, signal: ac.signal })
+  if (res.status !== 200) throw new Error(`tail answered ${res.status}: ${await res.text()}`)
+  const records: any[] = []
+  let onReady: () => void = () => {}
+  const ready = new Promise<void>((resolve) => { onReady = resolve })
+  const reader = res.body!.getReader()
+  const decoder = new TextDecoder()
+  void (async () => {
+    let buffer = ''
+    try {
+      for (;;) {
+        const { value, done } = await reader.read()
+        if (done) return
+        buffer += decoder.decode(value, { stream: true })
+        let end: number
+        while ((end = buffer.indexOf('\n\n')) >= 0) {
+          const block = buffer.slice(0, end)
+          buffer = buffer.slice(end + 2)
+          const event = /^event: (.*)$/m.exec(block)?.[1]
+          const data = /^data: (.*)$/m.exec(block)?.[1]
+          if (event === 'ready') onReady()
+          else if (event === undefined && data !== undefined) records.push(JSON.parse(data))
+        }
+      }
+    } catch {}
+  })()
+  return { records, ready, close: () => { ac.abort() } }
+}
+
+/** The core of a test server (its registry), for assertions on what is hooked into publishing. */
+export const coreOf = (server: TestServer): any => (server.app as any)[Symbol.for('realtime-server.core')]
+
+/** Publishes `probe:ping` through tenant-broadcast's trigger with the test API key. */
+export async function ping (server: TestServer, tenantId: string, payload: Record<string, unknown> = {}): Promise<void> {
+  const res = await server.request('POST', '/api/tenant-broadcast/events', { apiKey: true, body: { tenantId, type: 'probe:ping', payload } })
+  if (res.status !== 200) throw new Error(`publish answered ${res.status}: ${JSON.stringify(res.body)}`)
+}
