@@ -1,4 +1,5 @@
 // Shared setup of the inspector tests: a server with tenant-broadcast, admin keys (one bound to tenant acme), and fetch as an admin.
+import { get, type IncomingMessage } from 'node:http'
 import { startServer, type StartOptions, type TestServer } from 'realtime-server/testing'
 
 export const ADMIN_KEY = 'admin-key-0123456789abcdef'
@@ -36,36 +37,37 @@ export interface TailReader {
   close (): void
 }
 
-/** Opens `/inspector/api/tail` (query string `query`) and collects its records until closed. */
+/**
+ * Opens `/inspector/api/tail` (query string `query`) and collects its records until closed. Over node:http on a
+ * connection of its own (fetch's pool may open a spare connection that keeps the server's close waiting).
+ */
 export async function openTail (server: TestServer, query = '', key = ADMIN_KEY): Promise<TailReader> {
-  const ac = new AbortController()
-  const res = await fetch(`${server.url}/inspector/api/tail${query === '' ? '' : `?${query}`}`, { headers: { 'x-admin-key': key }, signal: ac.signal })
-  if (res.status !== 200) throw new Error(`tail answered ${res.status}: ${await res.text()}`)
   const records: any[] = []
   let onReady: () => void = () => {}
   const ready = new Promise<void>((resolve) => { onReady = resolve })
-  const reader = res.body!.getReader()
-  const decoder = new TextDecoder()
-  void (async () => {
-    let buffer = ''
-    try {
-      for (;;) {
-        const { value, done } = await reader.read()
-        if (done) return
-        buffer += decoder.decode(value, { stream: true })
-        let end: number
-        while ((end = buffer.indexOf('\n\n')) >= 0) {
-          const block = buffer.slice(0, end)
-          buffer = buffer.slice(end + 2)
-          const event = /^event: (.*)$/m.exec(block)?.[1]
-          const data = /^data: (.*)$/m.exec(block)?.[1]
-          if (event === 'ready') onReady()
-          else if (event === undefined && data !== undefined) records.push(JSON.parse(data))
-        }
-      }
-    } catch {}
-  })()
-  return { records, ready, close: () => { ac.abort() } }
+  const req = get(`${server.url}/inspector/api/tail${query === '' ? '' : `?${query}`}`, { headers: { 'x-admin-key': key }, agent: false })
+  const res = await new Promise<IncomingMessage>((resolve, reject) => { req.once('response', resolve).once('error', reject) })
+  if (res.statusCode !== 200) {
+    req.destroy()
+    throw new Error(`tail answered ${String(res.statusCode)}`)
+  }
+  res.setEncoding('utf8')
+  let buffer = ''
+  res.on('data', (chunk: string) => {
+    buffer += chunk
+    let end: number
+    while ((end = buffer.indexOf('\n\n')) >= 0) {
+      const block = buffer.slice(0, end)
+      buffer = buffer.slice(end + 2)
+      const event = /^event: (.*)$/m.exec(block)?.[1]
+      const data = /^data: (.*)$/m.exec(block)?.[1]
+      if (event === 'ready') onReady()
+      else if (event === undefined && data !== undefined) records.push(JSON.parse(data))
+    }
+  })
+  res.on('error', () => {})
+  req.on('error', () => {})
+  return { records, ready, close: () => { req.destroy() } }
 }
 
 /** The core of a test server (its registry), for assertions on what is hooked into publishing. */
