@@ -1,5 +1,5 @@
 // The live inspector (/inspector): wiring of its admin credentials, cluster view, live tail, trigger calls and routes.
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Core } from '../core.js'
 import type { LoadedPlugin } from '../plugins/loader.js'
 import { clusterLinkOf } from '../socketio.js'
@@ -16,8 +16,9 @@ import { TriggerCalls } from './trigger-calls.js'
 export function inspector (app: FastifyInstance, core: Core, plugins: readonly LoadedPlugin[]): void {
   const auth = new AdminAuthenticator(core.config.admin)
   if (!auth.enabled) {
-    app.get('/inspector', (request, reply) => { auth.authenticate(request, reply) })
-    app.all('/inspector/*', (request, reply) => { auth.authenticate(request, reply) })
+    const off = { handler: (request: FastifyRequest, reply: FastifyReply) => { auth.authenticate(request, reply) } }
+    app.route({ method: 'GET', url: '/inspector', ...off })
+    app.route({ method: ['GET', 'POST'], url: '/inspector/*', ...off })
     return
   }
   const tail = new Tail({ registry: core.registry, bus: core.bus, nodeId: core.nodeId, log: core.log })
