@@ -11,6 +11,7 @@ import { createTokenVerifier } from './core/auth/tokens.js'
 import { kCore, type Core } from './core/core.js'
 import { drainHooks } from './core/drain.js'
 import { healthRoutes } from './core/health.js'
+import { inspector } from './core/inspector/index.js'
 import { clientErrorHandler, errorHandler, frameworkErrors, notFoundHandler } from './core/http-errors.js'
 import { loggerOptions } from './core/logger.js'
 import { loadPlugins, type LoadedPlugin } from './core/plugins/loader.js'
@@ -135,6 +136,8 @@ async function setup (app: FastifyInstance, config: Readonly<ServerConfig>, plug
   healthRoutes(app, core)
   // Before the plugins' routes: their authentication runs between the limits' two checks (see rest-limits.ts).
   await restLimits(app, config, redis)
+  // Before the plugins: the inspector watches their trigger routes as they are added.
+  inspector(app, core, plugins)
 
   await app.register(async function plugins$ (scope) {
     for (const p of plugins) await scope.register(p.plugin, p.options)

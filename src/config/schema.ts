@@ -53,6 +53,25 @@ export const AuthOptions = Type.Object({
   })
 }, { additionalProperties: false, default: {} })
 
+/** An admin key of the inspector (`/inspector`): deployment-wide, or bound to one tenant. */
+export const AdminKey = Type.Union([
+  Type.String({ minLength: 16, description: 'An admin key that sees and acts on every tenant.' }),
+  Type.Object({
+    key: Type.String({ minLength: 16 }),
+    tenantId: Type.Optional(Type.String({ minLength: 1, description: 'When set, the key sees and acts only on this tenant.' })),
+    name: Type.Optional(Type.String({ description: 'A label for logs.' }))
+  }, { additionalProperties: false })
+])
+
+export const AdminOptions = Type.Object({
+  keys: Type.Array(AdminKey, {
+    default: [],
+    description: 'Keys of the live inspector (`/inspector`, HTTP Basic with the key as the password, or `x-admin-key`). Empty: the inspector is off. ' +
+      'In the environment: comma-separated, `key@tenant` binds a key to a tenant.',
+    ...fromEnv('ADMIN_KEYS', 'api-keys')
+  })
+}, { additionalProperties: false, default: {} })
+
 export const SocketIoOptions = Type.Object({
   path: Type.String({ pattern: '^/', default: '/socket.io', description: 'HTTP path of the Socket.IO endpoint (the chat channels profile uses /api/socket.io).' }),
   pingInterval: Type.Integer({ minimum: 1000, default: 25000, description: 'ms between server pings.' }),
@@ -178,6 +197,7 @@ export const ServerConfig = Type.Object({
     bodyLimit: Type.Integer({ minimum: 1024, default: 1048576 })
   }, { additionalProperties: false, default: {} }),
   auth: AuthOptions,
+  admin: AdminOptions,
   socketio: SocketIoOptions,
   redis: RedisOptions,
   publish: Type.Object({

@@ -144,6 +144,13 @@ export const RequestTimeout = defineError('RT_ERR_REQUEST_TIMEOUT', 'Request tim
 export const Internal = defineError('RT_ERR_INTERNAL', 'Internal server error', 500,
   'A bug or an unreachable dependency; the server log has the details under the same request or socket id.')
 
+// The live inspector (src/core/inspector).
+export const InspectorOff = defineError('RT_ERR_INSPECTOR_OFF', 'The inspector is off: %s', 404,
+  'Set admin.keys (environment ADMIN_KEYS: comma-separated keys of at least 16 characters, `key@tenant` binds a key to one tenant) and restart; then open /inspector and sign in with any user name and a key as the password.',
+  { detail: 'no admin keys are configured' })
+export const AdminUnauthorized = defineError('RT_ERR_ADMIN_UNAUTHORIZED', 'Admin credentials required: %s', 401,
+  'Sign in to /inspector with a key of admin.keys as the password (HTTP Basic), or send it in `x-admin-key`; API keys and JWTs are not admin credentials.')
+
 /**
  * Whether `err` is ioredis saying that Redis could not be reached, rather than that a command failed: the
  * offline queue is off (src/core/redis.ts), so a command sent while disconnected fails at once; commands in
