@@ -11,6 +11,7 @@ import { ClusterBus } from './cluster/bus.js'
 import { ConnectionLimits } from './limits/connections.js'
 import { EventLimits } from './limits/events.js'
 import { MemoryBuckets, RedisBuckets, sharedLimits } from './limits/shared.js'
+import type { Metrics } from './metrics/metrics.js'
 import { Dispatcher } from './namespaces/dispatch.js'
 import { NamespaceRegistry } from './namespaces/registry.js'
 import { Publisher } from './publish.js'
@@ -30,6 +31,7 @@ export interface SocketCoreOptions {
   redis: Redis | undefined
   keyPrefix: string
   nodeId: string
+  metrics: Metrics
 }
 
 /** The parts of the Socket.IO side the plugin API reaches. */
@@ -53,8 +55,9 @@ export function createSocketCore (options: SocketCoreOptions): SocketCore {
   const { io, log } = options
   const registry = new NamespaceRegistry(io)
   const auth = createAuthenticator(options.verifier)
-  const bus = new ClusterBus({ io, registry, log, countTimeoutMs: options.countTimeoutMs })
-  const publisher = new Publisher({ registry, bus, log })
+  const { metrics } = options
+  const bus = new ClusterBus({ io, registry, log, countTimeoutMs: options.countTimeoutMs, onPartial: (question) => { metrics.clusterPartial.inc({ question }) } })
+  const publisher = new Publisher({ registry, bus, log, metrics })
   const expiry = socketExpiry(registry, options.expiryGraceMs, log)
   const shared = sharedLimits(options.limits.events)
   const buckets = shared === undefined
@@ -62,17 +65,21 @@ export function createSocketCore (options: SocketCoreOptions): SocketCore {
     : options.redis === undefined ? new MemoryBuckets(shared) : new RedisBuckets(options.redis, options.keyPrefix, shared, log)
   const events = new EventLimits({ limits: options.limits.events, plugins: options.plugins, shared: buckets })
   const connections = new ConnectionLimits({ limits: options.limits.connections, redis: options.redis, keyPrefix: options.keyPrefix, nodeId: options.nodeId, log })
-  const dispatch = new Dispatcher({ registry, expiry, publish: publisher.publish, limits: events, log })
+  const dispatch = new Dispatcher({ registry, expiry, publish: publisher.publish, limits: events, log, metrics })
   const refresh = new SocketRefresh({ auth, registry, dispatch, expiry })
   registry.prepare((entry) => {
     const name = entry.nsp.name
+    const refused = (code: string): void => { metrics.handshakeRefusals.inc({ namespace: name, code }) }
     entry.nsp.use(handshakeMiddleware(auth, (socket, err) => {
+      refused(err.code)
       log.info({ nsp: name, socketId: socket.id, code: err.code, reason: err.cause }, 'socket authentication refused')
     }))
     entry.nsp.use(events.coolOffMiddleware((socket, err) => {
+      refused(err.code)
       log.info({ nsp: name, socketId: socket.id, code: err.code, reason: err.message, userId: socket.data.user.userId, tenantId: socket.data.user.tenantId }, 'connection refused: cooling off after a flood')
     }))
     entry.nsp.use(connections.middleware((socket, err) => {
+      refused(err.code)
       log.info({ nsp: name, socketId: socket.id, code: err.code, reason: err.message, userId: socket.data.user.userId, tenantId: socket.data.user.tenantId }, 'connection refused by a limit')
     }))
     dispatch.attach(entry)
