@@ -156,7 +156,7 @@ export const MetricsOptions = Type.Object({
   token: Type.Optional(Type.String({ minLength: 16, description: 'Serves `GET /metrics` on the main port to `Authorization: Bearer <token>` only (16 characters at least). Without it and without `port`, the main port answers `/metrics` with RT_ERR_METRICS_DISABLED (404).', ...fromEnv('METRICS_TOKEN') })),
   port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535, description: 'Serves `GET /metrics` on a listener of its own on this port (0: any free port), without credential: keep it on a private network (see `host`). Must differ from `server.port`.', ...fromEnv('METRICS_PORT') })),
   host: Type.String({ default: '127.0.0.1', description: 'Address of the metrics listener (`port`); the loopback by default, so that only the machine (or the pod) reads it.', ...fromEnv('METRICS_HOST') }),
-  processMetrics: Type.Boolean({ default: true, description: 'Node\'s process metrics (CPU, memory, event loop lag, GC, handles), prom-client\'s default collectors, prefixed `rt_`.' }),
+  processMetrics: Type.Boolean({ default: true, description: 'Node\'s process metrics (CPU, memory, event loop lag, GC, handles): prom-client\'s default collectors, under their usual names (`process_*`, `nodejs_*`).' }),
   tenantLabel: Type.Object({
     enabled: Type.Boolean({ default: false, description: 'Adds the per-tenant families (`rt_tenant_*`: connections, broadcasts, deliveries, trigger requests). Off by default: a label per tenant is as many series as tenants.' }),
     max: Type.Integer({ minimum: 1, maximum: 10000, default: 100, description: 'Tenants given a label of their own, the first seen by this process; the others are counted under `tenant="other"`.' })
