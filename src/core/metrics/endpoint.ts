@@ -74,4 +74,3 @@ export function metricsEndpoint (app: FastifyInstance, options: MetricsOptions, 
     await new Promise<void>((resolve) => { s.close(() => { resolve() }) })
   })
 }
-
