@@ -152,7 +152,7 @@ export const RateLimitOptions = Type.Object({
 }, { additionalProperties: false, default: {} })
 
 export const MetricsOptions = Type.Object({
-  enabled: Type.Boolean({ default: true, description: 'Count the Prometheus metrics (docs/operations.md lists them). Exposed only with `token` or `port`; false: nothing is counted and `/metrics` answers RT_ERR_METRICS_DISABLED.', ...fromEnv('METRICS_ENABLED') }),
+  enabled: Type.Boolean({ default: true, description: 'Count the Prometheus metrics (docs/operations.md lists them). Exposed only with `token` or `port`. false: nothing is served (`/metrics` answers RT_ERR_METRICS_DISABLED), and the work per HTTP request and per publish (counts, latencies) is skipped; a client event still adds one to a number.', ...fromEnv('METRICS_ENABLED') }),
   token: Type.Optional(Type.String({ minLength: 16, description: 'Serves `GET /metrics` on the main port to `Authorization: Bearer <token>` only (16 characters at least). Without it and without `port`, the main port answers `/metrics` with RT_ERR_METRICS_DISABLED (404).', ...fromEnv('METRICS_TOKEN') })),
   port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535, description: 'Serves `GET /metrics` on a listener of its own on this port (0: any free port), without credential: keep it on a private network (see `host`). Must differ from `server.port`.', ...fromEnv('METRICS_PORT') })),
   host: Type.String({ default: '127.0.0.1', description: 'Address of the metrics listener (`port`); the loopback by default, so that only the machine (or the pod) reads it.', ...fromEnv('METRICS_HOST') }),

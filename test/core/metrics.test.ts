@@ -96,6 +96,8 @@ t.test('every core family moves with traffic', async (t) => {
   t.equal(valueOf(samples, 'rt_publish_duration_seconds_count'), 1)
   t.ok(valueOf(samples, 'rt_publish_duration_seconds_sum')! > 0)
   t.equal(valueOf(samples, 'rt_http_requests_total', { route: '/api/probe/publish', method: 'POST', status: '200' }), 1, 'by route pattern')
+  t.equal(valueOf(samples, 'rt_trigger_duration_seconds_count', { plugin: 'probe', route: '/api/probe/publish' }), 1)
+  t.ok(valueOf(samples, 'rt_trigger_duration_seconds_sum', { plugin: 'probe', route: '/api/probe/publish' })! >= valueOf(samples, 'rt_publish_duration_seconds_sum')!, 'the trigger includes its publish')
   t.equal(valueOf(samples, 'rt_fast_broadcast_deliveries_total', { path: 'fast' }), 1, 'the delivery took the fast path')
   t.equal(valueOf(samples, 'rt_fast_broadcast_on'), 1)
   t.equal(valueOf(samples, 'rt_cluster_partial_total'), undefined, 'no cross-node question without Redis')

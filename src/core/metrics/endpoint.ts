@@ -25,10 +25,12 @@ function tokenMatches (presented: string | undefined, expected: Buffer): boolean
  */
 export function metricsEndpoint (app: FastifyInstance, options: MetricsOptions, metrics: Metrics): void {
   const requests = metrics.httpRequests
-  app.addHook('onResponse', function countRequest (request: FastifyRequest, reply: FastifyReply, done: () => void) {
-    requests.inc({ route: request.routeOptions.url ?? UNMATCHED_ROUTE, method: request.method, status: String(reply.statusCode) })
-    done()
-  })
+  if (options.enabled) {
+    app.addHook('onResponse', function countRequest (request: FastifyRequest, reply: FastifyReply, done: () => void) {
+      requests.inc({ route: request.routeOptions.url ?? UNMATCHED_ROUTE, method: request.method, status: String(reply.statusCode) })
+      done()
+    })
+  }
 
   const expected = options.enabled && options.token !== undefined ? digest(options.token) : undefined
   app.get(METRICS_PATH, { logLevel: 'warn' }, async (request, reply) => {

@@ -39,6 +39,7 @@ export class Metrics {
   readonly httpRequests: Counter<'route' | 'method' | 'status'>
   readonly clusterPartial: Counter<'question'>
   readonly publishDuration: Histogram
+  readonly triggerDuration: Histogram<'plugin' | 'route'>
   readonly #eventsIn: CellCounter
   readonly #eventsInvalid: CellCounter
   readonly #eventsRateLimited: CellCounter
@@ -68,6 +69,7 @@ export class Metrics {
     this.httpRequests = plain(M.httpRequests)
     this.clusterPartial = plain(M.clusterPartial)
     this.publishDuration = new Histogram({ name: M.publishDuration.name, help: M.publishDuration.help, buckets: PUBLISH_BUCKETS, registers: [registry] })
+    this.triggerDuration = new Histogram({ name: M.triggerDuration.name, help: M.triggerDuration.help, labelNames: [...M.triggerDuration.labels] as Array<'plugin' | 'route'>, buckets: PUBLISH_BUCKETS, registers: [registry] })
 
     const metrics = this
     // eslint-disable-next-line no-new

@@ -445,6 +445,9 @@ export function createPluginApi<N extends string> (core: Core, plugin: N, depend
         schema[where] = withTenantId(plugin, path, schema[where])
       }
       const status = options.status ?? 200
+      const metrics = core.metrics
+      // The series of this route, resolved once (`app.prefix` is the plugin's `/api/<name>`).
+      const elapsed = metrics.triggerDuration.labels({ plugin, route: app.prefix + path })
       app.route({
         method,
         url: path,
@@ -464,6 +467,7 @@ export function createPluginApi<N extends string> (core: Core, plugin: N, depend
         handler: async (request, reply) => {
           const result = await handler(request as any, reply)
           if (!reply.sent) reply.code(status)
+          if (metrics.enabled) elapsed.observe(reply.elapsedTime / 1000)
           return result
         }
       })
