@@ -114,6 +114,15 @@ function summary (runs) {
       }
     }
   }
+  // The metrics' cost: the product (metrics counted, the default) against the same with `metrics.enabled: false`.
+  if (modes.includes('rate') && variants.includes('product') && variants.includes('product-nometrics')) {
+    for (const n of ns) {
+      const group = runs.filter((r) => r.mode === 'rate' && r.n === n)
+      const x = ratios(group, 'serverUsPerMsg', 'product', 'product-nometrics', (a, b) => a.n === b.n)
+      out += `metrics: product / product-nometrics CPU per message at N=${n}: ${range(x, 3)}\n`
+      targets.push(target(`metrics cost at N=${n}: product / product-nometrics < 1.03`, x, (r) => r < 1.03))
+    }
+  }
   if (targets.length > 0) out += '\n## Targets (median of per-repetition ratios)\n' + targets.join('\n') + '\n'
   return out
 }

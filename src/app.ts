@@ -14,12 +14,14 @@ import { healthRoutes } from './core/health.js'
 import { inspector } from './core/inspector/index.js'
 import { clientErrorHandler, errorHandler, frameworkErrors, notFoundHandler } from './core/http-errors.js'
 import { loggerOptions } from './core/logger.js'
+import { metricsEndpoint } from './core/metrics/endpoint.js'
+import { Metrics } from './core/metrics/metrics.js'
 import { loadPlugins, type LoadedPlugin } from './core/plugins/loader.js'
 import { connectRedis } from './core/redis.js'
 import { requestLog } from './core/request-log.js'
 import { restLimits } from './core/rest-limits.js'
 import { createSocketCore, type SocketCore } from './core/socket-core.js'
-import { createSocketServer } from './core/socketio.js'
+import { clusterProblem, createSocketServer } from './core/socketio.js'
 import { MemoryStoreBackend, memoryStore } from './core/store/memory.js'
 import { redisStore } from './core/store/redis.js'
 import { explain, routeValidatorCompiler, validationError } from './lib/validation.js'
@@ -78,6 +80,7 @@ async function setup (app: FastifyInstance, config: Readonly<ServerConfig>, plug
     await app.register(cors, { origin: origins.includes('*') ? true : [...origins], credentials: config.socketio.cors.credentials })
   }
 
+  const metrics = new Metrics(config.metrics)
   let redis: Redis | undefined
   const backend = new MemoryStoreBackend()
   if (config.redis.url !== undefined) {
@@ -109,8 +112,11 @@ async function setup (app: FastifyInstance, config: Readonly<ServerConfig>, plug
     keyPrefix: config.redis.keyPrefix,
     nodeId,
     logRepeatMs: config.server.logRepeatMs,
-    maxFrameBytes: config.socketio.maxHttpBufferSize
+    maxFrameBytes: config.socketio.maxHttpBufferSize,
+    metrics
   })
+  metrics.observe(io, sockets.registry)
+  if (redis !== undefined) metrics.observeRedis(redis, () => clusterProblem(io))
   const limits = sockets.limits
   app.addHook('onClose', async () => { await limits.close() })
   const { registry } = sockets
@@ -128,12 +134,14 @@ async function setup (app: FastifyInstance, config: Readonly<ServerConfig>, plug
     redis,
     clustered: redis !== undefined,
     provided: new Map(),
+    metrics,
     draining: false
   }
   app.decorate(kCore, core)
   app.decorateRequest('principal', null)
   drainHooks(app, core)
   healthRoutes(app, core)
+  metricsEndpoint(app, config.metrics, metrics)
   // Before the plugins' routes: their authentication runs between the limits' two checks (see rest-limits.ts).
   await restLimits(app, config, redis)
   // Before the plugins: the inspector watches their trigger routes as they are added.

@@ -19,6 +19,7 @@ export {
   type ErrorDefinition, type RealtimeError, type RealtimeErrorConstructor
 } from './lib/errors.js'
 export type { NamespaceStats } from './core/cluster/bus.js'
+export type { GaugeCollect, MetricOptions, PluginCounter, PluginGauge, PluginHistogram, PluginMetrics } from './core/metrics/plugin-metrics.js'
 export type { IdentityHook, PublishedEvent, PublishHook, TimeFormat } from './core/namespaces/registry.js'
 export type {
   ClusterChannel, HandleOptions, PluginAuth, PluginNamespace, PluginServices, RealtimeApi, RedisPrimitives, TriggerMethod, TriggerOptions, TriggerRequest

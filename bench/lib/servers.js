@@ -25,9 +25,10 @@ export const VARIANTS = ['product', 'socketio', 'ws-frame']
 /**
  * Not run unless named in --variants: the product with `socketio.fastBroadcast` off (Socket.IO's own write
  * path), and each of the two with the slow-consumer bound off (`socketio.maxBufferedBytes: 0`), to measure
- * what the bound costs.
+ * what the bound costs; and the product with `metrics.enabled: false` (`product-nometrics`), to measure what
+ * the metrics cost (`product` counts them, as the default config does, without serving them).
  */
-export const EXTRA_VARIANTS = ['product-nofast', 'product-nobound', 'product-nofast-nobound']
+export const EXTRA_VARIANTS = ['product-nofast', 'product-nobound', 'product-nofast-nobound', 'product-nometrics']
 const isProduct = (variant) => variant === 'product' || EXTRA_VARIANTS.includes(variant)
 
 /**
@@ -104,6 +105,8 @@ function productConfig ({ port, endpoint, redis, variant, extra = {} }) {
     socketio: variant.endsWith('-nobound') ? { fastBroadcast, maxBufferedBytes: 0 } : { fastBroadcast },
     // REST rate limits counted as in production, with a bound the bench's one API key never reaches.
     rateLimit: { principal: { max: 1_000_000_000 } },
+    // Counted (the default) unless the variant turns them off; served to nobody either way.
+    metrics: { enabled: variant !== 'product-nometrics' },
     ...extra,
     plugins: { ...endpointOf(endpoint).plugins(), ...(extra.plugins ?? {}) }
   }

@@ -52,6 +52,11 @@ export default definePlugin({
       onPending: (dueInMs) => { sweeper.wakeIn(dueInMs) }
     })
     presence.register()
+    realtime.metrics.gauge('online_users', {
+      help: 'Users with at least one socket on this node, per online list (its namespace); the cluster\'s total is the sum over nodes minus users on several nodes.',
+      labels: ['list'],
+      collect: () => presence.onlineHere()
+    })
 
     const typing = opts.typing.map((o) => new Typing(realtime, o))
     const typingNamespaces = new Set<string>()

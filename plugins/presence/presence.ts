@@ -48,6 +48,14 @@ export class Presence {
     this.#debounce = debounce
   }
 
+  /** Users with a socket on this node, per online list (its namespace): what the `online_users` gauge reads when scraped. */
+  onlineHere (): Array<[string[], number]> {
+    const users = new Map<string, Set<string>>()
+    for (const list of this.lists.values()) users.set(list.namespace, new Set())
+    for (const local of this.#locals.values()) users.get(local.list.namespace)?.add(`${local.group}\u0000${local.ctx.user.userId}`)
+    return [...users].map(([namespace, set]) => [[namespace], set.size])
+  }
+
   /** Declares the namespaces and hooks (during setup). */
   register (): void {
     for (const list of this.lists.values()) {

@@ -13,6 +13,7 @@ import { events } from './events.js'
 import { registerRoutes } from './routes.js'
 import { options } from './schema.js'
 import { registerSocketHandlers } from './socket.js'
+import { SessionMetrics } from './metrics.js'
 import { createSessionStore } from './store/index.js'
 
 export { events, options }
@@ -28,6 +29,6 @@ export default definePlugin({
     const sessions = createSessionStore(realtime, opts)
     const policy = realtime.accessPolicy(opts.access)
     registerSocketHandlers(app, { ns, sessions, policy })
-    registerRoutes(app, { ns, sessions, policy, options: opts })
+    registerRoutes(app, { ns, sessions, policy, options: opts, metrics: new SessionMetrics(realtime, opts.activeTtlMs) })
   }
 })

@@ -8,6 +8,7 @@ import { SessionNotFound, WatchRefused } from './errors.js'
 import { MessageSent, NodeExecuted, SessionCompleted, SessionId, StatusChanged, type SessionEvent } from './events.js'
 import { sessionRoom } from './rooms.js'
 import type { SessionsOptions } from './schema.js'
+import type { SessionMetrics } from './metrics.js'
 import type { SessionStore } from './store/index.js'
 
 export interface RouteDeps {
@@ -15,13 +16,14 @@ export interface RouteDeps {
   sessions: SessionStore
   policy: AccessPolicy
   options: Pick<SessionsOptions, 'maxListed'>
+  metrics: SessionMetrics
 }
 
 const SessionParams = Type.Object({ sessionId: SessionId })
 /** The query of a session read: nothing but the `tenantId` that `tenant: true` adds. */
 const ReadQuery = Type.Object({}, { additionalProperties: false })
 
-export function registerRoutes (app: PluginApp, { ns, sessions, policy, options }: RouteDeps): void {
+export function registerRoutes (app: PluginApp, { ns, sessions, policy, options, metrics }: RouteDeps): void {
   const { realtime } = app
 
   /** Applies the event (409 when the session refuses it), then publishes it to the session's watchers. */
@@ -30,6 +32,7 @@ export function registerRoutes (app: PluginApp, { ns, sessions, policy, options 
     const eventId = randomUUID()
     // Applied first: a watcher that joins now either finds the event in its snapshot or receives it live.
     const state = await sessions.apply(tenantId, ev, eventId)
+    metrics.applied(tenantId, state, Date.now())
     await ns.publish({ tenantId, rooms: [sessionRoom(sessionId)], event: ev.event, payload: ev.payload, eventId, meta: { seq: state.seq } })
     return { eventId, sessionId, seq: state.seq, status: state.status }
   }

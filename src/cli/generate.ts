@@ -1,9 +1,10 @@
-/** `npm run generate`: regenerates config/schema.json, docs/config-reference.md and docs/errors.md from their sources. */
-import { writeFileSync } from 'node:fs'
+/** `npm run generate`: regenerates config/schema.json, docs/config-reference.md, docs/errors.md and the metrics section of docs/operations.md from their sources. */
+import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { buildJsonSchema } from './docs/config-schema.js'
 import { errorDocs } from './docs/errors.js'
 import { configReference } from './docs/config-reference.js'
+import { metricLists, metricsSection, withMetricsSection } from './docs/metrics.js'
 import { errorCatalog } from '../lib/errors.js'
 import { warningCatalog } from '../lib/warnings.js'
 import { packageRoot } from '../lib/package-root.js'
@@ -16,4 +17,6 @@ const referenceFile = join(packageRoot, 'docs', 'config-reference.md')
 writeFileSync(referenceFile, configReference(plugins))
 const errorsFile = join(packageRoot, 'docs', 'errors.md')
 writeFileSync(errorsFile, errorDocs(errorCatalog(), warningCatalog()))
-process.stdout.write(`wrote ${schemaFile}\nwrote ${referenceFile}\nwrote ${errorsFile}\n`)
+const operationsFile = join(packageRoot, 'docs', 'operations.md')
+writeFileSync(operationsFile, withMetricsSection(readFileSync(operationsFile, 'utf8'), metricsSection(await metricLists())))
+process.stdout.write(`wrote ${schemaFile}\nwrote ${referenceFile}\nwrote ${errorsFile}\nwrote ${operationsFile} (metrics)\n`)

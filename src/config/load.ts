@@ -134,5 +134,9 @@ function checkSemantics (config: ServerConfig, env: Env, source: string, taken: 
     if (seen.has(key)) throw new ConfigInvalid(`${source}: auth.apiKeys: a key is listed twice`)
     seen.add(key)
   }
+  const metrics = config.metrics
+  if (metrics.port !== undefined && metrics.port !== 0 && metrics.port === config.server.port) {
+    throw new ConfigInvalid(`${source}: ${sourceOf('metrics.port', taken)}: must differ from server.port (${config.server.port}); to serve /metrics on the main port, set metrics.token (METRICS_TOKEN) instead`)
+  }
   return warnings
 }

@@ -170,6 +170,18 @@ export const RateLimitOptions = Type.Object({
   })
 }, { additionalProperties: false, default: {} })
 
+export const MetricsOptions = Type.Object({
+  enabled: Type.Boolean({ default: true, description: 'Count the Prometheus metrics (docs/operations.md lists them). Exposed only with `token` or `port`. false: nothing is served (`/metrics` answers RT_ERR_METRICS_DISABLED), and the work per HTTP request and per publish (counts, latencies) is skipped; a client event still adds one to a number.', ...fromEnv('METRICS_ENABLED') }),
+  token: Type.Optional(Type.String({ minLength: 16, description: 'Serves `GET /metrics` on the main port to `Authorization: Bearer <token>` only (16 characters at least). Without it and without `port`, the main port answers `/metrics` with RT_ERR_METRICS_DISABLED (404).', ...fromEnv('METRICS_TOKEN') })),
+  port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535, description: 'Serves `GET /metrics` on a listener of its own on this port (0: any free port), without credential: keep it on a private network (see `host`). Must differ from `server.port`.', ...fromEnv('METRICS_PORT') })),
+  host: Type.String({ default: '127.0.0.1', description: 'Address of the metrics listener (`port`); the loopback by default, so that only the machine (or the pod) reads it.', ...fromEnv('METRICS_HOST') }),
+  processMetrics: Type.Boolean({ default: true, description: 'Node\'s process metrics (CPU, memory, event loop lag, GC, handles): prom-client\'s default collectors, under their usual names (`process_*`, `nodejs_*`).' }),
+  tenantLabel: Type.Object({
+    enabled: Type.Boolean({ default: false, description: 'Adds the per-tenant families (`rt_tenant_*`: connections, broadcasts, deliveries, trigger requests). Off by default: a label per tenant is as many series as tenants.' }),
+    max: Type.Integer({ minimum: 1, maximum: 10000, default: 100, description: 'Tenants given a label of their own, the first seen by this process; the others are counted under `tenant="other"`.' })
+  }, { additionalProperties: false, default: {} })
+}, { additionalProperties: false, default: {}, description: 'Prometheus metrics: `GET /metrics` behind `token` on the main port, or on a port of its own.' })
+
 export const PluginEntry = Type.Object({
   enabled: Type.Boolean({ default: true }),
   from: Type.Optional(Type.String({
@@ -214,6 +226,7 @@ export const ServerConfig = Type.Object({
   }, { additionalProperties: false, default: {} }),
   limits: LimitsOptions,
   rateLimit: RateLimitOptions,
+  metrics: MetricsOptions,
   plugins: Type.Record(Type.String({ pattern: '^[a-z0-9][a-z0-9-]*$' }), PluginEntry, {
     default: {},
     propertyNames: { pattern: '^[a-z0-9][a-z0-9-]*$' },
@@ -225,3 +238,4 @@ export type ServerConfig = Static<typeof ServerConfig>
 export type PluginEntry = Static<typeof PluginEntry>
 export type LimitsOptions = Static<typeof LimitsOptions>
 export type EventLimit = Static<typeof EventLimit>
+export type MetricsOptions = Static<typeof MetricsOptions>

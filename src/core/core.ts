@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis'
 import type { ServerConfig } from '../config/schema.js'
 import type { RestAuthenticator } from './auth/rest-auth.js'
 import type { TokenVerifier } from './auth/tokens.js'
+import type { Metrics } from './metrics/metrics.js'
 import type { SocketCore } from './socket-core.js'
 import type { SharedStore } from './store/types.js'
 import type { RealtimeServer } from './socket-types.js'
@@ -28,6 +29,8 @@ export interface Core extends SocketCore {
   readonly clustered: boolean
   /** Values plugins provide to the plugins that depend on them. */
   readonly provided: Map<string, unknown>
+  /** The server's metrics registry and counters (`GET /metrics`). */
+  readonly metrics: Metrics
   /** True once shutdown began: /ready answers 503. */
   draining: boolean
 }

@@ -1,7 +1,9 @@
 // Publishing: who a target selects, the emit through the adapter, the wait for Redis, the count of recipients, and the onPublish hooks.
 import { randomUUID } from 'node:crypto'
 import type { FastifyBaseLogger } from 'fastify'
+import { performance } from 'node:perf_hooks'
 import type { ClusterBus } from './cluster/bus.js'
+import type { Metrics } from './metrics/metrics.js'
 import { NotReady, PluginLifecycle } from '../lib/errors.js'
 import type { NamespaceEntry, NamespaceRegistry, PublishedEvent } from './namespaces/registry.js'
 import { roleRoom, scopedRoom, tenantRoom, userRoom } from './rooms.js'
@@ -133,6 +135,7 @@ export interface PublisherOptions {
   registry: NamespaceRegistry
   bus: ClusterBus
   log: FastifyBaseLogger
+  metrics: Metrics
 }
 
 /** The one publish primitive of the core, behind `app.realtime.publish`, `ns.publish` and `ctx.publish`. */
@@ -149,8 +152,9 @@ export class Publisher {
     const name = input.namespace ?? '/'
     const entry = this.#o.registry.get(name)
     if (entry === undefined) throw new PluginLifecycle(`publish to namespace "${name}", which no plugin uses`)
+    const { bus, metrics } = this.#o
+    const start = metrics.enabled ? performance.now() : 0
     const selection = selectRooms(input)
-    const { bus } = this.#o
     const link = bus.link
     // Refused while Redis is down rather than delivered on this node only (docs/operations.md, "Redis outage").
     if (link !== undefined) {
@@ -162,17 +166,25 @@ export class Publisher {
     // the event and every node will read it; this node's sockets get it once it resolves.
     const accepted = link?.last
     if (entry.onPublish.length > 0) this.#notify(entry, { input, eventId, meta, plugin })
+    // The sockets of this node in the selection: for `count`, and for the metrics (one map read for one room).
+    const counted = input.count === true || metrics.enabled
+    let recipients = counted && selection.rooms.length > 0 ? countLocal(entry.nsp, selection) : 0
+    if (metrics.enabled) metrics.published(plugin, name, input.tenantId, recipients)
     if (input.count !== true) {
       if (accepted !== undefined) await reachedRedis(accepted)
+      if (metrics.enabled) metrics.publishDuration.observe((performance.now() - start) / 1000)
       return { eventId }
     }
     // Empty target lists select nobody, on every node.
     if (selection.rooms.length === 0) return { eventId, recipients: 0 }
-    let recipients = countLocal(entry.nsp, selection)
-    if (link === undefined) return { eventId, recipients }
+    if (link === undefined) {
+      if (metrics.enabled) metrics.publishDuration.observe((performance.now() - start) / 1000)
+      return { eventId, recipients }
+    }
     // Asked before waiting for the XADD: the two round trips overlap.
     const elsewhere = bus.countElsewhere(entry.nsp, selection)
     if (accepted !== undefined) await reachedRedis(accepted)
+    if (metrics.enabled) metrics.publishDuration.observe((performance.now() - start) / 1000)
     const { count, partial } = await elsewhere
     recipients += count
     return partial ? { eventId, recipients, partial } : { eventId, recipients }

@@ -12,6 +12,7 @@ import { ClusterBus } from './cluster/bus.js'
 import { ConnectionLimits } from './limits/connections.js'
 import { EventLimits } from './limits/events.js'
 import { MemoryBuckets, RedisBuckets, sharedLimits } from './limits/shared.js'
+import type { Metrics } from './metrics/metrics.js'
 import { Dispatcher } from './namespaces/dispatch.js'
 import { NamespaceRegistry } from './namespaces/registry.js'
 import { Publisher } from './publish.js'
@@ -35,6 +36,7 @@ export interface SocketCoreOptions {
   /** `server.logRepeatMs` and `socketio.maxHttpBufferSize`, for the socket log lines. */
   logRepeatMs: number
   maxFrameBytes: number
+  metrics: Metrics
 }
 
 /** The parts of the Socket.IO side the plugin API reaches. */
@@ -58,8 +60,9 @@ export function createSocketCore (options: SocketCoreOptions): SocketCore {
   const { io, log } = options
   const registry = new NamespaceRegistry(io)
   const auth = createAuthenticator(options.verifier)
-  const bus = new ClusterBus({ io, registry, log, countTimeoutMs: options.countTimeoutMs })
-  const publisher = new Publisher({ registry, bus, log })
+  const { metrics } = options
+  const bus = new ClusterBus({ io, registry, log, countTimeoutMs: options.countTimeoutMs, onPartial: (question) => { metrics.clusterPartial.inc({ question }) } })
+  const publisher = new Publisher({ registry, bus, log, metrics })
   const expiry = socketExpiry(registry, options.expiryGraceMs, log)
   const shared = sharedLimits(options.limits.events)
   const buckets = shared === undefined
@@ -68,11 +71,15 @@ export function createSocketCore (options: SocketCoreOptions): SocketCore {
   const events = new EventLimits({ limits: options.limits.events, plugins: options.plugins, shared: buckets })
   const connections = new ConnectionLimits({ limits: options.limits.connections, redis: options.redis, keyPrefix: options.keyPrefix, nodeId: options.nodeId, log })
   const socketLog = new SocketLog({ log, repeatMs: options.logRepeatMs, maxFrameBytes: options.maxFrameBytes })
-  const dispatch = new Dispatcher({ registry, expiry, publish: publisher.publish, limits: events, log, socketLog })
+  const dispatch = new Dispatcher({ registry, expiry, publish: publisher.publish, limits: events, log, socketLog, metrics })
   const refresh = new SocketRefresh({ auth, registry, dispatch, expiry })
-  const refused = (socket: RealtimeSocket, err: RealtimeError): void => { socketLog.refused(socket, err) }
   registry.prepare((entry) => {
-    // One line for every refusal, whichever middleware refuses: 'socket connection refused' with the catalog code.
+    // One line and one count for every refusal, whichever middleware refuses: 'socket connection refused' with the catalog code.
+    const name = entry.nsp.name
+    const refused = (socket: RealtimeSocket, err: RealtimeError): void => {
+      metrics.handshakeRefusals.inc({ namespace: name, code: err.code })
+      socketLog.refused(socket, err)
+    }
     entry.nsp.use(handshakeMiddleware(auth, refused))
     entry.nsp.use(events.coolOffMiddleware(refused))
     entry.nsp.use(connections.middleware(refused))

@@ -127,6 +127,11 @@ export const NotReady = defineError('RT_ERR_NOT_READY', 'Not ready: %s', 503,
   'The server is starting, shutting down, or cannot reach Redis; retry after the `Retry-After` seconds (a load balancer sends the retry to another node), or check REDIS_URL.')
 export const RedisUnreachable = defineError('RT_ERR_REDIS', 'Redis unreachable: %s', 503,
   'Start Redis or correct REDIS_URL (redis.url); with Redis configured the server does not start without it.')
+// The metrics endpoint (src/core/metrics).
+export const MetricsDisabled = defineError('RT_ERR_METRICS_DISABLED', 'Metrics not served here: %s', 404,
+  'Set metrics.token (METRICS_TOKEN) to serve GET /metrics on this port to `Authorization: Bearer <token>`, or metrics.port (METRICS_PORT) to serve it on a port of its own; metrics.enabled must be true.')
+export const MetricsUnauthorized = defineError('RT_ERR_METRICS_UNAUTHORIZED', 'Unauthorized: %s', 401,
+  'Send `Authorization: Bearer <metrics.token>` (the METRICS_TOKEN of the server); API keys and user tokens are not accepted on /metrics.')
 export const BadRequest = defineError('RT_ERR_BAD_REQUEST', 'Bad request: %s', 400,
   'The request could not be read: send a JSON body that parses (not empty when Content-Type is application/json, the length matching Content-Length), a URL with valid percent-encoding, and a well-formed HTTP request.')
 export const PayloadTooLarge = defineError('RT_ERR_PAYLOAD_TOO_LARGE', 'Request body too large: %s', 413,

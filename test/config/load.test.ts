@@ -115,7 +115,8 @@ t.test('the environment variables are declared on the schema', async (t) => {
   t.same(bindings, [
     ['HOST', 'server.host'], ['PORT', 'server.port'], ['LOG_LEVEL', 'server.logLevel'], ['LOG_PRETTY', 'server.logPretty'],
     ['JWT_SECRET', 'auth.jwt.secret'], ['JWT_PUBLIC_KEY', 'auth.jwt.publicKey'], ['JWKS_URL', 'auth.jwt.jwksUrl'],
-    ['API_KEYS', 'auth.apiKeys'], ['ADMIN_KEYS', 'admin.keys'], ['REDIS_URL', 'redis.url']
+    ['API_KEYS', 'auth.apiKeys'], ['ADMIN_KEYS', 'admin.keys'], ['REDIS_URL', 'redis.url'],
+    ['METRICS_ENABLED', 'metrics.enabled'], ['METRICS_TOKEN', 'metrics.token'], ['METRICS_PORT', 'metrics.port'], ['METRICS_HOST', 'metrics.host']
   ])
   t.equal(resolveConfig({}, { env: { PORT: '' } }).config.server.port, 3000, 'an empty variable is not set')
   t.equal(resolveConfig({}, { env: { LOG_PRETTY: 'true' } }).config.server.logPretty, true)

@@ -35,6 +35,12 @@ export function registerMessageHandlers (chat: ChatContext): void {
   // (the config's plugins.chat-messages.limits.events['message:send'] overrides it). Every send counts, invalid
   // ones too; a refusal comes through onInvalid, as RT_CHAT_RATE_LIMITED.
   const limit = { rate: rateLimit.messages * 1000 / rateLimit.windowMs, burst: Math.max(1, rateLimit.messages) }
+  const storeSeconds = realtime.metrics.histogram('store_seconds', {
+    help: 'Time to store a sent message (message:send, from the membership check to the stored message).',
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1]
+  })
+  const duplicates = realtime.metrics.counter('duplicates_total', { help: 'message:send retries (a tempId already stored) answered with the original message, nothing stored again.' })
+  const inFlight = realtime.metrics.counter('in_flight_refusals_total', { help: 'message:send refused RT_CHAT_IN_FLIGHT: its tempId is still being processed (a retry racing the first send).' })
 
   const findMessage = async (tenantId: string, messageId: string, channelId?: string): Promise<ChatMessage> => {
     const message = await store.get(tenantId, messageId)
@@ -52,7 +58,10 @@ export function registerMessageHandlers (chat: ChatContext): void {
 
     if (tempId !== null) {
       const claim = await store.claimTempId(tenantId, userId, tempId)
-      if (claim.state === 'processing') throw new AlreadyProcessing()
+      if (claim.state === 'processing') {
+        inFlight.inc()
+        throw new AlreadyProcessing()
+      }
       if (claim.state === 'done') {
         // A retry of a send that succeeded gets the original message, nothing stored or broadcast again. The
         // tempId alone does not make a retry: the same tempId for another message is refused rather than
@@ -63,12 +72,14 @@ export function registerMessageHandlers (chat: ChatContext): void {
           throw reused(tempId, `was already used for another message (${message.channelId === channelId ? 'other content' : 'in another channel'})`)
         }
         const payload = delivered(claim.messageId, tempId)
+        duplicates.inc()
         ctx.emit('message:delivered', payload)
         return { ...payload, message, duplicate: true }
       }
     }
 
     let stored: ChatMessage
+    const stopTimer = storeSeconds.startTimer()
     try {
       await membership.check(ctx.user, channelId)
       if (replyToId !== undefined) {
@@ -85,6 +96,7 @@ export function registerMessageHandlers (chat: ChatContext): void {
         user: profileOf(ctx.user, options.profile),
         createdAt: now()
       }, tempId ?? undefined)
+      stopTimer()
     } catch (err) {
       if (tempId !== null) await store.releaseTempId(tenantId, userId, tempId).catch((e: unknown) => { realtime.log.warn({ err: e }, 'cannot release a tempId') })
       throw err

@@ -25,6 +25,8 @@ export interface ClusterBusOptions {
   log: FastifyBaseLogger
   /** How long other nodes have to answer a count or stats question. */
   countTimeoutMs: number
+  /** Called when a question got a partial answer (a node did not answer in time, or Redis could not be asked). */
+  onPartial?: (question: 'count' | 'stats') => void
 }
 
 /**
@@ -84,6 +86,7 @@ export class ClusterBus {
   async countElsewhere (nsp: RealtimeNamespace, selection: RoomSelection): Promise<{ count: number, partial: boolean }> {
     if (this.link === undefined) return { count: 0, partial: false }
     const { responses, partial } = await this.#ask<number>(this.link, nsp, COUNT_EVENT, selection)
+    if (partial) this.#o.onPartial?.('count')
     let count = 0
     for (const n of responses) count += n
     return { count, partial }
@@ -97,6 +100,7 @@ export class ClusterBus {
     const link = this.link
     if (local || link === undefined) return mine
     const { responses, partial } = await this.#ask<NamespaceStats>(link, entry.nsp, STATS_EVENT, null)
+    if (partial) this.#o.onPartial?.('stats')
     for (const r of responses) {
       mine.sockets += r.sockets
       mine.rooms += r.rooms

@@ -8,6 +8,9 @@ import { asCatalogError, clientError, Flooding, isCatalogError, RateLimited, Unk
 import { backOff, stopReading } from '../limits/backoff.js'
 import { clock } from '../limits/clock.js'
 import type { EventLimits, EventSlot } from '../limits/events.js'
+import type { Cell } from '../metrics/cells.js'
+import { UNKNOWN_EVENT } from '../metrics/catalog.js'
+import type { Metrics } from '../metrics/metrics.js'
 import type { PublishInput, PublishResult } from '../publish.js'
 import { roleRoom, tenantRoom, userRoom } from '../rooms.js'
 import { contextOf, type SocketContext } from '../socket-context.js'
@@ -44,6 +47,8 @@ export interface DispatcherOptions {
   log: FastifyBaseLogger
   /** The lines of connections, disconnections and events nothing handles. */
   socketLog: SocketLog
+  /** Each event's counters are resolved once, with its listener. */
+  metrics: Metrics
 }
 
 /** A refusal of the rate limits, as `onInvalid` gets it: the ms to wait, and the limit (events at once, per ms). */
@@ -65,22 +70,30 @@ export class Dispatcher {
   readonly #checked = new WeakSet<Listener>()
   /** The listeners each namespace's sockets get, made on its first connection. */
   readonly #bound = new WeakMap<NamespaceEntry, { size: number, listeners: Array<[string, Listener]> }>()
+  /** Events nothing handles, counted under one label. */
+  readonly #unknown: Cell
 
   constructor (options: DispatcherOptions) {
     this.#o = options
+    this.#unknown = options.metrics.event(CORE, UNKNOWN_EVENT).in
     const dispatcher = this
     this.#onDisconnect = function onDisconnect (this: RealtimeSocket, reason: string, description: unknown) { dispatcher.#disconnected(this, reason, description) }
     // Every event passes here first, so the handled ones cost one listener lookup and nothing else; `arguments`
     // is read by index (no rest array).
     this.#onAnyEvent = function onAnyEvent (this: RealtimeSocket, event: string) {
       if (this.listenerCount(event) > 0) return
+      dispatcher.#unknown.value++
       dispatcher.#unknownEvent(this, event, arguments.length > 1 ? arguments[arguments.length - 1] : undefined)
     }
   }
 
   /** Handles the connections of a namespace. */
   attach (entry: NamespaceEntry): void {
-    entry.nsp.on('connection', (socket: RealtimeSocket) => { this.#connected(entry, socket) })
+    const accepted = this.#o.metrics.accepted(entry.nsp.name)
+    entry.nsp.on('connection', (socket: RealtimeSocket) => {
+      accepted.value++
+      this.#connected(entry, socket)
+    })
   }
 
   /**
@@ -94,28 +107,38 @@ export class Dispatcher {
     const dispatcher = this
     const limits = this.#o.limits
     const slot = limits.slot(plugin, event, limit)
+    // Resolved once per event, as its slot: counting is a number written, no label looked up.
+    const cells = this.#o.metrics.event(plugin, event)
     const listener = function onEvent (this: RealtimeSocket, ...args: unknown[]): void {
+      cells.in.value++
       const ack = typeof args[args.length - 1] === 'function' ? args.pop() as Ack : undefined
       const data = args[0]
       const now = clock()
       const wait = limits.take(this, slot, now)
       if (wait > 0) {
+        cells.rateLimited.value++
         dispatcher.#refuse(this, plugin, event, ack, wait, slot, now, onInvalid, data)
         return
       }
       if (limits.shared === undefined) {
-        dispatcher.#handle(this, plugin, event, ack, data, validator, handler, onInvalid)
+        dispatcher.#handle(this, plugin, event, ack, data, validator, handler, onInvalid, cells.invalid)
         return
       }
       const shared = limits.takeShared(this.data.user, now)
       if (typeof shared === 'number') {
-        if (shared > 0) dispatcher.#refuse(this, plugin, event, ack, shared, slot, now, onInvalid, data)
-        else dispatcher.#handle(this, plugin, event, ack, data, validator, handler, onInvalid)
+        if (shared > 0) {
+          cells.rateLimited.value++
+          dispatcher.#refuse(this, plugin, event, ack, shared, slot, now, onInvalid, data)
+        } else {
+          dispatcher.#handle(this, plugin, event, ack, data, validator, handler, onInvalid, cells.invalid)
+        }
         return
       }
       shared.then((w) => {
-        if (w > 0) dispatcher.#refuse(this, plugin, event, ack, w, slot, Date.now(), onInvalid, data)
-        else dispatcher.#handle(this, plugin, event, ack, data, validator, handler, onInvalid)
+        if (w > 0) {
+          cells.rateLimited.value++
+          dispatcher.#refuse(this, plugin, event, ack, w, slot, Date.now(), onInvalid, data)
+        } else dispatcher.#handle(this, plugin, event, ack, data, validator, handler, onInvalid, cells.invalid)
       }, (err: unknown) => { dispatcher.fail(this, plugin, event, ack, err) })
     }
     this.#checked.add(listener)
@@ -123,8 +146,9 @@ export class Dispatcher {
   }
 
   /** Validates the payload and runs the handler (or `onInvalid`). */
-  #handle (socket: RealtimeSocket, plugin: string, event: string, ack: Ack | undefined, data: unknown, validator: Validator<unknown> | undefined, handler: EventHandler, onInvalid: InvalidHandler | undefined): void {
+  #handle (socket: RealtimeSocket, plugin: string, event: string, ack: Ack | undefined, data: unknown, validator: Validator<unknown> | undefined, handler: EventHandler, onInvalid: InvalidHandler | undefined, invalid: Cell): void {
     if (validator !== undefined && !validator.check(data)) {
+      invalid.value++
       const error = validationError(validator.problems(data)[0]!)
       if (onInvalid === undefined) this.fail(socket, plugin, event, ack, error)
       else this.#answer(socket, plugin, event, ack, onInvalid, data, error)
@@ -141,13 +165,16 @@ export class Dispatcher {
     const dispatcher = this
     const limits = this.#o.limits
     const slot = limits.slot(plugin, event)
+    const cells = this.#o.metrics.event(plugin, event)
     return function guarded (this: RealtimeSocket, ...args: unknown[]): void {
+      cells.in.value++
       const now = clock()
       const wait = limits.take(this, slot, now)
       if (wait === 0) {
         listener.apply(this, args)
         return
       }
+      cells.rateLimited.value++
       const last = args[args.length - 1]
       dispatcher.#refuse(this, plugin, event, typeof last === 'function' ? last as Ack : undefined, wait, slot, now, undefined, undefined)
     }

@@ -1,0 +1,53 @@
+// Metrics of Redis and the adapter through an outage of a private redis-server: up gauges, errors, reconnects.
+import t from 'tap'
+import { join } from 'node:path'
+import { eventually, freePort, killRedisServer, startRedisServer, startServer, type TestServer } from 'realtime-server/testing'
+import { parseScrape, valueOf, type Sample } from '../fixtures/metrics-scrape.js'
+
+const TOKEN = 'metrics-token-0123456789'
+const probe = { probe: { from: join(process.cwd(), 'test/fixtures/plugins/probe') } }
+
+t.setTimeout(120_000)
+
+const samplesOf = async (server: TestServer): Promise<Sample[]> => {
+  const res = await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })
+  return parseScrape(await res.text())
+}
+
+t.test('Redis down and back shows in rt_redis_up, rt_adapter_up and the reconnects', async (t) => {
+  const port = await freePort()
+  let redis = await startRedisServer(port)
+  const server = await startServer({
+    config: { plugins: probe, metrics: { token: TOKEN }, redis: { url: `redis://127.0.0.1:${port}`, keyPrefix: 'metrics', adapter: { blockTimeInMs: 50 } } }
+  })
+  t.teardown(async () => {
+    await server.close()
+    await killRedisServer(redis)
+  })
+  await eventually('up at start', async () => {
+    const s = await samplesOf(server)
+    return valueOf(s, 'rt_redis_up') === 1 && valueOf(s, 'rt_adapter_up') === 1
+  })
+  const up = await samplesOf(server)
+  t.equal(valueOf(up, 'rt_redis_reconnects_total'), 0)
+
+  await killRedisServer(redis)
+  await eventually('down once Redis is gone', async () => {
+    const s = await samplesOf(server)
+    return valueOf(s, 'rt_redis_up') === 0 && valueOf(s, 'rt_adapter_up') === 0
+  }, { timeoutMs: 20_000 })
+  t.pass('rt_redis_up and rt_adapter_up went to 0')
+  // Each failed reconnection attempt (connection refused) is an error, after the attempt it follows.
+  await eventually('reconnection attempts and their errors counted', async () => {
+    const s = await samplesOf(server)
+    return (valueOf(s, 'rt_redis_reconnects_total') ?? 0) > 0 && (valueOf(s, 'rt_redis_errors_total') ?? 0) > 0
+  }, { timeoutMs: 20_000 })
+  t.pass('rt_redis_reconnects_total and rt_redis_errors_total moved')
+
+  redis = await startRedisServer(port)
+  await eventually('up again', async () => {
+    const s = await samplesOf(server)
+    return valueOf(s, 'rt_redis_up') === 1 && valueOf(s, 'rt_adapter_up') === 1
+  }, { timeoutMs: 20_000 })
+  t.pass('back to 1 once Redis answers')
+})
