@@ -18,7 +18,8 @@
 //   PROFILE_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof --cpu-prof-interval=100" node bench/profile/broadcast-cost.js --impls=sio-fast
 // PROFILE_KEEP_CALLGRIND=1 keeps the callgrind dumps (callgrind_annotate <file>).
 // Impls: sio, sio-fast, ws-frame, product (fastBroadcast on), product:0 (off); a third field sets
-// socketio.maxBufferedBytes (product:1:0 and product:0:0: the slow-consumer bound off, to measure its cost).
+// socketio.maxBufferedBytes (product:1:0 and product:0:0: the slow-consumer bound off, to measure its cost); a fourth,
+// metrics.enabled (product:1::0: metrics off, an empty field keeping the default bound).
 import { spawn, spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
@@ -54,10 +55,10 @@ const cgDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rt-cg-'))
 
 function startServer (impl) {
   // product:0 = product with fastBroadcast off; product:1:0 = fastBroadcast on, socketio.maxBufferedBytes 0 (no slow-consumer bound)
-  const [name, fast, bound] = impl.split(':')
+  const [name, fast, bound, metrics] = impl.split(':')
   // PROFILE_NODE_ARGS: extra node options for the server (e.g. --cpu-prof --cpu-prof-dir=/tmp/prof).
   const extra = (process.env.PROFILE_NODE_ARGS ?? '').split(/\s+/).filter((a) => a !== '')
-  const nodeArgs = [...extra, path.join(here, 'server.js'), `--impl=${name}`, `--rooms=${args.rooms}`, ...(fast === undefined ? [] : [`--fast=${fast}`]), ...(bound === undefined ? [] : [`--bound=${bound}`])]
+  const nodeArgs = [...extra, path.join(here, 'server.js'), `--impl=${name}`, `--rooms=${args.rooms}`, ...(fast === undefined ? [] : [`--fast=${fast}`]), ...(bound === undefined || bound === '' ? [] : [`--bound=${bound}`]), ...(metrics === undefined ? [] : [`--metrics=${metrics}`])]
   let cmd, argv
   if (args.tool === 'callgrind') {
     cmd = 'valgrind'

@@ -6,7 +6,8 @@
 //             run `npm run build` first)
 //   ws-frame  raw `ws`, one pre-encoded frame Buffer written to every net.Socket (the limit)
 //   product   the product itself (in-process, through the public API of dist/), publishing with a plugin's publish();
-//             --fast=0 turns socketio.fastBroadcast off, --bound=<bytes> sets socketio.maxBufferedBytes (0: no bound)
+//             --fast=0 turns socketio.fastBroadcast off, --bound=<bytes> sets socketio.maxBufferedBytes (0: no bound),
+//             --metrics=0 sets metrics.enabled false
 // IPC: { cmd: 'broadcast', seq } -> one broadcast; { cmd: 'stats' } -> process.cpuUsage(); { cmd: 'exit' }.
 // pingInterval is 10 minutes so that no heartbeat falls in a measurement window (valgrind is slow).
 import { randomUUID } from 'node:crypto'
@@ -16,7 +17,7 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs } from '../lib/cli.js'
 import { textFrame } from '../lib/frame.js'
 
-const args = parseArgs(process.argv.slice(2), { impl: 'sio', port: 0, fast: '1', rooms: '3', bound: '' })
+const args = parseArgs(process.argv.slice(2), { impl: 'sio', port: 0, fast: '1', rooms: '3', bound: '', metrics: '1' })
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
 const ROOM = 't:bench'
 const PING = { pingInterval: 600000, pingTimeout: 600000 }
@@ -84,6 +85,7 @@ if (args.impl === 'sio' || args.impl === 'sio-fast') {
   const product = await startServer({
     config: {
       server: { logLevel: 'warn' },
+      metrics: { enabled: String(args.metrics) !== '0' },
       auth: { jwt: { secret: JWT_SECRET } },
       socketio: { ...PING, fastBroadcast: String(args.fast) !== '0', ...(String(args.bound) === '' ? {} : { maxBufferedBytes: Number(args.bound) }) }
     },
