@@ -10,6 +10,7 @@ import { RestAuthenticator } from './core/auth/rest-auth.js'
 import { createTokenVerifier } from './core/auth/tokens.js'
 import { kCore, type Core } from './core/core.js'
 import { drainHooks } from './core/drain.js'
+import { openapiDocs } from './core/contracts/openapi.js'
 import { healthRoutes } from './core/health.js'
 import { clientErrorHandler, errorHandler, frameworkErrors, notFoundHandler } from './core/http-errors.js'
 import { loggerOptions } from './core/logger.js'
@@ -126,6 +127,8 @@ async function setup (app: FastifyInstance, config: Readonly<ServerConfig>, plug
   app.decorate(kCore, core)
   app.decorateRequest('principal', null)
   drainHooks(app, core)
+  // Before any route: @fastify/swagger collects routes as they are added.
+  if (config.docs.openapi.enabled) await openapiDocs(app, config)
   healthRoutes(app, core)
   // Before the plugins' routes: their authentication runs between the limits' two checks (see rest-limits.ts).
   await restLimits(app, config, redis)

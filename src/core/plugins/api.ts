@@ -1,4 +1,5 @@
 /** The plugin API (`app.realtime`): what a plugin may use of the core, and nothing else. */
+import type {} from '@fastify/swagger'
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify'
 import type { Redis } from 'ioredis'
 import type { IncomingMessage } from 'node:http'
@@ -84,6 +85,24 @@ export interface PluginNamespace {
   stats (options?: { local?: boolean }): Promise<NamespaceStats & { partial?: boolean }>
 }
 
+/** What the contract documents need of a trigger route (its `config.contract`): who may call it and what it may answer. */
+export interface TriggerContract {
+  readonly plugin: string
+  readonly auth: AuthMode
+  readonly tenant: boolean
+  readonly status: number
+  readonly errors: readonly string[]
+  /** It has a body, querystring or params schema (so RT_ERR_VALIDATION). */
+  readonly validated: boolean
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Set on trigger routes, read by the OpenAPI document (src/core/contracts/openapi.ts). */
+    contract?: TriggerContract
+  }
+}
+
 /** HTTP methods of a REST trigger. */
 export type TriggerMethod = 'POST' | 'PUT' | 'GET' | 'DELETE'
 
@@ -100,6 +119,11 @@ interface TriggerCommon<Q extends TSchema | undefined, P extends TSchema | undef
    * naming another is 403), or the one an unbound API key names (400 naming `tenantId` when it names none).
    */
   tenant?: T
+  /** Catalog codes (`RT_<PLUGIN>_...`, `RT_ERR_...`) the route may answer besides the core's own; documented in the OpenAPI document. */
+  errors?: readonly string[]
+  /** One line for the OpenAPI document. */
+  summary?: string
+  description?: string
 }
 
 /** Options of a REST trigger: a body for POST (the default) and PUT, none for GET and DELETE. */
@@ -434,10 +458,12 @@ export function createPluginApi<N extends string> (core: Core, plugin: N, depend
         schema[where] = withTenantId(plugin, path, schema[where])
       }
       const status = options.status ?? 200
+      const contract: TriggerContract = { plugin, auth: options.auth ?? 'publisher', tenant, status, errors: options.errors ?? [], validated: Object.keys(schema).length > 0 }
       app.route({
         method,
         url: path,
-        schema,
+        schema: { ...schema, tags: [plugin], ...(options.summary === undefined ? {} : { summary: options.summary }), ...(options.description === undefined ? {} : { description: options.description }) },
+        config: { contract },
         // Credentials are checked before the body is parsed and validated (401 before 400).
         onRequest: authenticate(options.auth ?? 'publisher'),
         // The tenant once the request is valid: a malformed tenantId is a 400 before any 403.
