@@ -11,6 +11,7 @@ import { createTokenVerifier } from './core/auth/tokens.js'
 import { kCore, type Core } from './core/core.js'
 import { drainHooks } from './core/drain.js'
 import { openapiDocs } from './core/contracts/openapi.js'
+import { asyncapiRoute } from './core/contracts/routes.js'
 import { healthRoutes } from './core/health.js'
 import { clientErrorHandler, errorHandler, frameworkErrors, notFoundHandler } from './core/http-errors.js'
 import { loggerOptions } from './core/logger.js'
@@ -130,6 +131,7 @@ async function setup (app: FastifyInstance, config: Readonly<ServerConfig>, plug
   // Before any route: @fastify/swagger collects routes as they are added.
   if (config.docs.openapi.enabled) await openapiDocs(app, config)
   healthRoutes(app, core)
+  if (config.docs.asyncapi.enabled) asyncapiRoute(app, core)
   // Before the plugins' routes: their authentication runs between the limits' two checks (see rest-limits.ts).
   await restLimits(app, config, redis)
 

@@ -368,6 +368,8 @@ function redisPrimitives (redis: Redis, store: SharedStore, plugin: string): Red
 export interface PluginApiSetup<N extends string> {
   readonly api: RealtimeApi<N>
   readonly handled: HandledEvent[]
+  /** The namespaces it declared with `namespace()`. */
+  readonly namespaces: ReadonlySet<string>
 }
 
 export function createPluginApi<N extends string> (core: Core, plugin: N, dependencies: readonly string[], app: FastifyInstance): PluginApiSetup<N> {
@@ -515,5 +517,5 @@ export function createPluginApi<N extends string> (core: Core, plugin: N, depend
       return core.provided.get(name) as PluginServices[K]
     }
   }
-  return { api, handled }
+  return { api, handled, namespaces: declared }
 }
