@@ -12,6 +12,7 @@ import { kCore, type Core } from './core/core.js'
 import { drainHooks } from './core/drain.js'
 import { openapiDocs } from './core/contracts/openapi.js'
 import { asyncapiRoute } from './core/contracts/routes.js'
+import { installEmitValidation, validatesEmits } from './core/contracts/emit-validation.js'
 import { healthRoutes } from './core/health.js'
 import { clientErrorHandler, errorHandler, frameworkErrors, notFoundHandler } from './core/http-errors.js'
 import { loggerOptions } from './core/logger.js'
@@ -139,4 +140,7 @@ async function setup (app: FastifyInstance, config: Readonly<ServerConfig>, plug
     for (const p of plugins) await scope.register(p.plugin, p.options)
   })
   app.addHook('onReady', async () => { registry.freeze() })
+  // Outside production (or as contracts.validateEmits says): every emitted server event is checked against the catalogs.
+  const checked = core
+  if (validatesEmits(config, production)) app.addHook('onReady', async () => { installEmitValidation(checked) })
 }

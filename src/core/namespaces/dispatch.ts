@@ -10,7 +10,7 @@ import { clock } from '../limits/clock.js'
 import type { EventLimits, EventSlot } from '../limits/events.js'
 import type { PublishInput, PublishResult } from '../publish.js'
 import { roleRoom, tenantRoom, userRoom } from '../rooms.js'
-import { contextOf, type SocketContext } from '../socket-context.js'
+import { contextOf, type EmitCheck, type SocketContext } from '../socket-context.js'
 import type { RealtimeSocket } from '../socket-types.js'
 import { compile, validationError, type Validator } from '../../lib/validation.js'
 import { CORE, type EventHandler, type Listener, type NamespaceEntry, type NamespaceRegistry } from './registry.js'
@@ -201,7 +201,10 @@ export class Dispatcher {
   }
 
   /** The socket's context for handlers and hooks (created once per socket). */
-  context (socket: RealtimeSocket): SocketContext { return contextOf(socket, this.#o.publish) }
+  context (socket: RealtimeSocket): SocketContext { return contextOf(socket, this.#o.publish, this.emitCheck) }
+
+  /** Checks what `ctx.emit` sends against the catalogs (contracts.validateEmits); undefined, the default, checks nothing. */
+  emitCheck: EmitCheck | undefined = undefined
 
   /** Answers a failed event: in the ack when there is one, else as an `error` event; never a stack trace. */
   fail (socket: RealtimeSocket, plugin: string, event: string, ack: Ack | undefined, err: unknown): void {
