@@ -48,7 +48,7 @@ export const ackErrorCodes = (entry: ClientEvent): string[] => [...new Set(['RT_
 export const OkAck: Json = { type: 'object', required: ['ok'], properties: { ok: { const: true } } }
 
 /** A key safe for the document's maps (letters, digits, `.`, `_`, `-`). */
-const key = (text: string): string => text.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^_+|_+$/g, '') || 'root'
+const key = (text: string): string => text === '*' ? 'any' : text.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^_+|_+$/g, '') || 'root'
 
 const namespaceKey = (namespace: string): string => `ns.${key(namespace)}`
 

@@ -6,6 +6,7 @@
 import { clientEvent, serverEvent, type ClientEvent, type ServerEvent } from '../plugins/catalog.js'
 import { ackErrorCodes, EventMetaSchema, OkAck } from './asyncapi.js'
 import { coreCatalog } from './core-events.js'
+import { ANY_EVENT } from './emit-validation.js'
 import { plainSchema } from './json-schema.js'
 import { packageVersion } from './package-version.js'
 import type { PluginContract } from './registry.js'
@@ -38,6 +39,8 @@ export function clientTypes (contracts: readonly PluginContract[]): string {
       for (const h of c.handled) if (h.event === event) byNamespace.get(h.namespace)!.client.set(event, { plugin: c.plugin, entry: clientEvent(value) })
     }
     for (const [event, value] of Object.entries(c.catalog.server ?? {})) {
+      // '*' (any other event) has no name to type: a client listens to the names it knows.
+      if (event === ANY_EVENT) continue
       const entry = serverEvent(value)
       for (const ns of entry.namespaces ?? c.namespaces) byNamespace.get(ns)?.server.set(event, { plugin: c.plugin, entry })
     }

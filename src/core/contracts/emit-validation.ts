@@ -15,6 +15,9 @@ import type { PublishInput } from '../publish.js'
 import { coreCatalog } from './core-events.js'
 import { contractsOf, type PluginContract } from './registry.js'
 
+/** The catalog key that declares every other event of a namespace. */
+export const ANY_EVENT = '*'
+
 interface Declared {
   readonly plugin: string
   readonly validator: Validator<unknown>
@@ -61,7 +64,8 @@ export function emitValidator (contracts: readonly PluginContract[], log: Fastif
     throw err
   }
   const check = (namespace: string, event: string, payload: unknown, by: string): void => {
-    const declared = byNamespace.get(namespace)?.get(event)
+    const events = byNamespace.get(namespace)
+    const declared = events?.get(event) ?? events?.get(ANY_EVENT)
     if (declared === undefined) {
       fail(`${by} emitted "${event}" on ${namespace}, which no events catalog of that namespace declares`, { plugin: by, event, namespace })
       return

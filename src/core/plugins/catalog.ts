@@ -56,6 +56,7 @@ export interface WebSocketCatalog {
  */
 export interface EventCatalog {
   client?: Record<string, TSchema | ClientEvent>
+  /** Server events by name; `'*'` declares every other event (a relay whose event names come from its callers). */
   server?: Record<string, TSchema | ServerEvent>
   /** The rooms the plugin publishes to, by address template (documents only). */
   rooms?: Record<string, RoomEntry>
