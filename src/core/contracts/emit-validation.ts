@@ -8,7 +8,8 @@ import type { FastifyBaseLogger } from 'fastify'
 import type { TSchema } from 'typebox'
 import type { ServerConfig } from '../../config/schema.js'
 import { ContractBroken } from '../../lib/errors.js'
-import { compile, formatProblem, type Validator } from '../../lib/validation.js'
+import { Compile } from 'typebox/compile'
+import { explain, formatProblem, type Problem } from '../../lib/validation.js'
 import type { Core } from '../core.js'
 import { serverEvent } from '../plugins/catalog.js'
 import type { PublishInput } from '../publish.js'
@@ -18,9 +19,20 @@ import { contractsOf, type PluginContract } from './registry.js'
 /** The catalog key that declares every other event of a namespace. */
 export const ANY_EVENT = '*'
 
+/** A payload check: the schema alone (not the well-formedness of every string that incoming payloads get: a plugin may echo what it refused). */
+interface Check {
+  check (value: unknown): boolean
+  problems (value: unknown): Problem[]
+}
+
+function schemaCheck (schema: TSchema): Check {
+  const compiled = Compile(schema)
+  return { check: (value) => compiled.Check(value), problems: (value) => explain(compiled.Errors(value) as Parameters<typeof explain>[0]) }
+}
+
 interface Declared {
   readonly plugin: string
-  readonly validator: Validator<unknown>
+  readonly validator: Check
 }
 
 /** The checks of one app: per namespace, per event, who declared it and with which payload schema. */
@@ -37,14 +49,14 @@ export const validatesEmits = (config: Readonly<ServerConfig>, production: boole
 /** Builds the checks from the plugins' catalogs (and the core's own events on every namespace). */
 export function emitValidator (contracts: readonly PluginContract[], log: FastifyBaseLogger): EmitValidator {
   const byNamespace = new Map<string, Map<string, Declared[]>>()
-  const compiled = new Map<TSchema, Validator<unknown>>()
+  const compiled = new Map<TSchema, Check>()
   const declare = (namespace: string, event: string, plugin: string, schema: TSchema): void => {
     let events = byNamespace.get(namespace)
     if (events === undefined) byNamespace.set(namespace, events = new Map())
     let list = events.get(event)
     if (list === undefined) events.set(event, list = [])
     let validator = compiled.get(schema)
-    if (validator === undefined) compiled.set(schema, validator = compile(schema))
+    if (validator === undefined) compiled.set(schema, validator = schemaCheck(schema))
     list.push({ plugin, validator })
   }
   const namespaces = [...new Set(contracts.flatMap((c) => c.namespaces))]
@@ -70,7 +82,7 @@ export function emitValidator (contracts: readonly PluginContract[], log: Fastif
       fail(`${by} emitted "${event}" on ${namespace}, which no events catalog of that namespace declares`, { plugin: by, event, namespace })
       return
     }
-    let first: ReturnType<Validator<unknown>['problems']>[number] | undefined
+    let first: Problem | undefined
     for (const d of declared) {
       if (d.validator.check(payload)) return
       first ??= d.validator.problems(payload)[0]
