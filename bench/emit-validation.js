@@ -24,7 +24,10 @@ const validator = emitValidator(contracts, log)
 const at = new Date(0).toISOString()
 const inputs = {
   'message:created': {
-    tenantId: 'acme', namespace: '/', rooms: ['channel:c1'], event: 'message:created',
+    tenantId: 'acme',
+    namespace: '/',
+    rooms: ['channel:c1'],
+    event: 'message:created',
     payload: { message: { id: 'm1', content: 'hello there', channelId: 'c1', userId: 'u1', replyToId: null, deliveryStatus: 'DELIVERED', createdAt: at, updatedAt: at, user: { id: 'u1', name: 'Ada', imageUrl: null } }, tempId: 't1', processed: true }
   },
   'hello:greeted': { tenantId: 'acme', namespace: '/', event: 'hello:greeted', payload: { name: 'Ada', text: 'Hi, Ada!', count: 1 } }
