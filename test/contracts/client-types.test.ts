@@ -63,3 +63,30 @@ t.test('contracts client-types writes socket.io-client generics that catch a wro
   t.ok(errors.some((l) => l.includes('bad-field.ts') && l.includes('nam')), 'a wrong payload field fails')
   t.equal(errors.length, errors.filter((l) => l.includes('bad-')).length, tsc.out)
 })
+
+t.test('contracts writes the OpenAPI and AsyncAPI documents of a config to stdout, and refuses an unknown kind', async (t) => {
+  const cache = join(root, 'node_modules', '.cache')
+  mkdirSync(cache, { recursive: true })
+  const dir = mkdtempSync(join(cache, 'contracts-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const config = join(dir, 'config.json')
+  writeFileSync(config, JSON.stringify({
+    auth: { jwt: { secret: 'a-secret-of-enough-length-0123' }, apiKeys: ['key-0123456789abcdef'] },
+    plugins: { hello: { from: resolve(root, 'examples/hello-plugin') } }
+  }))
+  const cli = join(root, 'src/cli/contracts.ts')
+  const openapi = await run(process.execPath, [...process.execArgv, cli, 'openapi', '--config', config])
+  t.equal(openapi.code, 0, openapi.out)
+  t.ok(JSON.parse(openapi.out).paths['/api/hello/announce'].post, 'the hello route')
+  const asyncapi = await run(process.execPath, [...process.execArgv, cli, 'asyncapi', '--config', config, '--host', 'rt.example.com:443'])
+  t.equal(asyncapi.code, 0, asyncapi.out)
+  const doc = JSON.parse(asyncapi.out)
+  t.equal(doc.servers.socketio.host, 'rt.example.com:443')
+  t.ok(doc.operations['ns.root.receive.hello'])
+  const bad = await run(process.execPath, [...process.execArgv, cli, 'swagger'])
+  t.equal(bad.code, 2)
+  t.match(bad.out, /usage: contracts <openapi\|asyncapi\|client-types>/)
+  const missing = await run(process.execPath, [...process.execArgv, cli, 'asyncapi', '--config', join(dir, 'none.json')])
+  t.equal(missing.code, 1)
+  t.match(missing.out, /cannot read/)
+})
