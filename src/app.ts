@@ -10,6 +10,9 @@ import { RestAuthenticator } from './core/auth/rest-auth.js'
 import { createTokenVerifier } from './core/auth/tokens.js'
 import { kCore, type Core } from './core/core.js'
 import { drainHooks } from './core/drain.js'
+import { openapiDocs } from './core/contracts/openapi.js'
+import { asyncapiRoute } from './core/contracts/routes.js'
+import { installEmitValidation, validatesEmits } from './core/contracts/emit-validation.js'
 import { healthRoutes } from './core/health.js'
 import { inspector } from './core/inspector/index.js'
 import { clientErrorHandler, errorHandler, frameworkErrors, notFoundHandler } from './core/http-errors.js'
@@ -140,8 +143,11 @@ async function setup (app: FastifyInstance, config: Readonly<ServerConfig>, plug
   app.decorate(kCore, core)
   app.decorateRequest('principal', null)
   drainHooks(app, core)
+  // Before any route: @fastify/swagger collects routes as they are added.
+  if (config.docs.openapi.enabled) await openapiDocs(app, config)
   healthRoutes(app, core)
   metricsEndpoint(app, config.metrics, metrics)
+  if (config.docs.asyncapi.enabled) asyncapiRoute(app, core)
   // Before the plugins' routes: their authentication runs between the limits' two checks (see rest-limits.ts).
   await restLimits(app, config, redis)
   // Before the plugins: the inspector watches their trigger routes as they are added.
@@ -151,4 +157,7 @@ async function setup (app: FastifyInstance, config: Readonly<ServerConfig>, plug
     for (const p of plugins) await scope.register(p.plugin, p.options)
   })
   app.addHook('onReady', async () => { registry.freeze() })
+  // Outside production (or as contracts.validateEmits says): every emitted server event is checked against the catalogs.
+  const checked = core
+  if (validatesEmits(config, production)) app.addHook('onReady', async () => { installEmitValidation(checked) })
 }

@@ -24,7 +24,7 @@ export type { IdentityHook, PublishedEvent, PublishHook, TimeFormat } from './co
 export type {
   ClusterChannel, HandleOptions, PluginAuth, PluginNamespace, PluginServices, RealtimeApi, RedisPrimitives, TriggerMethod, TriggerOptions, TriggerRequest
 } from './core/plugins/api.js'
-export { clientEvent, serverEvent, type ClientEvent, type EventCatalog, type ServerEvent } from './core/plugins/catalog.js'
+export { clientEvent, serverEvent, type ClientEvent, type EventCatalog, type RoomEntry, type ServerEvent, type WebSocketCatalog } from './core/plugins/catalog.js'
 export { definePlugin, type PluginApp, type PluginDefinition, type RealtimePlugin } from './core/plugins/define.js'
 export type { EventMeta, PublishInput, PublishResult, PublishTarget } from './core/publish.js'
 export type { SocketContext } from './core/socket-context.js'

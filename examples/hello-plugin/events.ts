@@ -4,7 +4,8 @@ import { Type, type EventCatalog } from 'realtime-server'
 export const Hello = Type.Object({ name: Type.String({ minLength: 1, maxLength: 100 }) }, { additionalProperties: false })
 export const HelloAck = Type.Object({ text: Type.String(), count: Type.Integer() })
 export const Greeted = Type.Object({ name: Type.String(), text: Type.String(), count: Type.Integer() })
-export const Announce = Type.Object({ text: Type.String({ minLength: 1 }) }, { additionalProperties: false })
+// The $id names the schema in the OpenAPI document's components (`HelloAnnounce` rather than `def-N`).
+export const Announce = Type.Object({ text: Type.String({ minLength: 1 }) }, { $id: 'HelloAnnounce', additionalProperties: false, examples: [{ text: 'maintenance at noon' }] })
 export const Announcement = Type.Object({ text: Type.String() })
 
 export const events = {

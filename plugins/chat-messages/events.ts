@@ -3,7 +3,7 @@
  * each event may answer) and what the server emits (`server`), for the enabled options. Static types come from
  * these schemas.
  */
-import { AccessData, Id as IdSchema, Type, type ClientEvent, type ServerEvent, type Static } from 'realtime-server'
+import { AccessData, Id as IdSchema, Type, type ClientEvent, type RoomEntry, type ServerEvent, type Static } from 'realtime-server'
 import type { ChatMessagesOptions } from './schema.js'
 
 /** A chat id (channel, message, conversation): the core's well-formed id, at most 128 characters. */
@@ -192,13 +192,13 @@ const channelEvents: Part = {
     'connection:success': { payload: ConnectionSuccess, description: 'To a connecting socket: the user\'s channels, whose rooms it joined.' },
     'connection:error': { payload: ConnectionError, description: 'To a connecting socket whose channels could not be loaded.' },
     'message:delivered': { payload: MessageDelivered, description: 'To the sender\'s socket: the message is stored and sent.' },
-    'message:created': { payload: MessageCreated, description: 'To the channel: a new message.' },
+    'message:created': { rooms: ['channel:{channelId}'], payload: MessageCreated, description: 'To the channel: a new message.' },
     'message:failed': { payload: MessageFailed, description: 'To the sender\'s socket: a send that failed, nothing stored.' },
-    'message:read': { payload: MessageReadReceipt, description: 'To the channel: the first read of a message by a member.' },
-    'reaction:added': { payload: ReactionAdded, description: 'To the channel.' },
-    'reaction:removed': { payload: ReactionRemoved, description: 'To the channel.' },
-    'channel:user_joined': { payload: ChannelMember, description: 'To the channel.' },
-    'channel:user_left': { payload: ChannelMember, description: 'To the channel.' }
+    'message:read': { rooms: ['channel:{channelId}'], payload: MessageReadReceipt, description: 'To the channel: the first read of a message by a member.' },
+    'reaction:added': { rooms: ['channel:{channelId}'], payload: ReactionAdded, description: 'To the channel.' },
+    'reaction:removed': { rooms: ['channel:{channelId}'], payload: ReactionRemoved, description: 'To the channel.' },
+    'channel:user_joined': { rooms: ['channel:{channelId}'], payload: ChannelMember, description: 'To the channel.' },
+    'channel:user_left': { rooms: ['channel:{channelId}'], payload: ChannelMember, description: 'To the channel.' }
   }
 }
 
@@ -210,8 +210,8 @@ const conversationEvents: Part = {
   },
   server: {
     'conversation:joined': { payload: ConversationJoined, description: 'To the socket that joined.' },
-    'message:received': { payload: MessageReceived, description: 'To the conversation room: a message pushed by the backend (`POST /message-received`).' },
-    'message:status': { payload: MessageStatus, description: 'To the conversation room: a status pushed by the backend (`POST /message-status`).' }
+    'message:received': { rooms: ['conversation:{conversationId}'], payload: MessageReceived, description: 'To the conversation room: a message pushed by the backend (`POST /message-received`).' },
+    'message:status': { rooms: ['conversation:{conversationId}'], payload: MessageStatus, description: 'To the conversation room: a status pushed by the backend (`POST /message-status`).' }
   }
 }
 
@@ -220,10 +220,14 @@ const on = <E extends ClientEvent | ServerEvent>(namespaces: readonly string[], 
   Object.fromEntries(groups.flatMap((g) => Object.entries(g)).map(([name, e]) => [name, { ...e, namespaces }]))
 
 /** The catalog for the enabled options: every event is on `options.namespace`. */
-export function events (options: ChatMessagesOptions): Part {
+export function events (options: ChatMessagesOptions): Part & { rooms: Record<string, RoomEntry> } {
   const namespaces = [options.namespace]
   const parts = [...(options.channels.enabled ? [channelEvents] : []), ...(options.conversations.enabled ? [conversationEvents] : [])]
   return {
+    rooms: {
+      ...(options.channels.enabled ? { 'channel:{channelId}': { description: 'The members of a channel (`channelRoom`).', namespaces } } : {}),
+      ...(options.conversations.enabled ? { 'conversation:{conversationId}': { description: 'The watchers of a conversation (`conversationRoom`).', namespaces } } : {})
+    },
     client: on(namespaces, ...parts.map((p) => p.client)),
     server: on(namespaces, ...parts.map((p) => p.server), {
       error: { payload: ErrorEvent, description: 'The core\'s: a refusal of an event sent without an ack.' }

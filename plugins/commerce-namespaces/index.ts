@@ -18,6 +18,7 @@ import { registerRoutes } from './routes.js'
 import { options } from './schema.js'
 import { registerSocketHandlers } from './socket.js'
 import { pathProblems, serveWebSocket } from './websocket/endpoint.js'
+import { clientMessages, eventMessages, serverMessages } from './websocket/messages.js'
 import type { CommerceEvents } from './publisher.js'
 
 export { options }
@@ -36,7 +37,10 @@ declare module 'realtime-server' {
 export default definePlugin({
   name: 'commerce-namespaces',
   options,
-  events: catalog,
+  // The catalog, and the plain WebSocket endpoint's messages when it is served (for the documents and client types).
+  events: (opts) => opts.websocket.enabled
+    ? { ...catalog(opts), websocket: { path: opts.websocket.path, description: 'Plain WebSocket: `?token=<jwt>&namespaces=orders,payments`; JSON text messages, times in epoch ms.', client: clientMessages, server: { ...serverMessages, ...eventMessages } } }
+    : catalog(opts),
   setup (app, opts) {
     const { realtime } = app
     const problems = [...matrixProblems(opts), ...pathProblems(opts.websocket, realtime.socketioPath)]

@@ -227,6 +227,22 @@ export const ServerConfig = Type.Object({
   limits: LimitsOptions,
   rateLimit: RateLimitOptions,
   metrics: MetricsOptions,
+  docs: Type.Object({
+    openapi: Type.Object({
+      enabled: Type.Boolean({ default: true, description: 'Serve the OpenAPI 3.1 document of every REST route (the core\'s and the enabled plugins\') at `docs.openapi.path`.' }),
+      path: Type.String({ pattern: '^/', default: '/docs/openapi.json', description: 'Path of the OpenAPI document (JSON).' })
+    }, { additionalProperties: false, default: {} }),
+    asyncapi: Type.Object({
+      enabled: Type.Boolean({ default: true, description: 'Serve the AsyncAPI 3 document of the socket protocol (namespaces, events, rooms, the plain WebSocket endpoint) at `docs.asyncapi.path`.' }),
+      path: Type.String({ pattern: '^/', default: '/docs/asyncapi.json', description: 'Path of the AsyncAPI document (JSON).' })
+    }, { additionalProperties: false, default: {} }),
+    ui: Type.Boolean({ default: false, description: 'Serve Swagger UI for the OpenAPI document at `/docs` (needs docs.openapi.enabled).' })
+  }, { additionalProperties: false, default: {}, description: 'Contract documents generated from the route schemas and the plugins\' event catalogs.' }),
+  contracts: Type.Object({
+    validateEmits: Type.Optional(Type.Boolean({
+      description: 'Check every event a plugin emits to clients against its events catalog (undeclared event or payload not matching its schema: an error naming the plugin, event and field). Default: on unless NODE_ENV=production.'
+    }))
+  }, { additionalProperties: false, default: {} }),
   plugins: Type.Record(Type.String({ pattern: '^[a-z0-9][a-z0-9-]*$' }), PluginEntry, {
     default: {},
     propertyNames: { pattern: '^[a-z0-9][a-z0-9-]*$' },

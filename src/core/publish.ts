@@ -143,12 +143,15 @@ export class Publisher {
   readonly #o: PublisherOptions
   /** Publishes `input` for `plugin` (undefined for `ctx.publish` from a socket handler). */
   readonly publish = (input: PublishInput, plugin?: string): Promise<PublishResult> => this.#publish(input, plugin)
+  /** Checks each publish against the event catalogs (contracts.validateEmits); undefined, the default, checks nothing. */
+  checkEmit: ((input: PublishInput, plugin?: string) => void) | undefined = undefined
 
   constructor (options: PublisherOptions) {
     this.#o = options
   }
 
   async #publish (input: PublishInput, plugin?: string): Promise<PublishResult> {
+    this.checkEmit?.(input, plugin)
     const name = input.namespace ?? '/'
     const entry = this.#o.registry.get(name)
     if (entry === undefined) throw new PluginLifecycle(`publish to namespace "${name}", which no plugin uses`)

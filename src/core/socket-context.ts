@@ -69,11 +69,24 @@ class Context implements SocketContext {
   }
 }
 
+/** Checks an event emitted to one socket against the catalogs of its namespace (contracts.validateEmits). */
+export type EmitCheck = (namespace: string, event: string, payload: unknown) => void
+
+/** The context when emits are checked: a class of its own, so that the unchecked one pays nothing. */
+class CheckedContext extends Context {
+  constructor (socket: RealtimeSocket, publisher: Publish, readonly check: EmitCheck) { super(socket, publisher) }
+
+  override emit (event: string, ...args: unknown[]): void {
+    this.check(this.socket.nsp.name, event, args[0])
+    this.socket.emit(event, ...args)
+  }
+}
+
 const kContext = Symbol('rt.context')
 type WithContext = RealtimeSocket & { [kContext]?: Context }
 
-/** The socket's context, created once per socket. */
-export function contextOf (socket: RealtimeSocket, publish: Publish): SocketContext {
+/** The socket's context, created once per socket; its `emit` is checked when `check` is given. */
+export function contextOf (socket: RealtimeSocket, publish: Publish, check?: EmitCheck): SocketContext {
   const s = socket as WithContext
-  return (s[kContext] ??= new Context(socket, publish))
+  return (s[kContext] ??= check === undefined ? new Context(socket, publish) : new CheckedContext(socket, publish, check))
 }

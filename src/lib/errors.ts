@@ -83,6 +83,8 @@ export const PluginNotFound = defineError('RT_ERR_PLUGIN_NOT_FOUND', 'Unknown pl
   'Use one of the built-in names listed in the message, or give the entry a `from` (a path relative to the config file, or an npm package name).')
 export const PluginInvalid = defineError('RT_ERR_PLUGIN_INVALID', 'Invalid plugin %s', 500,
   'A plugin module must default-export the result of `definePlugin()` and export its `options` schema; see docs/writing-plugins.md.')
+export const ContractBroken = defineError('RT_ERR_CONTRACT', 'Event does not match its catalog: %s', 500,
+  'A plugin emitted a server event its events catalog does not declare on that namespace, or a payload that fails the declared schema (checked with contracts.validateEmits, on outside production): declare the event in the plugin\'s `events.server` or fix the payload named in the message.')
 export const PluginDependency = defineError('RT_ERR_PLUGIN_DEPENDENCY', 'Plugin dependency problem: %s', 500,
   'Enable the missing plugin in `plugins`, or remove the dependency cycle named in the message.')
 export const NamespaceConflict = defineError('RT_ERR_NAMESPACE_CONFLICT', 'Namespace conflict: %s', 500,

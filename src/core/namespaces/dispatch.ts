@@ -13,7 +13,7 @@ import { UNKNOWN_EVENT } from '../metrics/catalog.js'
 import type { Metrics } from '../metrics/metrics.js'
 import type { PublishInput, PublishResult } from '../publish.js'
 import { roleRoom, tenantRoom, userRoom } from '../rooms.js'
-import { contextOf, type SocketContext } from '../socket-context.js'
+import { contextOf, type EmitCheck, type SocketContext } from '../socket-context.js'
 import type { RealtimeSocket } from '../socket-types.js'
 import type { SocketLog } from '../socket-logs.js'
 import { compile, validationError, type Validator } from '../../lib/validation.js'
@@ -231,7 +231,10 @@ export class Dispatcher {
   }
 
   /** The socket's context for handlers and hooks (created once per socket). */
-  context (socket: RealtimeSocket): SocketContext { return contextOf(socket, this.#o.publish) }
+  context (socket: RealtimeSocket): SocketContext { return contextOf(socket, this.#o.publish, this.emitCheck) }
+
+  /** Checks what `ctx.emit` sends against the catalogs (contracts.validateEmits); undefined, the default, checks nothing. */
+  emitCheck: EmitCheck | undefined = undefined
 
   /** Answers a failed event: in the ack when there is one, else as an `error` event; never a stack trace. */
   fail (socket: RealtimeSocket, plugin: string, event: string, ack: Ack | undefined, err: unknown): void {

@@ -1,4 +1,5 @@
 /** The plugin API (`app.realtime`): what a plugin may use of the core, and nothing else. */
+import type {} from '@fastify/swagger'
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify'
 import type { Redis } from 'ioredis'
 import type { IncomingMessage } from 'node:http'
@@ -85,6 +86,24 @@ export interface PluginNamespace {
   stats (options?: { local?: boolean }): Promise<NamespaceStats & { partial?: boolean }>
 }
 
+/** What the contract documents need of a trigger route (its `config.contract`): who may call it and what it may answer. */
+export interface TriggerContract {
+  readonly plugin: string
+  readonly auth: AuthMode
+  readonly tenant: boolean
+  readonly status: number
+  readonly errors: readonly string[]
+  /** It has a body, querystring or params schema (so RT_ERR_VALIDATION). */
+  readonly validated: boolean
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Set on trigger routes, read by the OpenAPI document (src/core/contracts/openapi.ts). */
+    contract?: TriggerContract
+  }
+}
+
 /** HTTP methods of a REST trigger. */
 export type TriggerMethod = 'POST' | 'PUT' | 'GET' | 'DELETE'
 
@@ -101,6 +120,11 @@ interface TriggerCommon<Q extends TSchema | undefined, P extends TSchema | undef
    * naming another is 403), or the one an unbound API key names (400 naming `tenantId` when it names none).
    */
   tenant?: T
+  /** Catalog codes (`RT_<PLUGIN>_...`, `RT_ERR_...`) the route may answer besides the core's own; documented in the OpenAPI document. */
+  errors?: readonly string[]
+  /** One line for the OpenAPI document. */
+  summary?: string
+  description?: string
 }
 
 /** Options of a REST trigger: a body for POST (the default) and PUT, none for GET and DELETE. */
@@ -354,6 +378,8 @@ function redisPrimitives (redis: Redis, store: SharedStore, plugin: string): Red
 export interface PluginApiSetup<N extends string> {
   readonly api: RealtimeApi<N>
   readonly handled: HandledEvent[]
+  /** The namespaces it declared with `namespace()`. */
+  readonly namespaces: ReadonlySet<string>
 }
 
 export function createPluginApi<N extends string> (core: Core, plugin: N, dependencies: readonly string[], app: FastifyInstance): PluginApiSetup<N> {
@@ -448,10 +474,12 @@ export function createPluginApi<N extends string> (core: Core, plugin: N, depend
       const metrics = core.metrics
       // The series of this route, resolved once (`app.prefix` is the plugin's `/api/<name>`).
       const elapsed = metrics.triggerDuration.labels({ plugin, route: app.prefix + path })
+      const contract: TriggerContract = { plugin, auth: options.auth ?? 'publisher', tenant, status, errors: options.errors ?? [], validated: Object.keys(schema).length > 0 }
       app.route({
         method,
         url: path,
-        schema,
+        schema: { ...schema, tags: [plugin], ...(options.summary === undefined ? {} : { summary: options.summary }), ...(options.description === undefined ? {} : { description: options.description }) },
+        config: { contract },
         // Credentials are checked before the body is parsed and validated (401 before 400).
         onRequest: authenticate(options.auth ?? 'publisher'),
         // The tenant once the request is valid: a malformed tenantId is a 400 before any 403.
@@ -504,5 +532,5 @@ export function createPluginApi<N extends string> (core: Core, plugin: N, depend
       return core.provided.get(name) as PluginServices[K]
     }
   }
-  return { api, handled }
+  return { api, handled, namespaces: declared }
 }

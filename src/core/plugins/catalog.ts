@@ -19,6 +19,28 @@ export interface ServerEvent {
   payload: TSchema
   description?: string
   namespaces?: readonly string[]
+  /** The meta argument when the plugin's publishes extend or drop it (`false`); `{ eventId, timestamp }` otherwise. */
+  meta?: TSchema | false
+  /** The room templates (keys of the catalog's `rooms`) the event is published to; the whole namespace otherwise. */
+  rooms?: readonly string[]
+}
+
+/** A room a plugin publishes to, by its address template (`channel:{channelId}`); the core scopes it to the tenant. */
+export interface RoomEntry {
+  description?: string
+  namespaces?: readonly string[]
+}
+
+/** A plain WebSocket endpoint of the plugin's own: its path and its JSON messages, by `action` (client) and `type` (server). */
+export interface WebSocketCatalog {
+  path: string
+  description?: string
+  /** Client messages, by the value of their discriminator. */
+  client: Record<string, TSchema>
+  /** Server messages (replies, errors and event envelopes), by the value of their discriminator. */
+  server: Record<string, TSchema>
+  /** The discriminating fields: `action` and `type` by default. */
+  discriminators?: { client: string, server: string }
 }
 
 /**
@@ -34,7 +56,12 @@ export interface ServerEvent {
  */
 export interface EventCatalog {
   client?: Record<string, TSchema | ClientEvent>
+  /** Server events by name; `'*'` declares every other event (a relay whose event names come from its callers). */
   server?: Record<string, TSchema | ServerEvent>
+  /** The rooms the plugin publishes to, by address template (documents only). */
+  rooms?: Record<string, RoomEntry>
+  /** A plain WebSocket endpoint of the plugin's own (documents and client types only). */
+  websocket?: WebSocketCatalog
 }
 
 /** A handler a plugin registered: on which namespace, for which event, validated with which schema. */

@@ -9,8 +9,9 @@ import { PluginInvalid } from '../../lib/errors.js'
 import { createPluginApi, type RealtimeApi } from './api.js'
 import { checkCatalog, type EventCatalog } from './catalog.js'
 import { checkEventLimits } from '../limits/events.js'
+import { recordContract } from '../contracts/registry.js'
 
-export type { ClientEvent, EventCatalog, ServerEvent } from './catalog.js'
+export type { ClientEvent, EventCatalog, RoomEntry, ServerEvent, WebSocketCatalog } from './catalog.js'
 
 /**
  * The Fastify instance a plugin sets up: its own encapsulated context, routes prefixed with `/api/<name>`,
@@ -73,12 +74,13 @@ export function definePlugin<S extends TSchema, const N extends string> (definit
     const core = (fastify as unknown as Record<symbol, Core | undefined>)[kCore]
     if (core === undefined) throw new PluginInvalid(`${name}: load it through the server's config (buildApp), not with fastify.register`)
     await fastify.register(async (child) => {
-      const { api, handled } = createPluginApi<N>(core, name, dependencies, child)
+      const { api, handled, namespaces } = createPluginApi<N>(core, name, dependencies, child)
       child.decorate('realtime', api)
       await definition.setup(child.withTypeProvider<TypeBoxTypeProvider>() as PluginApp<N>, options)
       const catalog = catalogOf(definition, options)
       checkCatalog(name, catalog, handled)
       checkEventLimits(name, core.config.plugins[name], catalog)
+      recordContract(core, { plugin: name, catalog, handled, namespaces: [...namespaces] })
     }, { prefix: `/api/${name}` })
   }
   const plugin = fp(realtimePlugin, { name, fastify: '5.x', dependencies })
