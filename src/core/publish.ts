@@ -107,6 +107,14 @@ export function countLocal (nsp: RealtimeNamespace, { rooms, except }: RoomSelec
   return seen.size
 }
 
+/** The sizes of the selected rooms on this node, added: exact for one room, else an upper bound (a socket in two rooms counts twice, `except` is not taken off). */
+function roomSizes (nsp: RealtimeNamespace, { rooms }: RoomSelection): number {
+  const all = nsp.adapter.rooms
+  let n = 0
+  for (const r of rooms) n += all.get(r)?.size ?? 0
+  return n
+}
+
 /** What one emit sent: its id, and the argument after the payload (undefined with `meta: false`). */
 export interface Emitted {
   eventId: string
@@ -169,9 +177,9 @@ export class Publisher {
     // the event and every node will read it; this node's sockets get it once it resolves.
     const accepted = link?.last
     if (entry.onPublish.length > 0) this.#notify(entry, { input, eventId, meta, plugin })
-    // The sockets of this node in the selection: for `count`, and for the metrics (one map read for one room).
-    const counted = input.count === true || metrics.enabled
-    let recipients = counted && selection.rooms.length > 0 ? countLocal(entry.nsp, selection) : 0
+    // The sockets of this node in the selection, exactly for `count`; for the metrics alone, the rooms' sizes
+    // (a map read each: never a walk over the recipients, which cost 7% per delivered message).
+    let recipients = selection.rooms.length === 0 ? 0 : input.count === true ? countLocal(entry.nsp, selection) : metrics.enabled ? roomSizes(entry.nsp, selection) : 0
     if (metrics.enabled) metrics.published(plugin, name, input.tenantId, recipients)
     if (input.count !== true) {
       if (accepted !== undefined) await reachedRedis(accepted)
