@@ -19,7 +19,8 @@
 // PROFILE_KEEP_CALLGRIND=1 keeps the callgrind dumps (callgrind_annotate <file>).
 // Impls: sio, sio-fast, ws-frame, product (fastBroadcast on), product:0 (off); a third field sets
 // socketio.maxBufferedBytes (product:1:0 and product:0:0: the slow-consumer bound off, to measure its cost); a fourth,
-// metrics.enabled (product:1::0: metrics off, an empty field keeping the default bound).
+// metrics.enabled (product:1::0: metrics off, an empty field keeping the default bound; product:1::np: on, without
+// Node's process metrics).
 import { spawn, spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'

@@ -7,7 +7,7 @@
 //   ws-frame  raw `ws`, one pre-encoded frame Buffer written to every net.Socket (the limit)
 //   product   the product itself (in-process, through the public API of dist/), publishing with a plugin's publish();
 //             --fast=0 turns socketio.fastBroadcast off, --bound=<bytes> sets socketio.maxBufferedBytes (0: no bound),
-//             --metrics=0 sets metrics.enabled false
+//             --metrics=0 sets metrics.enabled false, --metrics=np metrics.processMetrics false
 // IPC: { cmd: 'broadcast', seq } -> one broadcast; { cmd: 'stats' } -> process.cpuUsage(); { cmd: 'exit' }.
 // pingInterval is 10 minutes so that no heartbeat falls in a measurement window (valgrind is slow).
 import { randomUUID } from 'node:crypto'
@@ -85,7 +85,7 @@ if (args.impl === 'sio' || args.impl === 'sio-fast') {
   const product = await startServer({
     config: {
       server: { logLevel: 'warn' },
-      metrics: { enabled: String(args.metrics) !== '0' },
+      metrics: { enabled: String(args.metrics) !== '0', processMetrics: String(args.metrics) !== 'np' },
       // As in production (the plugin here declares no catalog; the check is development-mode only).
       contracts: { validateEmits: false },
       auth: { jwt: { secret: JWT_SECRET } },

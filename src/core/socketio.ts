@@ -80,6 +80,7 @@ export function createSocketServer (app: FastifyInstance, config: ServerConfig, 
     io.engine.close()
     await beforeAdapterClose()
     await Promise.allSettled([...io._nsps.values()].map(async (nsp) => { await nsp.adapter.close() }))
+    clusters.get(io)?.link.close()
     app.log.info({ connections }, 'sockets closed')
   })
   return io

@@ -40,6 +40,7 @@ export class ClusterLink {
   last: Promise<unknown> | undefined
   readonly #redis: Redis
   readonly #duplicates: Redis[] = []
+  #closed = false
 
   constructor (redis: Redis, prepare: (client: Redis) => Redis = (c) => c) {
     this.#redis = redis
@@ -59,6 +60,8 @@ export class ClusterLink {
         return p
       }
       duplicates.push(client)
+      // A reader the adapter makes again after the close (its loop meeting an error) is not left reconnecting.
+      if (this.#closed) queueMicrotask(() => { client.disconnect() })
       return prepare(client)
     }
     const floating = (fn: (...args: unknown[]) => Promise<unknown>) => (...args: unknown[]): Promise<unknown> => {
@@ -84,6 +87,15 @@ export class ClusterLink {
         return fn
       }
     })
+  }
+
+  /**
+   * Disconnects every client the adapter duplicated, once its adapters are closed: one left behind (a reader
+   * whose loop met an error while closing) would otherwise reconnect for ever and keep the process alive.
+   */
+  close (): void {
+    this.#closed = true
+    for (const c of this.#duplicates) c.disconnect()
   }
 
   /** The shared client is connected: publishes can reach the other nodes. */
