@@ -2,7 +2,7 @@
 import t from 'tap'
 import { Parser } from '@asyncapi/parser'
 import { startServer } from 'realtime-server/testing'
-import { allPlugins } from './all-plugins.js'
+import { allPlugins } from '../fixtures/contracts/all-plugins.js'
 
 type Json = Record<string, any>
 

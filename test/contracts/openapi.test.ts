@@ -2,7 +2,7 @@
 import t from 'tap'
 import { startServer } from 'realtime-server/testing'
 import SwaggerParser from '@apidevtools/swagger-parser'
-import { allPlugins, triggerRoutes } from './all-plugins.js'
+import { allPlugins, triggerRoutes } from '../fixtures/contracts/all-plugins.js'
 
 type Json = Record<string, any>
 

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs'
 import { startServer } from 'realtime-server/testing'
 import { kCore, type Core } from '../../src/core/core.js'
 import { contractsOf } from '../../src/core/contracts/registry.js'
-import { allPlugins } from './all-plugins.js'
+import { allPlugins } from '../fixtures/contracts/all-plugins.js'
 
 const readmeOf: Record<string, string> = {
   'tenant-broadcast': 'plugins/tenant-broadcast/README.md',

@@ -1,18 +1,13 @@
 // Metrics of the cluster: a node that does not answer a cross-node question in time makes a partial answer, counted.
 import t from 'tap'
 import { join } from 'node:path'
-import { eventually, freePort, killRedisServer, spawnServer, startRedisServer, startServer, TEST_API_KEY, type TestServer } from 'realtime-server/testing'
-import { parseScrape, valueOf, type Sample } from '../fixtures/metrics-scrape.js'
+import { eventually, freePort, killRedisServer, spawnServer, startRedisServer, startServer, TEST_API_KEY } from 'realtime-server/testing'
+import { METRICS_TOKEN, samplesOf, valueOf } from '../fixtures/metrics-scrape.js'
 
-const TOKEN = 'metrics-token-0123456789'
+const TOKEN = METRICS_TOKEN
 const probe = { probe: { from: join(process.cwd(), 'test/fixtures/plugins/probe') } }
 
 t.setTimeout(120_000)
-
-const samplesOf = async (server: TestServer): Promise<Sample[]> => {
-  const res = await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })
-  return parseScrape(await res.text())
-}
 
 t.test('a node that does not answer in time makes a partial count, counted', async (t) => {
   const port = await freePort()

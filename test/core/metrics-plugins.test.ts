@@ -1,16 +1,11 @@
 // realtime.metrics: the built-in plugins' families move with their traffic, and the API refuses names that would clash.
 import t from 'tap'
 import { definePlugin, Type } from 'realtime-server'
-import { eventually, startServer, type TestServer } from 'realtime-server/testing'
-import { parseScrape, valueOf, type Sample } from '../fixtures/metrics-scrape.js'
+import { eventually, startServer } from 'realtime-server/testing'
+import { METRICS_TOKEN, samplesOf, valueOf } from '../fixtures/metrics-scrape.js'
 
-const TOKEN = 'metrics-token-0123456789'
+const TOKEN = METRICS_TOKEN
 const at = '2025-01-01T10:00:00.000Z'
-
-const samplesOf = async (server: TestServer): Promise<Sample[]> => {
-  const res = await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })
-  return parseScrape(await res.text())
-}
 
 t.test('presence, chat-messages and sessions count what they do', async (t) => {
   const server = await startServer({

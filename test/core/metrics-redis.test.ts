@@ -1,18 +1,13 @@
 // Metrics of Redis and the adapter through an outage of a private redis-server: up gauges, errors, reconnects.
 import t from 'tap'
 import { join } from 'node:path'
-import { eventually, freePort, killRedisServer, startRedisServer, startServer, type TestServer } from 'realtime-server/testing'
-import { parseScrape, valueOf, type Sample } from '../fixtures/metrics-scrape.js'
+import { eventually, freePort, killRedisServer, startRedisServer, startServer } from 'realtime-server/testing'
+import { METRICS_TOKEN, samplesOf, valueOf } from '../fixtures/metrics-scrape.js'
 
-const TOKEN = 'metrics-token-0123456789'
+const TOKEN = METRICS_TOKEN
 const probe = { probe: { from: join(process.cwd(), 'test/fixtures/plugins/probe') } }
 
 t.setTimeout(120_000)
-
-const samplesOf = async (server: TestServer): Promise<Sample[]> => {
-  const res = await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })
-  return parseScrape(await res.text())
-}
 
 t.test('Redis down and back shows in rt_redis_up, rt_adapter_up and the reconnects', async (t) => {
   const port = await freePort()

@@ -1,19 +1,12 @@
 // GET /metrics: who may read it (token, separate port, nothing by default), and every core family moving with real traffic.
 import t from 'tap'
 import { join } from 'node:path'
-import { eventually, freePort, startServer, TEST_API_KEY, type TestServer } from 'realtime-server/testing'
+import { eventually, freePort, startServer, TEST_API_KEY } from 'realtime-server/testing'
 import { resolveConfig } from '../../src/config/load.js'
-import { familiesOf, parseScrape, valueOf, type Sample } from '../fixtures/metrics-scrape.js'
+import { familiesOf, METRICS_TOKEN, scrape, valueOf } from '../fixtures/metrics-scrape.js'
 
-const TOKEN = 'metrics-token-0123456789'
+const TOKEN = METRICS_TOKEN
 const probe = { probe: { from: join(process.cwd(), 'test/fixtures/plugins/probe') } }
-
-const scrape = async (server: TestServer): Promise<{ text: string, samples: Sample[] }> => {
-  const res = await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })
-  if (res.status !== 200) throw new Error(`GET /metrics: ${res.status}`)
-  const text = await res.text()
-  return { text, samples: parseScrape(text) }
-}
 
 t.test('nothing is exposed by default: the main port names how to enable it', async (t) => {
   const server = await startServer({ config: { plugins: probe } })

@@ -1,7 +1,7 @@
 // The inspector API over fetch: off without keys, admin credentials, redaction, tenant-bound keys, sockets, disconnect, publish, tail.
 import t from 'tap'
 import { eventually, waitFor } from 'realtime-server/testing'
-import { ACME_KEY, ADMIN_KEY, adminRequest, inspectorServer } from './helpers.js'
+import { ACME_KEY, ADMIN_KEY, adminRequest, inspectorServer } from '../fixtures/inspector/helpers.js'
 
 t.test('without admin keys the inspector is off, and says how to turn it on', async (t) => {
   const server = await inspectorServer({ admin: false })

@@ -1,8 +1,8 @@
 // The inspector page in a real browser (Debian's chromium): clients appear, events show in the tail, disconnect works, tenant keys see their tenant.
 import t from 'tap'
 import { waitFor } from 'realtime-server/testing'
-import { launchChromium, signedIn } from './browser.js'
-import { ACME_KEY, ADMIN_KEY, inspectorServer, ping } from './helpers.js'
+import { launchChromium, signedIn } from '../fixtures/inspector/browser.js'
+import { ACME_KEY, ADMIN_KEY, inspectorServer, ping } from '../fixtures/inspector/helpers.js'
 
 t.test('the inspector page, as an admin of every tenant', async (t) => {
   const server = await inspectorServer()

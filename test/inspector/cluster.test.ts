@@ -1,7 +1,7 @@
 // Two nodes sharing Redis: either node's inspector shows both nodes' sockets, disconnects a user on the other, and tails its events.
 import t from 'tap'
 import { eventually, startServer, waitFor } from 'realtime-server/testing'
-import { ADMIN_KEY, adminRequest, inspectorConfig, openTail, ping } from './helpers.js'
+import { ADMIN_KEY, adminRequest, inspectorConfig, openTail, ping } from '../fixtures/inspector/helpers.js'
 
 t.test('the inspector of one node sees and acts on the whole cluster', async (t) => {
   const one = await startServer({ redis: true, config: inspectorConfig() })

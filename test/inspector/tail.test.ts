@@ -1,7 +1,7 @@
 // The live tail: nothing hooked into publishing while nobody watches; filters by tenant, namespace and event; tenant-bound keys.
 import t from 'tap'
 import { eventually } from 'realtime-server/testing'
-import { ACME_KEY, adminRequest, coreOf, inspectorServer, openTail, ping } from './helpers.js'
+import { ACME_KEY, adminRequest, coreOf, inspectorServer, openTail, ping } from '../fixtures/inspector/helpers.js'
 
 const hooks = (server: Parameters<typeof coreOf>[0]): number[] => [...coreOf(server).registry.entries()].map((e: any) => e.onPublish.length)
 

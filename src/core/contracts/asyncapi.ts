@@ -52,6 +52,11 @@ const key = (text: string): string => text === '*' ? 'any' : text.replace(/[^A-Z
 
 const namespaceKey = (namespace: string): string => `ns.${key(namespace)}`
 
+/** The message of one event of a plugin's catalog (a client's payload, or a server event's first argument). */
+function eventMessage (plugin: string, event: string, description: string | undefined, payload: Parameters<typeof plainSchema>[0]): Json {
+  return { name: event, title: event, summary: description ?? `${event} (${plugin})`, contentType: 'application/json', payload: plainSchema(payload), 'x-plugin': plugin }
+}
+
 interface Options {
   /** Host (and port) clients connect to; `localhost:<server.port>` by default. */
   host?: string
@@ -88,24 +93,18 @@ export function asyncapiDocument (config: Readonly<ServerConfig>, contracts: rea
   }
 
   const addClient = (plugin: string, event: string, entry: ClientEvent, on: readonly string[]): void => {
+    const errors = ackErrorCodes(entry)
     for (const namespace of on) {
       const id = namespaceKey(namespace)
       const channel = channelOf(namespace)
       const name = `client.${key(event)}`
-      channel.messages[name] = {
-        name: event,
-        title: event,
-        summary: entry.description ?? `${event} (${plugin})`,
-        contentType: 'application/json',
-        payload: plainSchema(entry.payload),
-        'x-plugin': plugin
-      }
+      channel.messages[name] = eventMessage(plugin, event, entry.description, entry.payload)
       channel.messages[`ack.${key(event)}`] = {
         name: `${event} ack`,
         title: `${event} acknowledgement`,
-        summary: `The ack of \`${event}\`: the reply, or \`{ error: { code, message } }\` with ${ackErrorCodes(entry).join(', ')}.`,
+        summary: `The ack of \`${event}\`: the reply, or \`{ error: { code, message } }\` with ${errors.join(', ')}.`,
         contentType: 'application/json',
-        payload: { oneOf: [entry.ack === undefined ? OkAck : plainSchema(entry.ack), errorAckSchema(ackErrorCodes(entry))] },
+        payload: { oneOf: [entry.ack === undefined ? OkAck : plainSchema(entry.ack), errorAckSchema(errors)] },
         'x-plugin': plugin
       }
       operations[`${id}.receive.${key(event)}`] = {
@@ -114,7 +113,7 @@ export function asyncapiDocument (config: Readonly<ServerConfig>, contracts: rea
         summary: entry.description ?? event,
         messages: [{ $ref: `#/channels/${id}/messages/${name}` }],
         reply: { channel: { $ref: `#/channels/${id}` }, messages: [{ $ref: `#/channels/${id}/messages/ack.${key(event)}` }] },
-        'x-errors': ackErrorCodes(entry),
+        'x-errors': errors,
         'x-plugin': plugin
       }
     }
@@ -129,14 +128,9 @@ export function asyncapiDocument (config: Readonly<ServerConfig>, contracts: rea
         if (channel === undefined) throw new Error(`"${plugin}": server event ${event} names room ${id}, which its catalog's rooms does not declare for ${namespace}`)
         const name = `server.${key(event)}`
         channel.messages[name] = {
-          name: event,
-          title: event,
-          summary: entry.description ?? `${event} (${plugin})`,
-          contentType: 'application/json',
-          payload: plainSchema(entry.payload),
+          ...eventMessage(plugin, event, entry.description, entry.payload),
           ...(entry.meta === false ? {} : { headers: entry.meta === undefined ? EventMetaSchema : plainSchema(entry.meta) }),
-          'x-socketio-arguments': entry.meta === false ? ['payload'] : ['payload', 'meta'],
-          'x-plugin': plugin
+          'x-socketio-arguments': entry.meta === false ? ['payload'] : ['payload', 'meta']
         }
         operations[`${id}.send.${key(event)}`] = {
           action: 'send',
