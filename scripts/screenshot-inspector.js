@@ -1,6 +1,6 @@
 // Takes docs/images/inspector.png: two nodes on Redis with a few clients and events, the inspector page in Debian's chromium.
 // Run after `npm run build`, with Redis on 127.0.0.1:6379 (or REDIS_URL): node scripts/screenshot-inspector.js [out.png]
-import { chromium } from 'playwright-core'
+import { launchChromium } from './chromium.js'
 import { fileURLToPath } from 'node:url'
 import { startServer } from '../dist/src/testing.js'
 
@@ -16,10 +16,7 @@ const config = {
 
 const one = await startServer({ redis: true, config })
 const two = await startServer({ redis: one.keyPrefix, config })
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
-})
+const browser = await launchChromium()
 try {
   const people = [
     [one, 'ann', 'acme', 'agent'], [one, 'bob', 'acme', 'agent'], [two, 'cy', 'acme', 'manager'],

@@ -1,7 +1,6 @@
 // buildApp: Fastify, Socket.IO, auth, Redis, health routes and the plugins, assembled from a validated config.
 import cors from '@fastify/cors'
-import fastifyRedis from '@fastify/redis'
-import Fastify, { LogController, type FastifyInstance } from 'fastify'
+import Fastify, { LogController, type FastifyInstance, type RouteOptions } from 'fastify'
 import type { Redis } from 'ioredis'
 import { randomUUID } from 'node:crypto'
 import type { DestinationStream } from 'pino'
@@ -9,6 +8,8 @@ import type { ServerConfig } from './config/schema.js'
 import { RestAuthenticator } from './core/auth/rest-auth.js'
 import { createTokenVerifier } from './core/auth/tokens.js'
 import { kCore, type Core } from './core/core.js'
+import { ClusterView } from './core/cluster/cluster-view.js'
+import { controlRoutes } from './core/control/index.js'
 import { drainHooks } from './core/drain.js'
 import { openapiDocs } from './core/contracts/openapi.js'
 import { asyncapiRoute } from './core/contracts/routes.js'
@@ -27,6 +28,9 @@ import { createSocketCore, type SocketCore } from './core/socket-core.js'
 import { clusterProblem, createSocketServer } from './core/socketio.js'
 import { MemoryStoreBackend, memoryStore } from './core/store/memory.js'
 import { redisStore } from './core/store/redis.js'
+import { webhookRoutes } from './core/webhooks/routes.js'
+import { Webhooks } from './core/webhooks/webhooks.js'
+import { onDemand } from './lib/on-demand.js'
 import { explain, routeValidatorCompiler, validationError } from './lib/validation.js'
 
 export interface BuildOptions {
@@ -38,6 +42,8 @@ export interface BuildOptions {
   production?: boolean
   /** Destination of the JSON log lines (tests capture them); stdout by default. */
   logStream?: DestinationStream
+  /** Sees every route as it is added (the command line checks who can call each trigger). */
+  onRoute?: (route: RouteOptions) => void
 }
 
 /**
@@ -58,6 +64,7 @@ export async function buildApp (config: Readonly<ServerConfig>, options: BuildOp
     frameworkErrors,
     schemaErrorFormatter: (errors, dataVar) => validationError(explain(errors as any)[0] ?? { field: '', message: 'is invalid' }, dataVar)
   })
+  if (options.onRoute !== undefined) app.addHook('onRoute', options.onRoute)
   try {
     await setup(app, config, plugins, options.production ?? false)
   } catch (err) {
@@ -90,7 +97,7 @@ async function setup (app: FastifyInstance, config: Readonly<ServerConfig>, plug
     redis = await connectRedis(config.redis, app.log)
     // `app.redis` for plugins of the ecosystem. Closed in onClose, which runs after preClose (where Socket.IO
     // closes); a connection that already ended must not make the shutdown fail.
-    await app.register(fastifyRedis, { client: redis, closeClient: false })
+    await app.register(onDemand('@fastify/redis') as typeof import('@fastify/redis'), { client: redis, closeClient: false })
     const client = redis
     app.addHook('onClose', async () => {
       if (client.status !== 'end') await client.quit().catch(() => { client.disconnect() })
@@ -122,6 +129,20 @@ async function setup (app: FastifyInstance, config: Readonly<ServerConfig>, plug
   if (redis !== undefined) metrics.observeRedis(redis, () => clusterProblem(io))
   const limits = sockets.limits
   app.addHook('onClose', async () => { await limits.close() })
+  // onClose hooks run last registered first: the webhooks' attempts end before Redis closes, after the sockets
+  // (and the plugins' preClose, which may still queue events).
+  const webhooks = new Webhooks({
+    options: config.webhooks,
+    redis,
+    keyPrefix: config.redis.keyPrefix,
+    nodeId,
+    log: app.log,
+    count: {
+      attempt: (endpoint, outcome) => { metrics.webhookAttempts.inc({ endpoint, outcome }) },
+      dead: (endpoint) => { metrics.webhookDeadLetters.inc({ endpoint }) }
+    }
+  })
+  app.addHook('onClose', async () => { await webhooks.close() })
   const { registry } = sockets
   const prefix = `${config.redis.keyPrefix}:`
   core = {
@@ -137,7 +158,9 @@ async function setup (app: FastifyInstance, config: Readonly<ServerConfig>, plug
     redis,
     clustered: redis !== undefined,
     provided: new Map(),
+    clusterView: new ClusterView({ io, registry, link: sockets.bus.link, nodeId, timeoutMs: config.publish.countTimeoutMs }),
     metrics,
+    webhooks,
     draining: false
   }
   app.decorate(kCore, core)
@@ -150,6 +173,9 @@ async function setup (app: FastifyInstance, config: Readonly<ServerConfig>, plug
   if (config.docs.asyncapi.enabled) asyncapiRoute(app, core)
   // Before the plugins' routes: their authentication runs between the limits' two checks (see rest-limits.ts).
   await restLimits(app, config, redis)
+  // Before the inspector, which offers the plugins' triggers (not these) to its admins.
+  await controlRoutes(app, core, plugins)
+  await webhookRoutes(app, core, plugins)
   // Before the plugins: the inspector watches their trigger routes as they are added.
   inspector(app, core, plugins)
 

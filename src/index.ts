@@ -30,6 +30,7 @@ export type { EventMeta, PublishInput, PublishResult, PublishTarget } from './co
 export type { SocketContext } from './core/socket-context.js'
 export type { RealtimeSocket, SocketData } from './core/socket-types.js'
 export type { SharedStore, TtlOptions } from './core/store/types.js'
+export type { PluginWebhooks, WebhookEvent } from './core/webhooks/webhooks.js'
 export { Id, TenantId, type IdOptions } from './lib/ids.js'
 export { compile, validationError, type Problem, type Validator } from './lib/validation.js'
 

@@ -5,7 +5,8 @@
  * Convention: every ```sh block carries, after `sh`, either `config=<profile>` (a file of config/examples
  * without `.json`, or `default` for config/default.json), optionally `tenant=<id>` (default `acme`) and
  * `join=<channel>` (user u-1 joins that chat channel first), or `norun` (commands that are not requests to a running
- * server: install, start). The tagged blocks of one README and profile run in order in bash against one server of
+ * server: install, start), or `step=<name>` (examples/hello-plugin/README.md: the steps of a project outside the
+ * repository, which test/package/package.test.ts runs as written). The tagged blocks of one README and profile run in order in bash against one server of
  * that profile, with `localhost:3000` pointing at it, `curl` failing on any HTTP error, and the variables the
  * READMEs use: `API_KEY` (an unbound key), `SERVICE_JWT` (a publisher JWT of the tenant), `USER_JWT` (user
  * `u-1` of the tenant, role admin).
@@ -15,7 +16,7 @@ import { readdirSync, readFileSync } from 'node:fs'
 import t from 'tap'
 import { startServer, TEST_API_KEY } from 'realtime-server/testing'
 
-const files = ['README.md', ...readdirSync('plugins').map((p) => `plugins/${p}/README.md`)]
+const files = ['README.md', ...readdirSync('plugins').map((p) => `plugins/${p}/README.md`), 'examples/hello-plugin/README.md']
 
 interface Example { file: string, line: number, tags: Map<string, string>, code: string }
 
@@ -48,7 +49,8 @@ const bash = async (script: string, env: Record<string, string>): Promise<{ code
 const all = files.flatMap(examples)
 
 t.test('every shell example is tagged with the profile it runs against (or norun)', async (t) => {
-  for (const e of all) t.ok(e.tags.has('config') || e.tags.has('norun'), `${e.file}:${e.line} has config=<profile> or norun`)
+  for (const e of all) t.ok(e.tags.has('config') || e.tags.has('norun') || e.tags.has('step'), `${e.file}:${e.line} has config=<profile>, norun or step=<name>`)
+  t.same(all.filter((e) => e.tags.has('step')).map((e) => e.tags.get('step')), ['pack', 'project', 'server', 'client', 'trigger'], 'the steps test/package runs')
   t.ok(all.filter((e) => e.tags.has('config')).length >= 8, 'the examples are found')
 })
 

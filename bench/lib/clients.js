@@ -6,17 +6,17 @@ import { close, openMany } from './rawws.js'
 import { clientOptions } from './servers.js'
 
 /**
- * Opens n clients of `variant`, client i on servers[i % servers.length], each with its own JWT.
- * onMessage(conn, buf, start, end) runs for every event received.
+ * Opens n clients of `variant`, numbered first..first+n-1, client k on servers[k % servers.length], each with its
+ * own JWT. onMessage(conn, buf, start, end) runs for every event received; localAddress binds the source address.
  */
-export async function connectClients ({ variant, servers, n, onMessage = () => {}, concurrency = 200, first = 0, timeoutMs = 120000 }) {
+export async function connectClients ({ variant, servers, n, onMessage = () => {}, concurrency = 200, first = 0, timeoutMs = 120000, localAddress }) {
   const co = clientOptions(variant)
-  return await openMany(n, { mode: co.mode, onMessage }, {
+  return await openMany(n, { mode: co.mode, onMessage, localAddress }, {
     concurrency,
     timeoutMs,
     perConnOpts: (i) => {
       const token = tokenFor(first + i)
-      const o = { port: servers[i % servers.length].port, path: co.path(token) }
+      const o = { port: servers[(first + i) % servers.length].port, path: co.path(token) }
       if (co.auth !== undefined) o.auth = co.auth(token)
       return o
     }

@@ -3,9 +3,11 @@
 // answers the bench over the IPC channel and is idle otherwise:
 //   { cmd: 'stats' } -> cpu (process.cpuUsage), event-loop utilisation, memory, open fds, clock
 //   { cmd: 'gc' }    -> two full GCs (needs --expose-gc), then stats
+//   { cmd: 'snapshot', file } -> two full GCs, then v8.writeHeapSnapshot(file) (bench/profile/memory-snapshot.js)
 //   { cmd: 'exit' }  -> exits at once (the server closes its sockets first: TIME_WAIT lands on its side)
 import fs from 'node:fs'
 import { performance } from 'node:perf_hooks'
+import v8 from 'node:v8'
 
 function openFds () {
   try {
@@ -44,6 +46,14 @@ if (typeof process.send === 'function') {
         setTimeout(() => {
           globalThis.gc()
           reply(stats())
+        }, 200)
+        return
+      case 'snapshot':
+        globalThis.gc?.()
+        setTimeout(() => {
+          globalThis.gc?.()
+          const before = stats() // read first: writing the snapshot grows the RSS
+          reply({ file: v8.writeHeapSnapshot(msg.file), ...before })
         }, 200)
         return
       case 'exit':

@@ -38,12 +38,13 @@ class Conn {
 
 /**
  * Opens one connection.
- * opts: { host, port, path, mode: 'ws'|'sio', auth (object, sent in the CONNECT packet),
+ * opts: { host, port, localAddress (the source address, e.g. '127.0.0.2': each loopback address has its own
+ *         ephemeral ports), path, mode: 'ws'|'sio', auth (object, sent in the CONNECT packet),
  *         onReady(conn), onMessage(conn, buf, start, end), onError(conn, err), onClose(conn) }
  */
 export function open (idx, opts) {
   const c = new Conn(idx, opts)
-  const sock = net.connect({ host: opts.host ?? '127.0.0.1', port: opts.port })
+  const sock = net.connect({ host: opts.host ?? '127.0.0.1', port: opts.port, localAddress: opts.localAddress })
   c.sock = sock
   sock.setNoDelay(true)
   sock.on('connect', () => {

@@ -18,7 +18,10 @@ const here = path.dirname(fileURLToPath(import.meta.url))
 export const benchDir = path.resolve(here, '..')
 export const repoDir = path.resolve(benchDir, '..')
 const probe = path.join(here, 'probe.js')
-const productMain = path.join(repoDir, 'dist', 'src', 'main.js')
+// BENCH_DIST: another build of the product to run (e.g. a copy of dist/ from before a change, inside the checkout so
+// that its imports resolve), to compare two commits with the same scripts.
+const distDir = process.env.BENCH_DIST ? path.resolve(process.env.BENCH_DIST) : path.join(repoDir, 'dist')
+const productMain = path.join(distDir, 'src', 'main.js')
 const baselineMain = path.join(benchDir, 'servers', 'baseline.js')
 
 export const VARIANTS = ['product', 'socketio', 'ws-frame']
@@ -70,7 +73,7 @@ export function checkBuild (variants, endpoint = DEFAULT_ENDPOINT) {
   endpointOf(endpoint)
   if (!variants.some(isProduct)) return
   if (!fs.existsSync(productMain)) throw new Error(`${productMain} is missing: run \`npm run build\` first`)
-  if (endpoint === 'tenant-broadcast' && !fs.existsSync(path.join(repoDir, 'dist', 'plugins', 'tenant-broadcast', 'index.js'))) {
+  if (endpoint === 'tenant-broadcast' && !fs.existsSync(path.join(distDir, 'plugins', 'tenant-broadcast', 'index.js'))) {
     throw new Error('dist/plugins/tenant-broadcast/index.js is missing: run `npm run build` (or use --endpoint=bench)')
   }
   const built = fs.statSync(productMain).mtimeMs
@@ -119,7 +122,8 @@ let tmpCount = 0
 /**
  * Starts one server of `variant` and resolves once it answers GET /ready.
  * options: { variant, cpu, endpoint, redis: { url, keyPrefix } | undefined, exposeGc, logLevel, rooms, env,
- *            config (product only: top-level config keys added to the file, `plugins` merged) }
+ *            config (product only: top-level config keys added to the file, `plugins` merged),
+ *            wrap (a command prefix instead of taskset, e.g. ['valgrind', '--tool=callgrind', ...]), readyTimeoutMs }
  */
 export async function startServer (options) {
   const { variant, cpu = 0, endpoint = DEFAULT_ENDPOINT, redis, exposeGc = false, logLevel = 'warn' } = options
@@ -156,12 +160,13 @@ export async function startServer (options) {
     throw new Error(`unknown variant ${variant} (known: ${[...VARIANTS, ...EXTRA_VARIANTS].join(', ')})`)
   }
   const pinned = cpu !== 'none' && cpu !== undefined && cpu !== ''
-  const cmd = pinned ? 'taskset' : process.execPath
-  const args = pinned ? ['-c', String(cpu), process.execPath, ...argv] : argv
+  let cmd = pinned ? 'taskset' : process.execPath
+  let args = pinned ? ['-c', String(cpu), process.execPath, ...argv] : argv
+  if (options.wrap !== undefined) [cmd, args] = [options.wrap[0], [...options.wrap.slice(1), process.execPath, ...argv]]
   const child = spawn(cmd, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env })
   const server = new ServerHandle({ variant, port, triggerPath, child, tmpDir })
   try {
-    await server.waitReady()
+    await server.waitReady(options.readyTimeoutMs)
   } catch (err) {
     await server.stop()
     throw err
@@ -206,7 +211,7 @@ class ServerHandle {
   /** Exited on its own (a crash invalidates the run). */
   get crashed () { return this.exitCode !== undefined && !this.stopping }
 
-  request (cmd, timeoutMs = 30000) {
+  request (cmd, timeoutMs = 30000, fields = {}) {
     if (!this.alive) return Promise.reject(new Error(`server ${this.variant} is not running (exit ${this.exitCode})`))
     const id = this.nextId++
     return new Promise((resolve, reject) => {
@@ -218,12 +223,14 @@ class ServerHandle {
         resolve: (m) => { clearTimeout(timer); resolve(m) },
         reject: (e) => { clearTimeout(timer); reject(e) }
       })
-      this.child.send({ bench: true, id, cmd })
+      this.child.send({ bench: true, id, cmd, ...fields })
     })
   }
 
   stats () { return this.request('stats') }
   gc () { return this.request('gc') }
+  /** Two full GCs, then a heap snapshot written to `file` (bench/profile/memory-snapshot.js). */
+  snapshot (file) { return this.request('snapshot', 600000, { file }) }
 
   async waitReady (timeoutMs = 30000) {
     const deadline = Date.now() + timeoutMs

@@ -26,6 +26,20 @@ export function stampOf (buf, start, end) {
   return +buf.latin1Slice(i, j)
 }
 
+const SEQ_KEY = Buffer.from('"seq":')
+
+/** The `seq` of a received event frame (the trigger's number in its run). */
+export function seqOf (buf, start, end) {
+  let i = buf.indexOf(SEQ_KEY, start) + 6
+  let n = 0
+  for (; i < end; i++) {
+    const d = buf[i] - 0x30
+    if (d < 0 || d > 9) break
+    n = n * 10 + d
+  }
+  return n
+}
+
 export class TriggerClient {
   /** @param {{ port: number, path: string, maxSockets?: number, expectRecipients?: number }} o */
   constructor ({ port, path, maxSockets = 32, expectRecipients }) {

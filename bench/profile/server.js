@@ -2,12 +2,14 @@
 // message, nothing else (no HTTP trigger, no JWT), so that the per-recipient broadcast path is all
 // that is measured. Variants (--impl):
 //   sio       bare Socket.IO 4 (defaults), io.to(room).emit(type, payload, meta)
+//   sio-jwt   bare Socket.IO with the connect-rate baseline's JWT check (fast-jwt HS256) and rooms (tenant, user, role)
 //   sio-fast  the same with the product's fast broadcast path installed (dist/src/core/patches/fast-broadcast.js:
 //             run `npm run build` first)
 //   ws-frame  raw `ws`, one pre-encoded frame Buffer written to every net.Socket (the limit)
 //   product   the product itself (in-process, through the public API of dist/), publishing with a plugin's publish();
 //             --fast=0 turns socketio.fastBroadcast off, --bound=<bytes> sets socketio.maxBufferedBytes (0: no bound),
-//             --metrics=0 sets metrics.enabled false, --metrics=np metrics.processMetrics false
+//             --metrics=0 sets metrics.enabled false, --metrics=np metrics.processMetrics false, --plugin=<name> loads a
+//             built-in plugin too (tenant-broadcast: the benches' endpoint)
 // IPC: { cmd: 'broadcast', seq } -> one broadcast; { cmd: 'stats' } -> process.cpuUsage(); { cmd: 'exit' }.
 // pingInterval is 10 minutes so that no heartbeat falls in a measurement window (valgrind is slow).
 import { randomUUID } from 'node:crypto'
@@ -17,7 +19,7 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs } from '../lib/cli.js'
 import { textFrame } from '../lib/frame.js'
 
-const args = parseArgs(process.argv.slice(2), { impl: 'sio', port: 0, fast: '1', rooms: '3', bound: '', metrics: '1' })
+const args = parseArgs(process.argv.slice(2), { impl: 'sio', port: 0, fast: '1', rooms: '3', bound: '', metrics: '1', plugin: '' })
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
 const ROOM = 't:bench'
 const PING = { pingInterval: 600000, pingTimeout: 600000 }
@@ -34,10 +36,26 @@ let close = async () => {}
 let count = () => 0
 let sid = 0
 
-if (args.impl === 'sio' || args.impl === 'sio-fast') {
+if (args.impl === 'sio' || args.impl === 'sio-fast' || args.impl === 'sio-jwt') {
   const { Server } = await import('socket.io')
   server = http.createServer()
   const io = new Server(server, { serveClient: false, ...PING })
+  if (args.impl === 'sio-jwt') {
+    // The connect-rate baseline's check (bench/servers/baseline.js): fast-jwt HS256, identity on socket.data, rooms from it.
+    const { createVerifier } = await import('fast-jwt')
+    const { JWT_SECRET } = await import('../lib/credentials.js')
+    const verify = createVerifier({ key: JWT_SECRET, algorithms: ['HS256'] })
+    io.of('/').use((socket, next) => {
+      try {
+        const c = verify(socket.handshake.auth?.token)
+        if (typeof c.sub !== 'string' || typeof c.tenantId !== 'string') throw new Error('missing claims')
+        socket.data.user = { userId: c.sub, tenantId: c.tenantId, roles: typeof c.role === 'string' ? [c.role] : [] }
+        next()
+      } catch {
+        next(new Error('unauthorized'))
+      }
+    })
+  }
   if (args.impl === 'sio-fast') {
     const { installFastBroadcast } = await import(path.join(repo, 'dist', 'src', 'core', 'patches', 'fast-broadcast.js'))
     installFastBroadcast(io)
@@ -45,7 +63,10 @@ if (args.impl === 'sio' || args.impl === 'sio-fast') {
   const nsp = io.of('/')
   nsp.on('connection', (socket) => {
     const i = sid++
-    const rooms = [ROOM, `${ROOM}:u:${i}`, `${ROOM}:r:viewer`].slice(0, Number(args.rooms))
+    const u = socket.data.user
+    const rooms = u !== undefined
+      ? [`t:${u.tenantId}`, `t:${u.tenantId}:u:${u.userId}`, ...u.roles.map((r) => `t:${u.tenantId}:r:${r}`)]
+      : [ROOM, `${ROOM}:u:${i}`, `${ROOM}:r:viewer`].slice(0, Number(args.rooms))
     socket.join(rooms)
   })
   broadcast = (seq) => { nsp.to(ROOM).emit('order.updated', payloadOf(seq), { eventId: randomUUID(), timestamp: Date.now() }) }
@@ -89,7 +110,9 @@ if (args.impl === 'sio' || args.impl === 'sio-fast') {
       // As in production (the plugin here declares no catalog; the check is development-mode only).
       contracts: { validateEmits: false },
       auth: { jwt: { secret: JWT_SECRET } },
-      socketio: { ...PING, fastBroadcast: String(args.fast) !== '0', ...(String(args.bound) === '' ? {} : { maxBufferedBytes: Number(args.bound) }) }
+      socketio: { ...PING, fastBroadcast: String(args.fast) !== '0', ...(String(args.bound) === '' ? {} : { maxBufferedBytes: Number(args.bound) }) },
+      // --plugin=tenant-broadcast: a built-in plugin loaded as well (its handlers and hooks on '/'), as the benches run it.
+      ...(args.plugin === '' ? {} : { plugins: { [args.plugin]: {} } })
     },
     plugins: [{ plugin }]
   })

@@ -63,10 +63,21 @@ export function configuredRoles (opts: CommerceOptions): ReadonlySet<string> {
  */
 export function matrixProblems (opts: CommerceOptions): string[] {
   const problems: string[] = []
+  // Rows left at the table's namespace that `namespaces` leaves out: one problem about `namespaces` (what the user
+  // wrote), not one per row of a table the user never wrote.
+  const leftOut = new Map<string, string[]>()
   for (const [type, rule] of Object.entries(opts.matrix)) {
-    if (!opts.namespaces.includes(rule.namespace)) problems.push(`matrix.${type}.namespace: "${rule.namespace}" is not in namespaces`)
+    if (!opts.namespaces.includes(rule.namespace)) {
+      if (rule.namespace === seedMatrix[type as EventType]?.namespace) leftOut.set(rule.namespace, [...(leftOut.get(rule.namespace) ?? []), type])
+      else problems.push(`matrix.${type}.namespace: "${rule.namespace}" is not in namespaces`)
+    }
     if (rule.ownerRoles.length > 0 && rule.roles.includes(EVERYONE)) problems.push(`matrix.${type}.ownerRoles: cannot restrict "${EVERYONE}"; list the roles instead`)
     for (const r of rule.ownerRoles) if (!rule.roles.includes(r) && !rule.roles.includes(EVERYONE)) problems.push(`matrix.${type}.ownerRoles: "${r}" is not in roles`)
+  }
+  if (leftOut.size > 0) {
+    const names = [...leftOut.keys()]
+    const types = [...leftOut.values()].flat()
+    problems.unshift(`namespaces: leaves out ${names.map((n) => `"${n}"`).join(', ')}, where the default matrix delivers ${types.length} event type${types.length === 1 ? '' : 's'} (${types.slice(0, 2).join(', ')}${types.length > 2 ? ', ...' : ''}); add ${names.length === 1 ? 'it' : 'them'} to namespaces, or move those types with matrix.<type>.namespace`)
   }
   return problems
 }

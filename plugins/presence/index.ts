@@ -26,6 +26,9 @@ import { Typing } from './typing.js'
 export { options, events }
 export type { PresenceOptions } from './schema.js'
 
+/** The webhook events presence queues (docs/webhooks.md). */
+const WEBHOOK_EVENTS = ['user.online', 'user.offline', 'member.added', 'member.removed', 'room.occupied', 'room.vacated']
+
 /** Share of `nodeTimeoutMs` a lease lasts; heartbeats and sweeps run every fifth of it, so a dead node is seen within 0.8 of the bound. */
 const LEASE_SHARE = 0.6
 const TICKS_PER_BOUND = 5
@@ -37,12 +40,22 @@ export default definePlugin({
   setup (app, opts) {
     const { realtime } = app
     const lists = resolveLists(opts.online)
+    const { webhooks } = realtime
+    const wanted = WEBHOOK_EVENTS.filter((type) => webhooks.wants(type))
     const store: PresenceStore = realtime.redis === undefined
-      ? new MemoryPresenceStore({ lastSeenTtlMs: opts.lastSeenTtlMs })
+      ? new MemoryPresenceStore({
+        lastSeenTtlMs: opts.lastSeenTtlMs,
+        hook: (event) => {
+          if (!webhooks.wants(event.type)) return
+          webhooks.emit(event).catch((err: unknown) => { realtime.log.error({ err, type: event.type }, 'presence webhook event not queued') })
+        }
+      })
       : new RedisPresenceStore(realtime.redis, {
         nodeId: realtime.nodeId,
         leaseMs: Math.round(opts.nodeTimeoutMs * LEASE_SHARE),
-        lastSeenTtlMs: opts.lastSeenTtlMs
+        lastSeenTtlMs: opts.lastSeenTtlMs,
+        // Queued by the scripts, in the same call as the transition.
+        webhooks: { stream: webhooks.stream ?? '', types: `,${wanted.join(',')},`, lua: webhooks.lua }
       })
     const sweeper = new Sweeper(async () => await presence.tick(), Math.round(opts.nodeTimeoutMs / TICKS_PER_BOUND), (err) => {
       realtime.log.error({ err }, 'presence sweep failed')

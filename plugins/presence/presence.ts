@@ -177,7 +177,10 @@ export class Presence {
       for (const room of local.rooms) {
         if (now.has(room)) continue
         local.rooms.delete(room)
-        void this.#enqueue(local, async () => { await this.#store.leaveRoom(local.field, roomKey(room)) })
+        void this.#enqueue(local, async () => {
+          const dueInMs = await this.#store.leaveRoom(local.field, roomKey(room), this.#debounce.delayMs)
+          if (dueInMs > 0) this.#debounce.onPending(dueInMs)
+        })
       }
     }
   }

@@ -3,7 +3,7 @@
  * emits. Both depend on the options (room kinds, languages, developmentMode, heartbeat, catalogs, custom events),
  * so `events(options)` builds the catalog of a configuration; the socket handlers validate with these same schemas.
  */
-import { AccessData, Id, TenantId, Type, type ClientEvent, type EventCatalog, type ServerEvent, type Static, type TSchema } from 'realtime-server'
+import { AccessData, Id, TenantId, Type, type ClientEvent, type EventCatalog, type RoomEntry, type ServerEvent, type Static, type TSchema } from 'realtime-server'
 import { selectedEventTypes } from './event-types.js'
 import type { TenantBroadcastOptions } from './schema.js'
 
@@ -82,5 +82,10 @@ export function events (options: TenantBroadcastOptions): EventCatalog {
   // Long form: a custom event's schema is plain JSON Schema, which could look like the long form itself.
   for (const { type, schema } of selectedEventTypes(options)) server[type] = { payload: schema }
   if (options.heartbeat) server.pong = { payload: Pong, description: 'The answer to `ping`.' }
-  return { client, server }
+  // The room kinds: what `to.room` of the triggers targets, and what the core's control routes may move users into.
+  const rooms: Record<string, RoomEntry> = {}
+  for (const { kind } of options.rooms) {
+    rooms[`${kind}:{id}`] = { description: `A ${kind} room: the sockets subscribed with \`subscribe:${kind}\`.`, namespaces: [options.namespace] }
+  }
+  return { client, server, rooms }
 }

@@ -1,13 +1,5 @@
-/** `npm run config:check -- --config <file>`: validates a config file and its plugins' options without starting. */
-import { loadConfig } from '../config/load.js'
-import { loadPlugins } from '../core/plugins/loader.js'
+/** Kept for its callers: `realtime-server check [--config] <file>` (src/cli/check.ts). */
+import { run } from './run.js'
 
-try {
-  const { config, source, baseDir, warnings } = loadConfig(process.argv.slice(2), process.env)
-  const plugins = await loadPlugins(config.plugins, baseDir)
-  for (const w of warnings) process.stdout.write(`warning ${w.code}: ${w.message} ${w.fix}\n`)
-  process.stdout.write(`${source}: valid (plugins: ${plugins.map((p) => p.name).join(', ') || 'none'})\n`)
-} catch (err) {
-  process.stderr.write(`${(err as Error).message}\n`)
-  process.exitCode = 1
-}
+const code = await run(['check', ...process.argv.slice(2)])
+if (code !== undefined) process.exitCode = code

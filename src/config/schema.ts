@@ -1,5 +1,6 @@
 // The root config schema: every key with its default and description, and the environment variable that may set it.
 import { Type, type Static } from 'typebox'
+import { WebhooksOptions } from './webhooks.js'
 import { fromEnv } from './env.js'
 
 const Algorithm = Type.Enum(['HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'], {
@@ -227,6 +228,7 @@ export const ServerConfig = Type.Object({
   limits: LimitsOptions,
   rateLimit: RateLimitOptions,
   metrics: MetricsOptions,
+  webhooks: WebhooksOptions,
   docs: Type.Object({
     openapi: Type.Object({
       enabled: Type.Boolean({ default: true, description: 'Serve the OpenAPI 3.1 document of every REST route (the core\'s and the enabled plugins\') at `docs.openapi.path`.' }),

@@ -4,10 +4,12 @@ import type { Redis } from 'ioredis'
 import type { ServerConfig } from '../config/schema.js'
 import type { RestAuthenticator } from './auth/rest-auth.js'
 import type { TokenVerifier } from './auth/tokens.js'
+import type { ClusterView } from './cluster/cluster-view.js'
 import type { Metrics } from './metrics/metrics.js'
 import type { SocketCore } from './socket-core.js'
 import type { SharedStore } from './store/types.js'
 import type { RealtimeServer } from './socket-types.js'
+import type { Webhooks } from './webhooks/webhooks.js'
 
 /**
  * The core's shared state, reachable by the plugin API (never imported by plugins). The Socket.IO side
@@ -29,8 +31,12 @@ export interface Core extends SocketCore {
   readonly clustered: boolean
   /** Values plugins provide to the plugins that depend on them. */
   readonly provided: Map<string, unknown>
+  /** Questions to every node (a user's sockets, each node's counts): the control routes and the inspector ask them. */
+  readonly clusterView: ClusterView
   /** The server's metrics registry and counters (`GET /metrics`). */
   readonly metrics: Metrics
+  /** Events for the backends' endpoints (`webhooks`): queued in Redis when configured. */
+  readonly webhooks: Webhooks
   /** True once shutdown began: /ready answers 503. */
   draining: boolean
 }

@@ -1,7 +1,8 @@
 // The shared ioredis client: fail fast (no offline queue, command timeout), reconnect quickly, log state changes.
-import { Redis, type RedisOptions } from 'ioredis'
+import type { Redis, RedisOptions } from 'ioredis'
 import type { ServerConfig } from '../config/schema.js'
 import { RedisUnreachable } from '../lib/errors.js'
+import { onDemand } from '../lib/on-demand.js'
 
 /** A Redis that stopped answering (no closed connection to tell) fails commands after this long (long enough for a busy node: the timer may fire before a reply waiting in the socket is read). */
 const COMMAND_TIMEOUT_MS = 5000
@@ -38,6 +39,7 @@ export function clientOptions (config: ServerConfig['redis']): RedisOptions {
  */
 export async function connectRedis (config: ServerConfig['redis'], log: RedisLog): Promise<Redis> {
   const url = config.url!
+  const { Redis } = onDemand('ioredis') as typeof import('ioredis')
   const redis = new Redis(url, clientOptions(config))
   let timer: NodeJS.Timeout | undefined
   let lostAt: number | undefined

@@ -15,6 +15,7 @@ import { MemoryBuckets, RedisBuckets, sharedLimits } from './limits/shared.js'
 import type { Metrics } from './metrics/metrics.js'
 import { Dispatcher } from './namespaces/dispatch.js'
 import { NamespaceRegistry } from './namespaces/registry.js'
+import { installRequestRelease } from './patches/release-request.js'
 import { Publisher } from './publish.js'
 import { SocketLog } from './socket-logs.js'
 import type { RealtimeServer, RealtimeSocket } from './socket-types.js'
@@ -59,6 +60,8 @@ export interface SocketCore {
 export function createSocketCore (options: SocketCoreOptions): SocketCore {
   const { io, log } = options
   const registry = new NamespaceRegistry(io)
+  // Keeps of each connection's upgrade request only what the handshakes read (about 1 kB a connection).
+  installRequestRelease(io)
   const auth = createAuthenticator(options.verifier)
   const { metrics } = options
   const bus = new ClusterBus({ io, registry, log, countTimeoutMs: options.countTimeoutMs, onPartial: (question) => { metrics.clusterPartial.inc({ question }) } })

@@ -8,6 +8,10 @@ const EVENT_ECHO_MAX = 100
 const UNKNOWN_EVENT: string = new UnknownEvent('').code
 const FRAME_TOO_LARGE: string = new FrameTooLarge('').code
 
+/** Whether `debug` lines are written (pino's `isLevelEnabled`; a logger without it is asked to write them). */
+const debugOn = (log: FastifyBaseLogger): boolean =>
+  (log as FastifyBaseLogger & { isLevelEnabled?: (level: string) => boolean }).isLevelEnabled?.('debug') ?? true
+
 /** The per-socket state of a repeated line: written until `until`, then counting what it leaves out. */
 interface Repeat { until: number, repeated: number }
 const kIgnored = Symbol('realtime-server.log.ignored')
@@ -45,6 +49,8 @@ export class SocketLog {
 
   /** `debug` 'socket connected': user, tenant, namespace, transport, address. */
   connected (socket: RealtimeSocket): void {
+    // On every handshake: the line's fields are not gathered when debug is off.
+    if (!debugOn(this.#o.log)) return
     const user = socket.data.user
     this.#o.log.debug({ nsp: socket.nsp.name, socketId: socket.id, userId: user.userId, tenantId: user.tenantId, transport: socket.conn.transport.name, ip: socket.handshake.address }, 'socket connected')
   }
@@ -56,7 +62,7 @@ export class SocketLog {
   disconnected (socket: RealtimeSocket, reason: string, description: unknown): void {
     const user = socket.data.user
     const { log } = this.#o
-    log.debug({ nsp: socket.nsp.name, socketId: socket.id, userId: user.userId, tenantId: user.tenantId, transport: socket.conn.transport.name, reason, durationMs: Date.now() - socket.handshake.issued }, 'socket disconnected')
+    if (debugOn(log)) log.debug({ nsp: socket.nsp.name, socketId: socket.id, userId: user.userId, tenantId: user.tenantId, transport: socket.conn.transport.name, reason, durationMs: Date.now() - socket.handshake.issued }, 'socket disconnected')
     if (reason === 'transport error' && isOversized(description) && !this.#oversized.has(description)) {
       this.#oversized.add(description)
       log.info({ nsp: socket.nsp.name, socketId: socket.id, userId: user.userId, tenantId: user.tenantId, transport: socket.conn.transport.name, ip: socket.handshake.address, code: FRAME_TOO_LARGE, limit: this.#o.maxFrameBytes }, 'connection closed: frame too large')

@@ -1,9 +1,9 @@
 // The Socket.IO server from the config, with the Redis streams adapter when Redis is configured.
-import { createAdapter } from '@socket.io/redis-streams-adapter'
 import type { FastifyInstance } from 'fastify'
 import type { Redis } from 'ioredis'
 import { Server, type ServerOptions } from 'socket.io'
 import type { ServerConfig } from '../config/schema.js'
+import { onDemand } from '../lib/on-demand.js'
 import { ClusterLink } from './patches/cluster-link.js'
 import { installFastBroadcast } from './patches/fast-broadcast.js'
 import { StreamOffsets } from './patches/stream-offsets.js'
@@ -62,6 +62,7 @@ export function createSocketServer (app: FastifyInstance, config: ServerConfig, 
     const a = config.redis.adapter
     const offsets = new StreamOffsets()
     const link = new ClusterLink(redis, (reader) => offsets.stable(reader))
+    const { createAdapter } = onDemand('@socket.io/redis-streams-adapter') as typeof import('@socket.io/redis-streams-adapter')
     clusters.set(io, { link, offsets })
     io.adapter(link.track(createAdapter(link.client, {
       streamName: `${prefix}:sio:stream`,

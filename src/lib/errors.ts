@@ -78,7 +78,7 @@ export function isCatalogError (err: unknown): err is RealtimeError {
 }
 
 export const ConfigInvalid = defineError('RT_ERR_CONFIG', 'Invalid configuration: %s', 500,
-  'Correct the key named in the message (its JSON path) in the config file or environment; `npm run config:check -- --config <file>` checks a file without starting.')
+  'Correct the key named in the message (its JSON path) in the config file or environment; `realtime-server check <file>` (`npm run config:check -- <file>`) checks a file without starting.')
 export const PluginNotFound = defineError('RT_ERR_PLUGIN_NOT_FOUND', 'Unknown plugin %s', 500,
   'Use one of the built-in names listed in the message, or give the entry a `from` (a path relative to the config file, or an npm package name).')
 export const PluginInvalid = defineError('RT_ERR_PLUGIN_INVALID', 'Invalid plugin %s', 500,
@@ -134,6 +134,9 @@ export const MetricsDisabled = defineError('RT_ERR_METRICS_DISABLED', 'Metrics n
   'Set metrics.token (METRICS_TOKEN) to serve GET /metrics on this port to `Authorization: Bearer <token>`, or metrics.port (METRICS_PORT) to serve it on a port of its own; metrics.enabled must be true.')
 export const MetricsUnauthorized = defineError('RT_ERR_METRICS_UNAUTHORIZED', 'Unauthorized: %s', 401,
   'Send `Authorization: Bearer <metrics.token>` (the METRICS_TOKEN of the server); API keys and user tokens are not accepted on /metrics.')
+// Webhooks (src/core/webhooks).
+export const WebhooksOff = defineError('RT_ERR_WEBHOOKS_OFF', 'Webhooks are off: %s', 404,
+  'Configure at least one endpoint in webhooks.endpoints (url, secret, events) to queue and inspect webhook deliveries.')
 export const BadRequest = defineError('RT_ERR_BAD_REQUEST', 'Bad request: %s', 400,
   'The request could not be read: send a JSON body that parses (not empty when Content-Type is application/json, the length matching Content-Length), a URL with valid percent-encoding, and a well-formed HTTP request.')
 export const PayloadTooLarge = defineError('RT_ERR_PAYLOAD_TOO_LARGE', 'Request body too large: %s', 413,
@@ -150,6 +153,10 @@ export const RequestTimeout = defineError('RT_ERR_REQUEST_TIMEOUT', 'Request tim
   'Send the whole request (headers and body) without pausing; the server stops waiting after Node.js\'s requestTimeout/headersTimeout.')
 export const Internal = defineError('RT_ERR_INTERNAL', 'Internal server error', 500,
   'A bug or an unreachable dependency; the server log has the details under the same request or socket id.')
+
+// The control routes (src/core/control).
+export const RoomUndeclared = defineError('RT_ERR_ROOM_UNDECLARED', 'Room not declared: %s', 400,
+  'Name a room that matches a room template declared, in its events catalog `rooms`, by a plugin on the namespace (`channel:{channelId}` accepts `channel:42`); the message lists the templates of the namespace and the namespaces that would accept the room, and the AsyncAPI document lists them as `Room <template> of <namespace>`.')
 
 // The live inspector (src/core/inspector).
 export const InspectorOff = defineError('RT_ERR_INSPECTOR_OFF', 'The inspector is off: %s', 404,

@@ -1,6 +1,7 @@
 // Payload validation with TypeBox: compiled checks, problems named by field, defaults applied.
 import type { Static, TSchema } from 'typebox'
 import { Compile } from 'typebox/compile'
+import { Settings } from 'typebox/system'
 import { Value } from 'typebox/value'
 import { ValidationFailed, type RealtimeError } from './errors.js'
 import { isWellFormed, WELL_FORMED } from './ids.js'
@@ -42,7 +43,8 @@ const join = (field: string, key: string): string => (field === '' ? key : `${fi
  * `additionalProperties` name the property itself, enum and literal unions list the allowed values,
  * and the deepest problem comes first (for unions, the branch that got furthest).
  */
-export function explain (errors: Iterable<RawError>): Problem[] {
+export function explain (raw: Iterable<RawError>): Problem[] {
+  const errors = discriminate([...raw])
   const consts = new Map<string, unknown[]>()
   // The first type problem of a field keeps its place; its message lists every type the field's branches allow.
   const types = new Map<string, { problem: { field: string, message: string, depth: number }, list: string[] }>()
@@ -104,7 +106,58 @@ export function explain (errors: Iterable<RawError>): Problem[] {
   }
   if (problems.length === 0) return []
   problems.sort((a, b) => b.depth - a.depth)
-  return problems.map(({ field, message }) => ({ field, message }))
+  const seen = new Set<string>()
+  const out: Problem[] = []
+  for (const { field, message } of problems) {
+    const key = `${field}\0${message}`
+    if (!seen.has(key)) { seen.add(key); out.push({ field, message }) }
+  }
+  return out
+}
+
+/**
+ * A union of objects told apart by one key (`mode: 'claim' | 'roles' | ...`, each branch a literal) is explained by
+ * that key: the errors of the branches whose literal the value has, or, when it has none of them, the key alone
+ * ("access.mode: must be one of: tenant, claim, roles, hook"), rather than every branch's missing keys.
+ * Unions are taken outermost first; errors outside unions are kept.
+ */
+function discriminate (errors: RawError[]): RawError[] {
+  // Each union: the schema path before an `/anyOf/<n>/` of an error's schema path, outermost first.
+  const unions = [...new Set(errors.flatMap((e) => [...e.schemaPath.matchAll(/\/anyOf\/\d+(?=\/|$)/g)].map((m) => e.schemaPath.slice(0, m.index))))]
+    .sort((a, b) => a.length - b.length)
+  let kept = errors
+  for (const union of unions) {
+    const prefix = `${union}/anyOf/`
+    const branchOf = (e: RawError): number | undefined => {
+      if (!e.schemaPath.startsWith(prefix)) return undefined
+      const n = /^(\d+)/.exec(e.schemaPath.slice(prefix.length))
+      return n === null ? undefined : Number(n[1])
+    }
+    const inUnion = kept.filter((e) => branchOf(e) !== undefined)
+    const branches = new Set(inUnion.map((e) => branchOf(e)!))
+    if (branches.size < 2) continue
+    // The discriminator: a property of the value on which a branch reports a `const` mismatch at the branch's own level.
+    const discriminator = inUnion.find((e) => e.keyword === 'const' && /^\d+\/properties\/[^/]+$/.test(e.schemaPath.slice(prefix.length)))
+    if (discriminator === undefined) {
+      // No branch's key given at all: a key every branch requires and the value lacks is the one thing to say.
+      const missing = (b: number): RawError[] => inUnion.filter((e) => branchOf(e) === b && e.keyword === 'required' && /^\d+$/.test(e.schemaPath.slice(prefix.length)))
+      const lists = [...branches].map((b) => missing(b))
+      const common = (lists[0]?.flatMap((e) => (e.params.requiredProperties as string[] | undefined) ?? []) ?? [])
+        .filter((k) => lists.every((l) => l.some((e) => ((e.params.requiredProperties as string[] | undefined) ?? []).includes(k))))
+      if (common.length === 0) continue
+      const required: RawError = { keyword: 'required', instancePath: lists[0]![0]!.instancePath, schemaPath: union, params: { requiredProperties: common }, message: 'is required' }
+      kept = [...kept.filter((e) => branchOf(e) === undefined), required]
+      continue
+    }
+    const key = discriminator.instancePath
+    const mismatched = new Set(inUnion.filter((e) => e.keyword === 'const' && e.instancePath === key &&
+      /^\d+\/properties\/[^/]+$/.test(e.schemaPath.slice(prefix.length))).map((e) => branchOf(e)!))
+    const matched = [...branches].filter((b) => !mismatched.has(b))
+    kept = matched.length > 0
+      ? kept.filter((e) => { const b = branchOf(e); return b === undefined || matched.includes(b) })
+      : kept.filter((e) => branchOf(e) === undefined || (e.keyword === 'const' && e.instancePath === key))
+  }
+  return kept
 }
 
 const depthOf = (field: string): number => (field === '' ? 0 : field.split('.').length)
@@ -173,17 +226,30 @@ export function unicodeProblem (value: unknown): Problem | undefined {
 
 /**
  * Compiles a TypeBox schema once; `check` is the hot path (generated code, no allocation on success).
+ * `maxErrors`: how many errors `problems` gathers (TypeBox's default, 8, for untrusted input).
  *
  * @example
  * const v = compile(Type.Object({ channelId: Type.String() }))
  * if (!v.check(data)) throw validationError(v.problems(data)[0])
  */
-export function compile<S extends TSchema> (schema: S): Validator<Static<S>> {
+export function compile<S extends TSchema> (schema: S, options: { maxErrors?: number } = {}): Validator<Static<S>> {
   const compiled = Compile(schema)
+  const errorsOf = (value: unknown): Iterable<RawError> => {
+    if (options.maxErrors === undefined) return compiled.Errors(value) as Iterable<RawError>
+    // TypeBox keeps 8 errors by default (a guard for untrusted payloads); a config is the operator's own, and a
+    // union is explained well only when every branch has reported.
+    const before = Settings.Get().maxErrors
+    Settings.Set({ maxErrors: options.maxErrors })
+    try {
+      return compiled.Errors(value) as Iterable<RawError>
+    } finally {
+      Settings.Set({ maxErrors: before })
+    }
+  }
   // Past the schema, every string and key of the value must be well-formed (an `Unknown` field included): no
   // lone surrogate reaches a key, a room name or a Lua script.
   const problems = (value: unknown): Problem[] => {
-    const found = explain(compiled.Errors(value) as Iterable<RawError>)
+    const found = explain(errorsOf(value))
     if (found.length > 0) return found
     const unsound = unicodeProblem(value)
     return unsound === undefined ? [] : [unsound]

@@ -42,3 +42,9 @@ export const DevJwtSecret = defineWarning('RT_WARN_DEV_JWT_SECRET',
 export const DevApiKey = defineWarning('RT_WARN_DEV_API_KEY',
   'auth.apiKeys: none configured, REST triggers accept the development key "%s".',
   'Set API_KEYS (auth.apiKeys) before exposing this server; in production no development key is added.')
+export const DevLoopback = defineWarning('RT_WARN_DEV_LOOPBACK',
+  'server.host: listening on 127.0.0.1 only, because the development secret is in use (anyone reaching the port could mint tokens).',
+  'To accept other machines, configure a JWT key (JWT_SECRET, JWT_PUBLIC_KEY or JWKS_URL), or set HOST (server.host) explicitly.')
+export const TriggerUnreachable = defineWarning('RT_WARN_TRIGGER_NO_CREDENTIAL',
+  'trigger %s %s: %s',
+  'Set API_KEYS (auth.apiKeys) for the services that call this trigger, or list the role their JWT carries in auth.publishRoles.')

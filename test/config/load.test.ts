@@ -21,7 +21,8 @@ t.test('the embedded defaults load, with development keys and loud warnings', as
   t.equal(config.server.port, 3000)
   t.equal(config.socketio.path, '/socket.io')
   t.equal(config.auth.jwt.secret, DEVELOPMENT_JWT_SECRET)
-  t.same(warnings.map((w) => w.code), ['RT_WARN_DEV_JWT_SECRET', 'RT_WARN_DEV_API_KEY'], 'each warning has its code')
+  t.same(warnings.map((w) => w.code), ['RT_WARN_DEV_JWT_SECRET', 'RT_WARN_DEV_LOOPBACK', 'RT_WARN_DEV_API_KEY'], 'each warning has its code')
+  t.equal(config.server.host, '127.0.0.1', 'the development secret listens on the loopback only')
   t.match(warnings[0]!.message, /development secret/)
   t.match(warnings[0]!.fix, /JWT_SECRET/)
   t.ok(Object.isFrozen(config.server), 'the config is frozen')
@@ -99,7 +100,33 @@ t.test('bad values stop start-up naming the key and the reason', async (t) => {
 t.test('unreadable and malformed files are named', async (t) => {
   t.throws(() => loadConfig(['--config', join(dir, 'missing.json')], {}), { code: 'RT_ERR_CONFIG', message: /cannot read .*missing\.json: ENOENT/ })
   const bad = write('bad.json', '{ "server": ')
-  t.throws(() => loadConfig(['--config', bad], {}), { code: 'RT_ERR_CONFIG', message: /bad\.json is not valid JSON/ })
+  t.throws(() => loadConfig(['--config', bad], {}), { code: 'RT_ERR_CONFIG', message: /bad\.json:1:13 is not valid JSON: Unexpected end of JSON input$/ })
+  const comma = write('comma.json', '{\n  "server": {\n    "port": 3000,\n  }\n}\n')
+  t.throws(() => loadConfig(['--config', comma], {}), { message: /comma\.json:4:3 is not valid JSON: Expected double-quoted property name$/ }, 'line and column, not a character position')
+})
+
+t.test('a problem of the file names its line and column; one of the environment names the variable', async (t) => {
+  const file = write('lines.json', '{\n  "server": {\n    "port": "x"\n  },\n  "socketio": { "transports": ["polling", "pigeon"] }\n}\n')
+  t.throws(() => loadConfig(['--config', file], {}), { message: /lines\.json:3:5 server\.port: must be integer\n.*lines\.json:5:43 socketio\.transports\.1: must be one of: polling, websocket/ })
+  const twoKinds = write('kinds.json', '{\n  "auth": {\n    "jwt": { "secret": "a", "jwksUrl": "https://x" }\n  }\n}\n')
+  t.throws(() => loadConfig(['--config', twoKinds], {}), { message: /kinds\.json:3:5 auth\.jwt: set only one of secret, publicKey, jwksUrl/ })
+  const ok = write('ok.json', '{ "server": { "port": 4000 } }')
+  t.throws(() => loadConfig(['--config', ok], { LOG_LEVEL: 'verbose' }), { message: /^Invalid configuration: LOG_LEVEL \(server\.logLevel\): must be one of: fatal/ }, 'the variable, not the file')
+  t.throws(() => loadConfig(['--config', ok], { JWT_PUBLIC_KEY: 'notapem' }), { message: /^Invalid configuration: JWT_PUBLIC_KEY \(auth\.jwt\.publicKey\): not a PEM public key$/ })
+  const loaded = loadConfig(['--config', ok], {})
+  t.match(loaded.where('server.port'), /ok\.json:1:15$/)
+  t.match(loaded.where('server.host'), /ok\.json:1:3$/, 'a key the file does not write: its nearest written ancestor')
+  t.ok(loaded.written('server.port'))
+  t.notOk(loaded.written('server.host'))
+})
+
+t.test('the development secret listens on 127.0.0.1 unless the host is given', async (t) => {
+  t.equal(resolveConfig({}, { env: {} }).config.server.host, '127.0.0.1')
+  t.equal(resolveConfig({}, { env: { HOST: '0.0.0.0' } }).config.server.host, '0.0.0.0', 'HOST given')
+  t.equal(resolveConfig({ server: { host: '0.0.0.0' } }, { env: {} }).config.server.host, '0.0.0.0', 'server.host given')
+  const withKey = resolveConfig({}, { env: { JWT_SECRET: 'a-real-secret' } })
+  t.equal(withKey.config.server.host, '0.0.0.0', 'a configured key: the schema default')
+  t.notOk(withKey.warnings.some((w) => w.code === 'RT_WARN_DEV_LOOPBACK'))
 })
 
 t.test('production refuses development keys but accepts configured ones', async (t) => {

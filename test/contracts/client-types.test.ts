@@ -1,5 +1,5 @@
 // Typed client definitions: the CLI writes them for a config; a client program compiles against them, and fails with a wrong event name or payload field.
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { spawn } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
@@ -16,8 +16,11 @@ async function run (command: string, args: string[]): Promise<{ code: number | n
   return { code, out }
 }
 
-t.test('contracts client-types writes socket.io-client generics that catch a wrong event and a wrong field', async (t) => {
-  // Under node_modules, so that the program resolves socket.io-client as a user's project would.
+/**
+ * A config with hello-plugin and `plugins` in a folder under node_modules (so that a program there resolves
+ * socket.io-client as a user's project would), removed at teardown.
+ */
+function configIn (t: Test, plugins: Record<string, object>): { dir: string, config: string } {
   const cache = join(root, 'node_modules', '.cache')
   mkdirSync(cache, { recursive: true })
   const dir = mkdtempSync(join(cache, 'contracts-'))
@@ -25,8 +28,15 @@ t.test('contracts client-types writes socket.io-client generics that catch a wro
   const config = join(dir, 'config.json')
   writeFileSync(config, JSON.stringify({
     auth: { jwt: { secret: 'a-secret-of-enough-length-0123' }, apiKeys: ['key-0123456789abcdef'] },
-    plugins: { hello: { from: resolve(root, 'examples/hello-plugin') }, 'chat-messages': {}, 'commerce-namespaces': {} }
+    plugins: { hello: { from: resolve(root, 'examples/hello-plugin') }, ...plugins }
   }))
+  return { dir, config }
+}
+
+t.setTimeout(15 * 60_000) // tsc compiles a client, twice, on a loaded machine; nothing here measures time
+
+t.test('contracts client-types writes socket.io-client generics that catch a wrong event and a wrong field', async (t) => {
+  const { dir, config } = configIn(t, { 'chat-messages': {}, 'commerce-namespaces': {} })
   const types = join(dir, 'realtime-client.d.ts')
   const cli = await run(process.execPath, [...process.execArgv, join(root, 'src/cli/contracts.ts'), 'client-types', '--config', config, '--out', types])
   t.equal(cli.code, 0, cli.out)
@@ -65,15 +75,7 @@ t.test('contracts client-types writes socket.io-client generics that catch a wro
 })
 
 t.test('contracts writes the OpenAPI and AsyncAPI documents of a config to stdout, and refuses an unknown kind', async (t) => {
-  const cache = join(root, 'node_modules', '.cache')
-  mkdirSync(cache, { recursive: true })
-  const dir = mkdtempSync(join(cache, 'contracts-'))
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
-  const config = join(dir, 'config.json')
-  writeFileSync(config, JSON.stringify({
-    auth: { jwt: { secret: 'a-secret-of-enough-length-0123' }, apiKeys: ['key-0123456789abcdef'] },
-    plugins: { hello: { from: resolve(root, 'examples/hello-plugin') } }
-  }))
+  const { dir, config } = configIn(t, {})
   const cli = join(root, 'src/cli/contracts.ts')
   const openapi = await run(process.execPath, [...process.execArgv, cli, 'openapi', '--config', config])
   t.equal(openapi.code, 0, openapi.out)

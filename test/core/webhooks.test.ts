@@ -1,41 +1,14 @@
 // Webhook delivery through a real HTTP receiver: Standard Webhooks signatures, retries, dead letters and replay, in memory and on a real Redis (a node that dies mid-attempt, a Redis that restarts empty).
-import { once } from 'node:events'
-import { createServer, type IncomingHttpHeaders } from 'node:http'
 import { randomUUID } from 'node:crypto'
 import { Redis } from 'ioredis'
 import { Webhook } from 'standardwebhooks'
 import t, { type Test } from 'tap'
+import { receiver, SECRET, verify } from '../fixtures/webhook-receiver.js'
 import { deleteRedisPrefix, eventually, freePort, killRedisServer, startRedisServer, testRedisUrl } from 'realtime-server/testing'
 import { retryDelay } from '../../src/core/webhooks/job.js'
 import { RedisQueue } from '../../src/core/webhooks/redis-queue.js'
 import { httpDelivery } from '../../src/core/webhooks/delivery.js'
-import { Webhooks, type WebhooksOptions } from '../../src/core/webhooks/webhooks.js'
-
-const SECRET = `whsec_${Buffer.from('a test secret of 32 bytes.......').toString('base64')}`
-
-interface Received { headers: IncomingHttpHeaders, body: string }
-
-/** A real receiver: `status(n, body)` answers its n-th request (1-based); every request is recorded. */
-async function receiver (t: Test, status: (n: number, body: any) => number | 'hang'): Promise<{ url: string, got: Received[] }> {
-  const got: Received[] = []
-  const server = createServer((req, res) => {
-    let body = ''
-    req.on('data', (c: Buffer) => { body += c.toString() })
-    req.on('end', () => {
-      got.push({ headers: req.headers, body })
-      const answer = status(got.length, JSON.parse(body))
-      if (answer !== 'hang') res.writeHead(answer).end()
-    })
-  })
-  server.listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  t.teardown(async () => {
-    server.closeAllConnections()
-    server.close()
-    await once(server, 'close')
-  })
-  return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}/hook`, got }
-}
+import { eventLua, Webhooks, type WebhooksOptions } from '../../src/core/webhooks/webhooks.js'
 
 const log = { warn: () => {}, error: () => {} }
 
@@ -62,8 +35,6 @@ function webhooks (t: Test, opts: WebhooksOptions, store: 'memory' | 'redis'): W
   })
   return w
 }
-
-const verify = (r: Received): unknown => new Webhook(SECRET).verify(r.body, r.headers as Record<string, string>)
 
 for (const store of ['memory', 'redis'] as const) {
   t.test(`${store}: retried on 5xx until accepted, delivered once after success, signed, one webhook-id`, async (t) => {
@@ -127,6 +98,50 @@ for (const store of ['memory', 'redis'] as const) {
   })
 }
 
+for (const store of ['memory', 'redis'] as const) {
+  t.test(`${store}: a batching endpoint gets one signed POST per batch, each event with its own id`, async (t) => {
+    const hook = await receiver(t, () => 200)
+    const opts = options(hook.url)
+    const w = webhooks(t, { ...opts, endpoints: [{ ...opts.endpoints[0]!, batch: { maxSize: 3, maxDelayMs: 50 } }] }, store)
+    for (let n = 1; n <= 5; n++) await w.emit({ type: 'room.occupied', tenantId: 'acme', data: { n } })
+    await w.emit({ type: 'room.occupied', tenantId: 'other', data: { n: 6 } })
+    await eventually('six events delivered', () => hook.got.flatMap((r) => JSON.parse(r.body).events).length >= 6 ? true : undefined)
+    const batches = hook.got.map((r) => JSON.parse(r.body))
+    for (const r of hook.got) t.ok(verify(r), 'each batch verifies')
+    t.ok(batches.every((b) => b.type === 'batch' && b.events.length <= 3), 'at most maxSize events a batch')
+    t.ok(batches.every((b) => b.events.every((e: { tenantId: string }) => e.tenantId === b.tenantId)), 'a batch holds one tenant\'s events')
+    const events = batches.flatMap((b) => b.events)
+    t.same(events.map((e) => e.data.n).sort(), [1, 2, 3, 4, 5, 6], 'every event once')
+    t.equal(new Set(events.map((e) => e.id)).size, 6, 'each event keeps an id of its own')
+    t.ok(hook.got.every((r) => String(r.headers['webhook-id']).startsWith('batch_')))
+  })
+}
+
+t.test('redis: an event is fanned out by one node of the cluster, also one a Lua script queued with its own write', async (t) => {
+  const hook = await receiver(t, () => 200)
+  const keyPrefix = `rt-test-webhooks-${randomUUID()}`
+  const clients = [new Redis(testRedisUrl()), new Redis(testRedisUrl())]
+  const nodes = clients.map((redis, i) => new Webhooks({ options: options(hook.url), redis, keyPrefix, nodeId: `node-${i}`, log }))
+  t.teardown(async () => {
+    for (const n of nodes) await n.close()
+    for (const c of clients) c.disconnect()
+    await deleteRedisPrefix(keyPrefix)
+  })
+  t.equal(nodes[0]!.stream, `${keyPrefix}:webhooks:jobs`)
+  for (let n = 1; n <= 10; n++) await nodes[n % 2]!.emit({ type: 'user.online', tenantId: 'acme', data: { n } })
+  const script = `${eventLua}
+redis.call('SET', KEYS[1], 'changed')
+rt_webhook(ARGV[1], 'user.offline', 'acme', { n = 11 }, 1700000000000)
+rt_webhook('', 'user.offline', 'acme', { n = 12 }, 1700000000000)`
+  await clients[0]!.eval(script, 1, `${keyPrefix}:state`, nodes[0]!.stream!)
+  await eventually('eleven delivered', () => hook.got.length >= 11 ? true : undefined)
+  const ns = hook.got.map((r) => JSON.parse(r.body).data.n).sort((a, b) => a - b)
+  t.same(ns, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11], 'each once, whichever node read it; nothing for an empty stream name')
+  const fromLua = hook.got.map((r) => JSON.parse(r.body)).find((b) => b.data.n === 11)
+  t.equal(fromLua.timestamp, new Date(1700000000000).toISOString(), 'the time the script gave')
+  await eventually('the stream is empty', async () => await clients[0]!.xlen(nodes[0]!.stream!) === 0 ? true : undefined)
+})
+
 t.test('redis: a node that dies mid-attempt loses nothing: another claims its jobs', async (t) => {
   const hook = await receiver(t, (n) => n === 1 ? 'hang' : 200)
   const keyPrefix = `rt-test-webhooks-${randomUUID()}`
@@ -134,7 +149,7 @@ t.test('redis: a node that dies mid-attempt loses nothing: another claims its jo
   const retry = { attempts: 5, initialDelayMs: 20, maxDelayMs: 50 }
   const deliver = httpDelivery([{ name: 'backend', url: hook.url, secret: SECRET }], 60_000)
   const dying = new Redis(testRedisUrl())
-  const a = new RedisQueue({ redis: dying, keyPrefix, nodeId: 'a', retry, concurrency: 1, deadLetterMax: 10, visibilityMs: 500, pollMs: 50, onError: () => {} })
+  const a = new RedisQueue({ redis: dying, keyPrefix, nodeId: 'a', retry, concurrency: 1, deadLetterMax: 10, visibilityMs: 500, pollMs: 50, fanout: () => [], onError: () => {} })
   a.start(deliver)
   await a.enqueue([{ id: 'msg_crash', endpoint: 'backend', tenantId: 'acme', type: 'user.offline', body: '{"n":1}', attempts: 0, queuedAt: Date.now() }])
   await eventually('node a is attempting', () => hook.got.length === 1 ? true : undefined)
@@ -142,7 +157,7 @@ t.test('redis: a node that dies mid-attempt loses nothing: another claims its jo
   dying.disconnect()
   void a.close()
   const survivor = new Redis(testRedisUrl())
-  const b = new RedisQueue({ redis: survivor, keyPrefix, nodeId: 'b', retry, concurrency: 4, deadLetterMax: 10, visibilityMs: 500, pollMs: 50, onError: () => {} })
+  const b = new RedisQueue({ redis: survivor, keyPrefix, nodeId: 'b', retry, concurrency: 4, deadLetterMax: 10, visibilityMs: 500, pollMs: 50, fanout: () => [], onError: () => {} })
   t.teardown(async () => {
     await b.close()
     survivor.disconnect()

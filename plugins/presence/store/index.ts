@@ -6,6 +6,10 @@
  * Its state changes are atomic, so each transition is reported to exactly one caller on one node, which
  * announces it: `connect` reports `online` for the first socket, `release` or `sweep` report `offline`
  * once the last socket is gone and the debounce passed (or its node died).
+ *
+ * The same transitions queue the webhook events (`user.online`, `user.offline`; for tracked rooms `member.added`,
+ * `member.removed`, `room.occupied`, `room.vacated`, the departures debounced like an offline): the Redis store in
+ * the script that makes the change, the memory store as it makes it.
  */
 import type { UserState } from '../events.js'
 
@@ -58,7 +62,8 @@ export interface PresenceStore {
   heartbeat (): Promise<boolean>
   connect (m: Membership): Promise<Connected>
   joinRoom (field: string, room: string): Promise<void>
-  leaveRoom (field: string, room: string): Promise<void>
+  /** The socket left a room; with `delayMs` > 0 the member's departure is pending that long: returns it then, else 0. */
+  leaveRoom (field: string, room: string, delayMs: number): Promise<number>
   /** The socket left the list; with `delayMs` > 0 the offline is pending that long. */
   release (field: string, delayMs: number): Promise<Released>
   /** Releases the sockets of dead nodes and ends due debounces, each exactly once across the cluster. */

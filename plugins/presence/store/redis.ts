@@ -8,7 +8,7 @@
 import type { RedisPrimitives } from 'realtime-server'
 import type { UserState } from '../events.js'
 import { limited, type Connected, type Membership, type OnlineUsers, type PresenceStore, type Released, type Swept, type WentOffline } from './index.js'
-import { defineScripts } from './scripts.js'
+import { defineScripts, type WebhookTarget } from './scripts.js'
 
 export interface RedisPresenceStoreOptions {
   nodeId: string
@@ -16,6 +16,8 @@ export interface RedisPresenceStoreOptions {
   lastSeenTtlMs: number
   /** Sockets released per script call; bounds how long one call blocks Redis. */
   batch?: number
+  /** Where the scripts queue webhook events. */
+  webhooks: WebhookTarget
 }
 
 /** Batches per sweep: a huge dead node is finished by the next sweeps (or by other nodes in the meantime). */
@@ -30,7 +32,7 @@ export class RedisPresenceStore implements PresenceStore {
   readonly #o: Required<RedisPresenceStoreOptions>
 
   constructor (redis: RedisPrimitives, options: RedisPresenceStoreOptions) {
-    this.#scripts = defineScripts(redis)
+    this.#scripts = defineScripts(redis, options.webhooks)
     this.#prefix = redis.key('')
     this.#o = { batch: 500, ...options }
   }
@@ -47,11 +49,11 @@ export class RedisPresenceStore implements PresenceStore {
   }
 
   async joinRoom (field: string, room: string): Promise<void> {
-    await this.#scripts.room(this.#prefix, this.#o.nodeId, field, room, 1)
+    await this.#scripts.room(this.#prefix, this.#o.nodeId, field, room, 1, 0)
   }
 
-  async leaveRoom (field: string, room: string): Promise<void> {
-    await this.#scripts.room(this.#prefix, this.#o.nodeId, field, room, -1)
+  async leaveRoom (field: string, room: string, delayMs: number): Promise<number> {
+    return Number(await this.#scripts.room(this.#prefix, this.#o.nodeId, field, room, -1, delayMs))
   }
 
   async release (field: string, delayMs: number): Promise<Released> {

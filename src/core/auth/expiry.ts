@@ -5,11 +5,17 @@ const TICK_MS = 250
 
 /**
  * Per item, under the wheel's own symbol (an item may be in several wheels), the slot (a `TICK_MS` period
- * since the epoch) it waits for: positive while its token is valid, negated once expired and in its grace
+ * since `SLOT_BASE`) it waits for: positive while its token is valid, negated once expired and in its grace
  * period. One property, no timer and no closure per item.
  */
 type Slotted = Record<symbol, number | undefined>
 const nextSlot = (): number => Math.floor(Date.now() / TICK_MS) + 1
+/**
+ * Items hold their slot counted from here, not from the epoch: a slot since the epoch (~7e9) is above V8's small
+ * integer range (2^30) and would be a heap number per item (16 B per connection); counted from the start of the
+ * process it stays small for years. Every slot put is at least `nextSlot()`, so the stored value is never 0.
+ */
+const SLOT_BASE = nextSlot() - 1
 
 /** What an expiry wheel does to the items it holds (Socket.IO sockets, a plugin's WebSocket clients). */
 export interface ExpiryHandler<T extends object> {
@@ -77,7 +83,7 @@ export class ExpiryWheel<T extends object> implements ExpiryService<T> {
     const armed = (item as Slotted)[this.#slot]
     if (armed === undefined) return
     ;(item as Slotted)[this.#slot] = undefined
-    const slot = Math.abs(armed)
+    const slot = Math.abs(armed) + SLOT_BASE
     const bucket = this.#buckets.get(slot)
     if (bucket !== undefined && bucket.delete(item) && bucket.size === 0) this.#buckets.delete(slot)
     this.#stopWhenIdle()
@@ -87,7 +93,7 @@ export class ExpiryWheel<T extends object> implements ExpiryService<T> {
     let bucket = this.#buckets.get(slot)
     if (bucket === undefined) this.#buckets.set(slot, bucket = new Set())
     bucket.add(item)
-    ;(item as Slotted)[this.#slot] = slot * phase
+    ;(item as Slotted)[this.#slot] = (slot - SLOT_BASE) * phase
   }
 
   #tick (): void {

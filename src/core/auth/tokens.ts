@@ -1,10 +1,11 @@
 // JWT verification (HMAC, public keys, JWKS) and the identity a verified token speaks for.
 import { createPublicKey } from 'node:crypto'
 import { createVerifier, TokenError, type Algorithm } from 'fast-jwt'
-import buildGetJwks from 'get-jwks'
+import type buildGetJwks from 'get-jwks'
 import type { ServerConfig } from '../../config/schema.js'
 import { AuthInvalidToken, AuthTokenExpired, type RealtimeError } from '../../lib/errors.js'
 import { isWellFormed } from '../../lib/ids.js'
+import { onDemand } from '../../lib/on-demand.js'
 import { claimAt } from './credentials.js'
 
 /** Who a verified token speaks for. Stored on `socket.data.user`, so it survives recovery and is visible to `fetchSockets()`. */
@@ -92,7 +93,7 @@ export function createTokenVerifier (jwt: JwtConfig): TokenVerifier {
   let verify: (token: string) => unknown
   if (jwt.jwksUrl !== undefined) {
     const url = new URL(jwt.jwksUrl)
-    const jwks = buildGetJwks({ jwksPath: url.pathname + url.search, providerDiscovery: false })
+    const jwks = (onDemand('get-jwks') as typeof buildGetJwks)({ jwksPath: url.pathname + url.search, providerDiscovery: false })
     verify = createVerifier({
       ...common,
       key: async ({ header }: { header: Record<string, any> }) => await jwks.getPublicKey({ domain: url.origin, alg: header.alg, kid: header.kid })

@@ -2,7 +2,7 @@
 import { Type } from 'typebox'
 import type { EventCatalog } from '../plugins/catalog.js'
 
-/** `auth:refresh` and `auth:expired`, on every namespace. */
+/** `auth:refresh`, `auth:expired` and `rt:disconnect`, on every namespace. */
 export const coreCatalog: EventCatalog = {
   client: {
     'auth:refresh': {
@@ -20,6 +20,11 @@ export const coreCatalog: EventCatalog = {
       }),
       meta: false,
       description: 'The token expired; refresh within `graceMs`.'
+    },
+    'rt:disconnect': {
+      payload: Type.Object({ reason: Type.Optional(Type.String({ description: 'The reason the backend gave, when it gave one.' })) }),
+      meta: false,
+      description: 'A backend disconnects this socket (the control routes, docs/control.md): the socket is disconnected right after (`io server disconnect`), and does not reconnect by itself.'
     }
   }
 }

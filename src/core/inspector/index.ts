@@ -1,10 +1,8 @@
-// The live inspector (/inspector): wiring of its admin credentials, cluster view, live tail, trigger calls and routes.
+// The live inspector (/inspector): wiring of its admin credentials, live tail, trigger calls and routes, over the core's cluster view.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Core } from '../core.js'
 import type { LoadedPlugin } from '../plugins/loader.js'
-import { clusterLinkOf } from '../socketio.js'
 import { AdminAuthenticator } from './admin-auth.js'
-import { ClusterView } from './cluster-view.js'
 import { inspectorRoutes } from './routes.js'
 import { Tail } from './tail.js'
 import { TriggerCalls } from './trigger-calls.js'
@@ -22,7 +20,8 @@ export function inspector (app: FastifyInstance, core: Core, plugins: readonly L
     return
   }
   const tail = new Tail({ registry: core.registry, bus: core.bus, nodeId: core.nodeId, log: core.log })
-  const view = new ClusterView({ io: core.io, registry: core.registry, link: clusterLinkOf(core.io), nodeId: core.nodeId, tail, timeoutMs: core.config.publish.countTimeoutMs })
+  const view = core.clusterView
+  view.observeTail(tail)
   const triggers = new TriggerCalls()
   triggers.attach(app)
   inspectorRoutes(app, { core, plugins, auth, view, tail, triggers })

@@ -141,21 +141,31 @@ export class ConnectionLimits {
         next()
         return
       }
-      // Two namespaces of one connection joining at once share one admission.
+      // Without Redis the admission is decided at once: no promise, no microtask on the handshake.
       let admission = conn[kAdmission]
       if (admission === undefined) {
-        admission = limits.#admit(conn, socket.data.user)
+        const decided = limits.#admit(conn, socket.data.user)
+        if (!(decided instanceof Promise)) {
+          settle(socket, decided, next)
+          return
+        }
+        // Two namespaces of one connection joining while Redis answers share one admission.
+        admission = decided
         conn[kAdmission] = admission
       }
       admission.then((err) => {
-        if (err === undefined) {
-          next()
-          return
-        }
+        // Settled: kHeld answers the next namespaces; the promise need not live as long as the connection.
         if (conn[kAdmission] === admission) conn[kAdmission] = undefined
-        onRefused(socket, err)
-        next(limitError(err))
+        settle(socket, err, next)
       }, (err: unknown) => { next(err as Error) })
+    }
+    function settle (socket: RealtimeSocket, err: RealtimeError | undefined, next: (err?: Error) => void): void {
+      if (err === undefined) {
+        next()
+        return
+      }
+      onRefused(socket, err)
+      next(limitError(err))
     }
   }
 
@@ -180,26 +190,34 @@ export class ConnectionLimits {
   #nodes (): string { return `${this.#o.keyPrefix}:limits:connections:nodes` }
   #key (key: string): string { return `${this.#o.keyPrefix}:limits:connections:${key}` }
 
-  async #admit (conn: Conn, user: Identity): Promise<RealtimeError | undefined> {
+  /** Admits or refuses a connection; a promise only when its user or tenant is counted in Redis. */
+  #admit (conn: Conn, user: Identity): RealtimeError | undefined | Promise<RealtimeError | undefined> {
     const { perNode } = this.#o.limits
     if (perNode > 0 && this.#count >= perNode) return new ConnectionLimited(`this node is full (at most ${perNode} connections)`)
     const { perUser, perTenant } = this.#limitsOf(user.tenantId)
     const held: Held = { tenantId: user.tenantId, userId: user.userId, user: perUser > 0, tenant: perTenant > 0, redis: false }
     this.#count++
+    if (this.#scripts === undefined) return this.#admitted(conn, held, perUser, perTenant, this.#reserveLocal(held, perUser, perTenant))
+    if (held.user || held.tenant) return this.#reserveInRedis(conn, held, perUser, perTenant)
+    return this.#admitted(conn, held, perUser, perTenant, 0)
+  }
+
+  async #reserveInRedis (conn: Conn, held: Held, perUser: number, perTenant: number): Promise<RealtimeError | undefined> {
     let refused = 0
-    if (this.#scripts === undefined) {
-      refused = this.#reserveLocal(held, perUser, perTenant)
-    } else if (held.user || held.tenant) {
-      try {
-        refused = await this.#scripts.reserve(this.#key(userKey(held.tenantId, held.userId)), this.#key(tenantKey(held.tenantId)), this.#nodes(),
-          this.#o.nodeId, perUser, perTenant, KEY_TTL_MS, this.#o.limits.nodeTimeoutMs)
-        held.redis = refused === 0
-        this.#failing = false
-      } catch (err) {
-        if (!this.#failing) this.#o.log.warn({ err }, 'connection limits: Redis unreachable, connections admitted without counting them per user and tenant')
-        this.#failing = true
-      }
+    try {
+      refused = await this.#scripts!.reserve(this.#key(userKey(held.tenantId, held.userId)), this.#key(tenantKey(held.tenantId)), this.#nodes(),
+        this.#o.nodeId, perUser, perTenant, KEY_TTL_MS, this.#o.limits.nodeTimeoutMs)
+      held.redis = refused === 0
+      this.#failing = false
+    } catch (err) {
+      if (!this.#failing) this.#o.log.warn({ err }, 'connection limits: Redis unreachable, connections admitted without counting them per user and tenant')
+      this.#failing = true
     }
+    return this.#admitted(conn, held, perUser, perTenant, refused)
+  }
+
+  /** Holds a counted connection until it closes, or uncounts it when `refused` is 1 (the user's limit) or 2 (the tenant's). */
+  #admitted (conn: Conn, held: Held, perUser: number, perTenant: number, refused: number): RealtimeError | undefined {
     if (refused !== 0) {
       this.#count--
       return new ConnectionLimited(refused === 1
@@ -209,7 +227,9 @@ export class ConnectionLimits {
     conn[kHeld] = held
     // Closed while Redis answered: no 'close' is coming.
     if (conn.readyState !== 'open') this.#release(conn)
-    else conn.once('close', this.#onClose)
+    // `on`, not `once`: Engine.IO emits 'close' once, `#release` is idempotent, and `once` would wrap the shared
+    // listener in a closure and a state object per connection (~100 B).
+    else conn.on('close', this.#onClose)
     return undefined
   }
 

@@ -48,7 +48,8 @@ export interface EventLimitsOptions {
 
 /**
  * The event limits of a server. Each event's slot is resolved once, when its listener is made; a socket's
- * budget once, when it connects; checking an event reads and writes one number on the socket.
+ * budget once, at its first counted event (an idle socket holds none); checking an event reads and writes one
+ * number on the socket.
  */
 export class EventLimits {
   readonly #o: EventLimitsOptions
@@ -83,17 +84,17 @@ export class EventLimits {
     return slot
   }
 
-  /** Gives a socket that just connected its budget. */
-  attach (socket: RealtimeSocket): void {
-    (socket as Budgeted)[kBudget] = new Budget(this.#ownCount)
-  }
+  /**
+   * A socket that just connected: its budget (full) is made at its first counted event, so that an idle
+   * connection costs none (bench/README.md, "Memory per connection").
+   */
+  attach (_socket: RealtimeSocket): void {}
 
   /** Counts an event of `socket` in `slot`: 0 when it passes, else the ms to wait before it would. */
   take (socket: RealtimeSocket, slot: EventSlot, now: number): number {
     const limit = slot.limit
     if (limit.interval === 0) return 0
-    const budget = (socket as Budgeted)[kBudget]
-    if (budget === undefined) return 0
+    const budget = (socket as Budgeted)[kBudget] ??= new Budget(this.#ownCount)
     const own = budget.own
     if (slot.index < 0 || own === undefined) {
       const wait = waitOf(budget.tat, now, limit)

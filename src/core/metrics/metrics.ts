@@ -38,6 +38,8 @@ export class Metrics {
   readonly handshakeRefusals: Counter<'namespace' | 'code'>
   readonly httpRequests: Counter<'route' | 'method' | 'status'>
   readonly clusterPartial: Counter<'question'>
+  readonly webhookAttempts: Counter<'endpoint' | 'outcome'>
+  readonly webhookDeadLetters: Counter<'endpoint'>
   readonly publishDuration: Histogram
   readonly triggerDuration: Histogram<'plugin' | 'route'>
   readonly #eventsIn: CellCounter
@@ -68,6 +70,8 @@ export class Metrics {
     this.handshakeRefusals = plain(M.handshakeRefusals)
     this.httpRequests = plain(M.httpRequests)
     this.clusterPartial = plain(M.clusterPartial)
+    this.webhookAttempts = plain(M.webhookAttempts)
+    this.webhookDeadLetters = plain(M.webhookDeadLetters)
     this.publishDuration = new Histogram({ name: M.publishDuration.name, help: M.publishDuration.help, buckets: PUBLISH_BUCKETS, registers: [registry] })
     this.triggerDuration = new Histogram({ name: M.triggerDuration.name, help: M.triggerDuration.help, labelNames: [...M.triggerDuration.labels] as Array<'plugin' | 'route'>, buckets: PUBLISH_BUCKETS, registers: [registry] })
 

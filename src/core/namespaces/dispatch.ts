@@ -16,6 +16,9 @@ import { roleRoom, tenantRoom, userRoom } from '../rooms.js'
 import { contextOf, type EmitCheck, type SocketContext } from '../socket-context.js'
 import type { RealtimeSocket } from '../socket-types.js'
 import type { SocketLog } from '../socket-logs.js'
+import { compactConnectionArrays } from '../patches/compact-arrays.js'
+import { shrinkConnectionMaps } from '../patches/small-maps.js'
+import { installEventTable, setEventTable, type TableListener, type UnknownListener } from '../patches/event-table.js'
 import { compile, validationError, type Validator } from '../../lib/validation.js'
 import { CORE, type EventHandler, type Listener, type NamespaceEntry, type NamespaceRegistry } from './registry.js'
 
@@ -70,6 +73,13 @@ export class Dispatcher {
   readonly #checked = new WeakSet<Listener>()
   /** The listeners each namespace's sockets get, made on its first connection. */
   readonly #bound = new WeakMap<NamespaceEntry, { size: number, listeners: Array<[string, Listener]> }>()
+  /**
+   * Whether client events are looked up in one table per namespace (`patches/event-table.ts`) rather than
+   * registered on every socket; false only on a Socket.IO whose dispatch the patch does not know.
+   */
+  readonly #tables: boolean
+  /** What the table calls for an event nothing handles (the catch-all's work, without a listener per socket). */
+  readonly #onUnknown: UnknownListener
   /** Events nothing handles, counted under one label. */
   readonly #unknown: Cell
 
@@ -80,11 +90,15 @@ export class Dispatcher {
     this.#onDisconnect = function onDisconnect (this: RealtimeSocket, reason: string, description: unknown) { dispatcher.#disconnected(this, reason, description) }
     // Every event passes here first, so the handled ones cost one listener lookup and nothing else; `arguments`
     // is read by index (no rest array).
+    this.#onUnknown = (socket, event, last) => {
+      this.#unknown.value++
+      this.#unknownEvent(socket as RealtimeSocket, event, last)
+    }
     this.#onAnyEvent = function onAnyEvent (this: RealtimeSocket, event: string) {
       if (this.listenerCount(event) > 0) return
-      dispatcher.#unknown.value++
-      dispatcher.#unknownEvent(this, event, arguments.length > 1 ? arguments[arguments.length - 1] : undefined)
+      dispatcher.#onUnknown(this, event, arguments.length > 1 ? arguments[arguments.length - 1] : undefined)
     }
+    this.#tables = installEventTable()
   }
 
   /** Handles the connections of a namespace. */
@@ -261,17 +275,23 @@ export class Dispatcher {
   #connected (entry: NamespaceEntry, socket: RealtimeSocket): void {
     const user = socket.data.user
     void socket.join(coreRooms(user))
+    compactConnectionArrays(socket)
+    shrinkConnectionMaps(socket)
     this.#o.limits.attach(socket)
-    for (const [event, listener] of this.#listenersOf(entry)) socket.on(event, listener)
+    const listeners = this.#listenersOf(entry)
+    if (!this.#tables) for (const [event, listener] of listeners) socket.on(event, listener)
     this.#o.expiry.arm(socket, user.exp)
     // One listener shared by every socket ('disconnect' is emitted once): no closure per socket.
     socket.on('disconnect', this.#onDisconnect)
-    socket.onAny(this.#onAnyEvent)
+    if (!this.#tables) socket.onAny(this.#onAnyEvent)
     this.#o.socketLog.connected(socket)
     for (const { plugin, fn } of entry.onConnect) this.#runHook(plugin, 'connection', socket, () => fn(this.context(socket)))
   }
 
-  /** The listeners of a namespace's events, those not made by `listener` wrapped in the rate limit. */
+  /**
+   * The listeners of a namespace's events, those not made by `listener` wrapped in the rate limit; made again
+   * (and the namespace's event table with them) when events were added since.
+   */
   #listenersOf (entry: NamespaceEntry): Array<[string, Listener]> {
     const known = this.#bound.get(entry)
     if (known !== undefined && known.size === entry.events.size) return known.listeners
@@ -280,6 +300,7 @@ export class Dispatcher {
       listeners.push([event, this.#checked.has(listener) ? listener : this.#guard(plugin, event, listener)])
     }
     this.#bound.set(entry, { size: entry.events.size, listeners })
+    if (this.#tables) setEventTable(entry.nsp, new Map(listeners as Array<[string, TableListener]>), this.#onUnknown)
     return listeners
   }
 

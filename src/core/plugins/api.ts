@@ -1,4 +1,5 @@
 /** The plugin API (`app.realtime`): what a plugin may use of the core, and nothing else. */
+import type { PluginWebhooks } from '../webhooks/webhooks.js'
 import type {} from '@fastify/swagger'
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify'
 import type { Redis } from 'ioredis'
@@ -88,6 +89,7 @@ export interface PluginNamespace {
 
 /** What the contract documents need of a trigger route (its `config.contract`): who may call it and what it may answer. */
 export interface TriggerContract {
+  /** The plugin; `control` for the core's control routes (src/core/control). */
   readonly plugin: string
   readonly auth: AuthMode
   readonly tenant: boolean
@@ -122,6 +124,8 @@ interface TriggerCommon<Q extends TSchema | undefined, P extends TSchema | undef
   tenant?: T
   /** Catalog codes (`RT_<PLUGIN>_...`, `RT_ERR_...`) the route may answer besides the core's own; documented in the OpenAPI document. */
   errors?: readonly string[]
+  /** The schema of a success answer, for the OpenAPI document; it also serializes the answer (fields it does not declare are left out). */
+  response?: TSchema
   /** One line for the OpenAPI document. */
   summary?: string
   description?: string
@@ -232,6 +236,8 @@ export interface RealtimeApi<N extends string = string> {
    * realtime.metrics.gauge('online_users', { help: 'Users online on this node.', collect: () => online.size })
    */
   readonly metrics: PluginMetrics
+  /** Events for the backends' webhook endpoints (`webhooks` in the config; docs/webhooks.md). */
+  readonly webhooks: PluginWebhooks
 
   /**
    * Uses a namespace (`/` by default), with the core's authentication already applied. Several plugins
@@ -374,6 +380,84 @@ function redisPrimitives (redis: Redis, store: SharedStore, plugin: string): Red
   }
 }
 
+/**
+ * The `onRequest` hook that authenticates a caller as `mode` and sets `request.principal`. Named `realtimeAuth`:
+ * the inspector's trigger calls find it by that name (src/core/inspector/trigger-calls.ts).
+ */
+export const authenticateAs = (core: Core, mode: AuthMode = 'publisher'): onRequestAsyncHookHandler =>
+  async function realtimeAuth (request: FastifyRequest) {
+    request.principal = await core.rest.authenticate(request, mode)
+  }
+
+/** The tenant an authenticated request may act on (see `tenantOf`); a route without `authenticateAs` is a bug, answered 401. */
+export function tenantOfRequest (request: FastifyRequest, requested: string | undefined): string {
+  const principal = request.principal
+  if (principal === undefined || principal === null) throw new Unauthorized('route is missing realtime.authenticate()')
+  return tenantOf(principal, requested)
+}
+
+/**
+ * Adds a REST trigger to `app` (whose prefix is the route's: `/api/<plugin>`, or `/api/control` for the core's control
+ * routes): the caller authenticated in `onRequest` (401 before any 400), the schemas validated, the tenant resolved
+ * with `tenant: true`, `config.contract` for the OpenAPI document, the success status and the trigger duration metric.
+ * `owner` names the plugin (or `control`) in the documents, the metric and the errors.
+ */
+export function addTrigger<
+  B extends TSchema | undefined,
+  Q extends TSchema | undefined = undefined,
+  P extends TSchema | undefined = undefined,
+  T extends boolean | undefined = undefined
+> (
+  core: Core,
+  app: FastifyInstance,
+  owner: string,
+  path: string,
+  options: TriggerOptions<B, Q, P, T>,
+  handler: (request: TriggerRequest<StaticOf<B>, StaticOf<Q>, StaticOf<P>, T>, reply: FastifyReply) => Promise<unknown>
+): void {
+  const method = options.method ?? 'POST'
+  const inBody = method === 'POST' || method === 'PUT'
+  const schema: Record<string, TSchema> = {}
+  if (options.body !== undefined) schema.body = options.body
+  if (options.querystring !== undefined) schema.querystring = options.querystring
+  if (options.params !== undefined) schema.params = options.params
+  const tenant = options.tenant === true
+  if (tenant) {
+    const where = inBody ? 'body' : 'querystring'
+    schema[where] = withTenantId(owner, path, schema[where])
+  }
+  const status = options.status ?? 200
+  const metrics = core.metrics
+  // The series of this route, resolved once.
+  const elapsed = metrics.triggerDuration.labels({ plugin: owner, route: app.prefix + path })
+  const auth = options.auth ?? 'publisher'
+  const contract: TriggerContract = { plugin: owner, auth, tenant, status, errors: options.errors ?? [], validated: Object.keys(schema).length > 0 }
+  app.route({
+    method,
+    url: path,
+    schema: { ...schema, ...(options.response === undefined ? {} : { response: { [status]: options.response } }), tags: [owner], ...(options.summary === undefined ? {} : { summary: options.summary }), ...(options.description === undefined ? {} : { description: options.description }) },
+    config: { contract },
+    // Credentials are checked before the body is parsed and validated (401 before 400).
+    onRequest: authenticateAs(core, auth),
+    // The tenant once the request is valid: a malformed tenantId is a 400 before any 403.
+    preHandler: tenant
+      ? async (request: FastifyRequest) => {
+        // Taken out of the body (or query), so the handler sees exactly its own schema's type.
+        const source = (inBody ? request.body : request.query) as { tenantId?: string }
+        const requested = source.tenantId
+        delete source.tenantId
+        ;(request as FastifyRequest & { tenantId: string }).tenantId = tenantOfRequest(request, requested)
+      }
+      : undefined,
+    handler: async (request, reply) => {
+      const result = await handler(request as any, reply)
+      if (!reply.sent) reply.code(status)
+      if (metrics.enabled) elapsed.observe(reply.elapsedTime / 1000)
+      return result
+    }
+  })
+}
+
 /** What a plugin's API collected while it set up: the handlers it registered (checked against its catalog). */
 export interface PluginApiSetup<N extends string> {
   readonly api: RealtimeApi<N>
@@ -382,7 +466,25 @@ export interface PluginApiSetup<N extends string> {
   readonly namespaces: ReadonlySet<string>
 }
 
-export function createPluginApi<N extends string> (core: Core, plugin: N, dependencies: readonly string[], app: FastifyInstance): PluginApiSetup<N> {
+/**
+ * A handler whose successful events are queued for the webhook endpoints as `client.<event>` before the ack goes.
+ * A failure to queue is logged; the client still gets the handler's answer (the event was handled).
+ */
+function forwarding (core: Core, plugin: string, namespace: string, event: string, handler: EventHandler, log: FastifyBaseLogger): EventHandler {
+  const type = `client.${event}`
+  return async (ctx, data) => {
+    const result = await handler(ctx, data)
+    const { userId, tenantId } = ctx.user
+    try {
+      await core.webhooks.emit({ type, tenantId, data: { plugin, namespace, event, userId, socketId: ctx.id, payload: data } })
+    } catch (err) {
+      log.error({ err, event, userId, tenantId }, 'client event not forwarded to the webhooks')
+    }
+    return result
+  }
+}
+
+export function createPluginApi<N extends string> (core: Core, plugin: N, dependencies: readonly string[], app: FastifyInstance, forwarded: ReadonlySet<string> = new Set()): PluginApiSetup<N> {
   const declared = new Set<string>()
   const handled: HandledEvent[] = []
   const { registry, dispatch } = core
@@ -397,16 +499,7 @@ export function createPluginApi<N extends string> (core: Core, plugin: N, depend
     return await core.publisher.publish(input, plugin)
   }
 
-  const authenticate = (mode: AuthMode = 'publisher'): onRequestAsyncHookHandler =>
-    async function realtimeAuth (request: FastifyRequest) {
-      request.principal = await core.rest.authenticate(request, mode)
-    }
-
-  const tenantOfRequest = (request: FastifyRequest, requested: string | undefined): string => {
-    const principal = request.principal
-    if (principal === undefined || principal === null) throw new Unauthorized('route is missing realtime.authenticate()')
-    return tenantOf(principal, requested)
-  }
+  const authenticate = (mode: AuthMode = 'publisher'): onRequestAsyncHookHandler => authenticateAs(core, mode)
 
   const api: RealtimeApi<N> = {
     plugin,
@@ -419,6 +512,7 @@ export function createPluginApi<N extends string> (core: Core, plugin: N, depend
     socketioPath: core.config.socketio.path,
     auth: core.auth,
     metrics: pluginMetrics(core.metrics.registry, plugin, () => !ready),
+    webhooks: core.webhooks,
 
     namespace (name = '/', options = {}) {
       registry.use(plugin, name, options.exclusive === true, options.timeFormat)
@@ -426,7 +520,9 @@ export function createPluginApi<N extends string> (core: Core, plugin: N, depend
       const ns: PluginNamespace = {
         name,
         handle (event, schema, handler, options) {
-          registry.handle(plugin, name, event, dispatch.listener(plugin, event, schema, handler as EventHandler, options?.onInvalid, options?.limit))
+          // Only the events marked `forward` that an endpoint takes pay for forwarding.
+          const h = forwarded.has(event) && core.webhooks.wants(`client.${event}`) ? forwarding(core, plugin, name, event, handler as EventHandler, log) : handler as EventHandler
+          registry.handle(plugin, name, event, dispatch.listener(plugin, event, schema, h, options?.onInvalid, options?.limit))
           handled.push({ namespace: name, event, schema })
           return ns
         },
@@ -459,46 +555,7 @@ export function createPluginApi<N extends string> (core: Core, plugin: N, depend
 
     trigger (path, options, handler) {
       if (ready) throw new PluginLifecycle(`route ${path} of "${plugin}" added after start`)
-      const method = options.method ?? 'POST'
-      const inBody = method === 'POST' || method === 'PUT'
-      const schema: Record<string, TSchema> = {}
-      if (options.body !== undefined) schema.body = options.body
-      if (options.querystring !== undefined) schema.querystring = options.querystring
-      if (options.params !== undefined) schema.params = options.params
-      const tenant = options.tenant === true
-      if (tenant) {
-        const where = inBody ? 'body' : 'querystring'
-        schema[where] = withTenantId(plugin, path, schema[where])
-      }
-      const status = options.status ?? 200
-      const metrics = core.metrics
-      // The series of this route, resolved once (`app.prefix` is the plugin's `/api/<name>`).
-      const elapsed = metrics.triggerDuration.labels({ plugin, route: app.prefix + path })
-      const contract: TriggerContract = { plugin, auth: options.auth ?? 'publisher', tenant, status, errors: options.errors ?? [], validated: Object.keys(schema).length > 0 }
-      app.route({
-        method,
-        url: path,
-        schema: { ...schema, tags: [plugin], ...(options.summary === undefined ? {} : { summary: options.summary }), ...(options.description === undefined ? {} : { description: options.description }) },
-        config: { contract },
-        // Credentials are checked before the body is parsed and validated (401 before 400).
-        onRequest: authenticate(options.auth ?? 'publisher'),
-        // The tenant once the request is valid: a malformed tenantId is a 400 before any 403.
-        preHandler: tenant
-          ? async (request: FastifyRequest) => {
-            // Taken out of the body (or query), so the handler sees exactly its own schema's type.
-            const source = (inBody ? request.body : request.query) as { tenantId?: string }
-            const requested = source.tenantId
-            delete source.tenantId
-            ;(request as FastifyRequest & { tenantId: string }).tenantId = tenantOfRequest(request, requested)
-          }
-          : undefined,
-        handler: async (request, reply) => {
-          const result = await handler(request as any, reply)
-          if (!reply.sent) reply.code(status)
-          if (metrics.enabled) elapsed.observe(reply.elapsedTime / 1000)
-          return result
-        }
-      })
+      addTrigger(core, app, plugin, path, options, handler)
     },
 
     tenantOf: tenantOfRequest,

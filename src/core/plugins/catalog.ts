@@ -12,6 +12,11 @@ export interface ClientEvent {
   description?: string
   /** The namespaces it is handled on; checked at start-up when given. */
   namespaces?: readonly string[]
+  /**
+   * Forwarded to the backends' webhook endpoints as `client.<event>` (`{ plugin, namespace, event, userId, socketId,
+   * payload }`) once its handler succeeded, when an endpoint takes that type; the ack waits until it is queued.
+   */
+  forward?: boolean
 }
 
 /** A server-to-client event: the payload argument (the meta argument follows it unless the publish says `meta: false`). */
@@ -58,7 +63,7 @@ export interface EventCatalog {
   client?: Record<string, TSchema | ClientEvent>
   /** Server events by name; `'*'` declares every other event (a relay whose event names come from its callers). */
   server?: Record<string, TSchema | ServerEvent>
-  /** The rooms the plugin publishes to, by address template (documents only). */
+  /** The rooms the plugin publishes to, by address template: in the documents, and the rooms the control routes may move users into (docs/control.md). */
   rooms?: Record<string, RoomEntry>
   /** A plain WebSocket endpoint of the plugin's own (documents and client types only). */
   websocket?: WebSocketCatalog
@@ -113,4 +118,11 @@ export function checkCatalog (plugin: string, catalog: EventCatalog, handled: re
     }
   }
   if (problems.length > 0) throw new PluginInvalid(`"${plugin}": ${problems.join('; ')}`)
+}
+
+/** The client events a catalog marks `forward: true`. */
+export function forwardedEvents (catalog: EventCatalog): Set<string> {
+  const out = new Set<string>()
+  for (const [event, entry] of Object.entries(catalog.client ?? {})) if (isEntry(entry) && (entry as ClientEvent).forward === true) out.add(event)
+  return out
 }

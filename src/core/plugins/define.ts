@@ -7,7 +7,7 @@ import type { Static, TSchema } from 'typebox'
 import { kCore, type Core } from '../core.js'
 import { PluginInvalid } from '../../lib/errors.js'
 import { createPluginApi, type RealtimeApi } from './api.js'
-import { checkCatalog, type EventCatalog } from './catalog.js'
+import { checkCatalog, forwardedEvents, type EventCatalog } from './catalog.js'
 import { checkEventLimits } from '../limits/events.js'
 import { recordContract } from '../contracts/registry.js'
 
@@ -74,10 +74,10 @@ export function definePlugin<S extends TSchema, const N extends string> (definit
     const core = (fastify as unknown as Record<symbol, Core | undefined>)[kCore]
     if (core === undefined) throw new PluginInvalid(`${name}: load it through the server's config (buildApp), not with fastify.register`)
     await fastify.register(async (child) => {
-      const { api, handled, namespaces } = createPluginApi<N>(core, name, dependencies, child)
+      const catalog = catalogOf(definition, options)
+      const { api, handled, namespaces } = createPluginApi<N>(core, name, dependencies, child, forwardedEvents(catalog))
       child.decorate('realtime', api)
       await definition.setup(child.withTypeProvider<TypeBoxTypeProvider>() as PluginApp<N>, options)
-      const catalog = catalogOf(definition, options)
       checkCatalog(name, catalog, handled)
       checkEventLimits(name, core.config.plugins[name], catalog)
       recordContract(core, { plugin: name, catalog, handled, namespaces: [...namespaces] })

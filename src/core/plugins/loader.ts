@@ -70,7 +70,11 @@ async function loadOne (name: string, entry: PluginEntry, baseDir: string): Prom
   try {
     mod = await import(url) as Record<string, unknown>
   } catch (err) {
-    throw new PluginInvalid(`"${name}": cannot import ${fileURLToPath(url)}: ${(err as Error).message}`)
+    // Node 20 does not run TypeScript: say what to do rather than only `Unknown file extension ".ts"`.
+    const hint = (err as NodeJS.ErrnoException).code === 'ERR_UNKNOWN_FILE_EXTENSION' && url.endsWith('.ts')
+      ? `; compile the plugin (tsc) and point plugins.${name}.from at the compiled .js (docs/writing-plugins.md, "Depending on realtime-server")`
+      : ''
+    throw new PluginInvalid(`"${name}": cannot import ${fileURLToPath(url)}: ${(err as Error).message}${hint}`)
   }
   const plugin = mod.default
   if (!isPlugin(plugin)) throw new PluginInvalid(`"${name}": the default export of ${fileURLToPath(url)} is not a plugin made with definePlugin()`)
@@ -96,10 +100,13 @@ export function validateOptions (name: string, schema: TSchema, raw: unknown): R
   } catch (err) {
     throw new ConfigInvalid(`plugins.${name}.options: ${(err as Error).message}`)
   }
-  const problems = compile(schema).problems(value)
+  // Options are the operator's own: every error is gathered, so that a union is explained by its key.
+  const problems = compile(schema, { maxErrors: 256 }).problems(value)
   if (problems.length > 0) {
     const root = `plugins.${name}.options`
-    throw new ConfigInvalid(problems.slice(0, 3).map((p) => formatProblem({ field: p.field === '' ? root : `${root}.${p.field}`, message: p.message })).join('; '))
+    const named = problems.slice(0, 3).map((p) => ({ field: p.field === '' ? root : `${root}.${p.field}`, message: p.message }))
+    // `problems` for the command line, which names the file, line and column of each.
+    throw Object.assign(new ConfigInvalid(named.map((p) => formatProblem(p)).join('; ')), { problems: named })
   }
   return value
 }

@@ -1,5 +1,6 @@
 // One webhook attempt: the body signed with the Standard Webhooks scheme, POSTed, and the answer classified.
-import { Webhook } from 'standardwebhooks'
+import type { Webhook as Signer } from 'standardwebhooks'
+import { onDemand } from '../../lib/on-demand.js'
 import type { Deliver, Outcome, WebhookJob } from './job.js'
 
 export interface Endpoint {
@@ -25,6 +26,7 @@ export function classify (status: number): Outcome {
  * deduplicate a delivery it saw already.
  */
 export function httpDelivery (endpoints: readonly Endpoint[], timeoutMs: number, now: () => number = Date.now): Deliver {
+  const { Webhook } = onDemand('standardwebhooks') as { Webhook: typeof Signer }
   const signers = new Map(endpoints.map((e) => [e.name, { url: e.url, signer: new Webhook(e.secret) }]))
   return async function deliver (job: WebhookJob): Promise<Outcome> {
     const target = signers.get(job.endpoint)

@@ -15,6 +15,14 @@ export interface WebhookJob {
   readonly queuedAt: number
 }
 
+/** A logical event before it is fanned out to the endpoints that want it; `at` is when it happened (epoch ms). */
+export interface QueuedEvent {
+  readonly type: string
+  readonly tenantId: string
+  readonly data: unknown
+  readonly at: number
+}
+
 /** A job that ran out of attempts (or was refused for good), kept until replayed or trimmed. */
 export interface DeadLetter extends WebhookJob {
   /** The dead letter's own id: what a replay names. */

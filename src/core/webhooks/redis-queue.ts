@@ -1,7 +1,7 @@
 // The webhook queue on Redis: a stream read by a consumer group of every node, a sorted set of retries, a dead-letter stream.
 import type { Redis } from 'ioredis'
 import { jobOf } from './memory-queue.js'
-import { retryDelay, type DeadLetter, type Deliver, type Outcome, type RetryPolicy, type WebhookJob, type WebhookQueue } from './job.js'
+import { retryDelay, type DeadLetter, type Deliver, type Outcome, type QueuedEvent, type RetryPolicy, type WebhookJob, type WebhookQueue } from './job.js'
 
 export interface RedisQueueOptions {
   redis: Redis
@@ -16,6 +16,8 @@ export interface RedisQueueOptions {
   visibilityMs: number
   /** How often due retries are moved back into the stream, and abandoned jobs claimed. */
   pollMs: number
+  /** The jobs of an event entry (one per endpoint that wants it). */
+  fanout: (event: QueuedEvent) => WebhookJob[]
   onError: (err: unknown, what: string) => void
 }
 
@@ -36,12 +38,19 @@ type Entry = [id: string, fields: string[]]
 
 const ENTRY_ID = /^\d{1,20}-\d{1,20}$/
 
+/** The stream of jobs and events: what a Lua script names to queue an event atomically with the change that made it. */
+export const jobsStream = (keyPrefix: string): string => `${keyPrefix}:webhooks:jobs`
+
 /**
  * At-least-once on Redis. A job is an entry of `<prefix>:webhooks:jobs`, read by one node of the group; it leaves
  * the stream only in the same transaction that records what came of it (delivered: nothing more; retry: a member of
  * `<prefix>:webhooks:retry` scored with its due time; failed: an entry of `<prefix>:webhooks:dead`). A node that dies
  * mid-attempt leaves its entries pending: after `visibilityMs` another node claims them (XAUTOCLAIM) and sends
  * them again, with the same `webhook-id`.
+ *
+ * The stream also holds events (`event` entries: `{ type, tenantId, data, at }`), written by `enqueueEvent` or by
+ * a Lua script in the same transaction as the state change that made them. The node that reads one replaces it
+ * by its jobs, one per endpoint that wants it, in one transaction: an event is fanned out exactly once.
  */
 export class RedisQueue implements WebhookQueue {
   readonly durable = true
@@ -57,7 +66,7 @@ export class RedisQueue implements WebhookQueue {
 
   constructor (options: RedisQueueOptions) {
     this.#o = options
-    this.#jobs = `${options.keyPrefix}:webhooks:jobs`
+    this.#jobs = jobsStream(options.keyPrefix)
     this.#retries = `${options.keyPrefix}:webhooks:retry`
     this.#dead = `${options.keyPrefix}:webhooks:dead`
     options.redis.defineCommand('rtWebhooksMoveDue', { numberOfKeys: 2, lua: MOVE_DUE })
@@ -68,6 +77,11 @@ export class RedisQueue implements WebhookQueue {
     const multi = this.#o.redis.multi()
     for (const job of jobs) multi.xadd(this.#jobs, '*', 'job', JSON.stringify(job))
     failedIn(await multi.exec())
+  }
+
+  /** Queues an event; the node that reads it writes its jobs. */
+  async enqueueEvent (event: QueuedEvent): Promise<void> {
+    await this.#o.redis.xadd(this.#jobs, '*', 'event', JSON.stringify(event))
   }
 
   start (deliver: Deliver): void {
@@ -174,6 +188,10 @@ export class RedisQueue implements WebhookQueue {
   }
 
   async #attempt (deliver: Deliver, entryId: string, fields: string[]): Promise<void> {
+    if (fields[0] === 'event') {
+      await this.#fanout(entryId, fields)
+      return
+    }
     let job: WebhookJob
     try {
       job = parseField<WebhookJob>(fields, 'job')
@@ -202,6 +220,26 @@ export class RedisQueue implements WebhookQueue {
     } catch (err) {
       // The entry stays pending: claimed again after visibilityMs, and sent again (at least once).
       this.#o.onError(err, 'recording a webhook attempt')
+    }
+  }
+
+  /** Replaces an event entry by its jobs, in one transaction. */
+  async #fanout (entryId: string, fields: string[]): Promise<void> {
+    let jobs: WebhookJob[]
+    try {
+      jobs = this.#o.fanout(parseField<QueuedEvent>(fields, 'event'))
+    } catch (err) {
+      this.#o.onError(err, 'reading a webhook event')
+      jobs = []
+    }
+    const multi = this.#o.redis.multi()
+    for (const job of jobs) multi.xadd(this.#jobs, '*', 'job', JSON.stringify(job))
+    multi.xack(this.#jobs, GROUP, entryId).xdel(this.#jobs, entryId)
+    try {
+      failedIn(await multi.exec())
+    } catch (err) {
+      // The event stays pending: claimed again after visibilityMs.
+      this.#o.onError(err, 'fanning out a webhook event')
     }
   }
 }

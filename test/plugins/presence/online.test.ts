@@ -1,19 +1,6 @@
 import t from 'tap'
-import { definePlugin, Type } from 'realtime-server'
 import { record, startServer, waitFor, type ClientSocket, type TestServer } from 'realtime-server/testing'
-
-/** Stands in for the plugins that own room joins (chat's conversation:join), and answers pings (sentinels). */
-const Room = Type.Object({ room: Type.String() })
-const roomsFixture = definePlugin({
-  name: 'rooms-fixture',
-  options: Type.Object({}),
-  events: { client: { 'test:join': Room, 'test:leave': Room } },
-  setup (app) {
-    app.realtime.namespace('/messages')
-      .handle('test:join', Room, (ctx, { room }) => { ctx.join(room) })
-      .handle('test:leave', Room, (ctx, { room }) => { ctx.leave(room) })
-  }
-})
+import { roomsFixture } from '../../fixtures/presence-rooms.js'
 
 const DEBOUNCE = 400
 

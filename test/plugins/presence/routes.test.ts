@@ -1,16 +1,6 @@
 import t from 'tap'
-import { definePlugin, Type } from 'realtime-server'
 import { startServer, waitFor } from 'realtime-server/testing'
-
-const Room = Type.Object({ room: Type.String() })
-const roomsFixture = definePlugin({
-  name: 'rooms-fixture',
-  options: Type.Object({}),
-  events: { client: { 'test:join': Room } },
-  setup (app) {
-    app.realtime.namespace('/messages').handle('test:join', Room, (ctx, { room }) => { ctx.join(room) })
-  }
-})
+import { roomsFixture } from '../../fixtures/presence-rooms.js'
 
 t.test('REST: who is online in a tenant or a room, and the state of users', async (t) => {
   const server = await startServer({

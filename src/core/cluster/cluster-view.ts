@@ -1,13 +1,13 @@
-// What the inspector asks every node: its identity and counts, and one tenant's sockets on it (with their rooms).
+// What one node asks every node (the inspector, the control routes): its identity and counts, a tenant's or a user's sockets on it (with their rooms), one socket.
 import { hostname } from 'node:os'
 import type { ClusterLink } from '../patches/cluster-link.js'
 import type { NamespaceRegistry } from '../namespaces/registry.js'
-import { tenantRoom } from '../rooms.js'
+import { tenantRoom, userRoom } from '../rooms.js'
 import type { RealtimeServer, RealtimeSocket } from '../socket-types.js'
-import type { Tail } from './tail.js'
 
+// The name nodes listened on when only the inspector asked: kept, so nodes of both versions answer each other.
 const ASK = 'rt:inspector'
-/** Sockets one node lists for one question: the page shows a tenant's sockets, searched, not a whole cluster's. */
+/** Sockets one node lists for one question: the inspector shows a tenant's sockets, searched, not a whole cluster's. */
 export const SOCKETS_MAX = 500
 
 export interface NodeInfo {
@@ -37,9 +37,22 @@ export interface SocketInfo {
   connectedAt: string
 }
 
+/**
+ * What a node is asked. `sockets`: a tenant's sockets (searched); `user`: one user's sockets; `socket`: the socket of
+ * that id if it belongs to the tenant. Each answer lists at most SOCKETS_MAX sockets. A node that does not know a
+ * kind (an older version) answers nothing for it; askers still check what they get (see src/core/control).
+ */
 export type Question =
   | { kind: 'node' }
   | { kind: 'sockets', tenantId: string, namespace?: string, search?: string }
+  | { kind: 'user', tenantId: string, userId: string, namespace?: string }
+  | { kind: 'socket', tenantId: string, socketId: string }
+
+/** What the live tail of this node's inspector reports (nothing watches without the inspector). */
+export interface TailState {
+  readonly watchers: number
+  readonly hooked: boolean
+}
 
 type Ack = (answer: unknown) => void
 
@@ -60,14 +73,18 @@ export interface ClusterViewOptions {
   registry: NamespaceRegistry
   link: ClusterLink | undefined
   nodeId: string
-  tail: Tail
   /** How long other nodes have to answer. */
   timeoutMs: number
 }
 
+/**
+ * Questions to every node of the cluster, through the adapter's server-side emit with acks; one per core (`core.clusterView`),
+ * created whether or not the inspector is on, since the control routes ask it too.
+ */
 export class ClusterView {
   readonly #o: ClusterViewOptions
   readonly #started = new Date()
+  #tail: TailState = { watchers: 0, hooked: false }
 
   constructor (options: ClusterViewOptions) {
     this.#o = options
@@ -80,9 +97,20 @@ export class ClusterView {
     })
   }
 
+  /** Reports the inspector's live tail in this node's `node` answers. */
+  observeTail (tail: TailState): void {
+    this.#tail = tail
+  }
+
   /** This node's answer to a question. */
   answer (q: Question): NodeInfo | SocketInfo[] {
-    return q.kind === 'node' ? this.#node() : this.#sockets(q)
+    switch (q.kind) {
+      case 'node': return this.#node()
+      case 'sockets': return this.#sockets(q)
+      case 'user': return this.#user(q)
+      case 'socket': return this.#socket(q)
+      default: throw new Error(`unknown question ${String((q as { kind?: unknown }).kind)}`)
+    }
   }
 
   /** Every node's answer (this one first); `partial` when some node did not answer in time. */
@@ -124,7 +152,7 @@ export class ClusterView {
       rssBytes: mem.rss,
       heapUsedBytes: mem.heapUsed,
       namespaces,
-      tail: { watchers: this.#o.tail.watchers, hooked: this.#o.tail.hooked }
+      tail: { watchers: this.#tail.watchers, hooked: this.#tail.hooked }
     }
   }
 
@@ -147,6 +175,32 @@ export class ClusterView {
       }
     }
     return out
+  }
+
+  #user (q: Extract<Question, { kind: 'user' }>): SocketInfo[] {
+    const out: SocketInfo[] = []
+    const room = userRoom(q.tenantId, q.userId)
+    const prefix = tenantRoom(q.tenantId)
+    for (const entry of this.#o.registry.entries()) {
+      const nsp = entry.nsp
+      if (q.namespace !== undefined && nsp.name !== q.namespace) continue
+      for (const id of nsp.adapter.rooms.get(room) ?? []) {
+        const socket = nsp.sockets.get(id)
+        const user = socket?.data.user
+        if (socket === undefined || user?.tenantId !== q.tenantId || user.userId !== q.userId) continue
+        out.push(this.#socketInfo(socket, prefix))
+        if (out.length >= SOCKETS_MAX) return out
+      }
+    }
+    return out
+  }
+
+  #socket (q: Extract<Question, { kind: 'socket' }>): SocketInfo[] {
+    for (const entry of this.#o.registry.entries()) {
+      const socket = entry.nsp.sockets.get(q.socketId)
+      if (socket !== undefined && socket.data.user?.tenantId === q.tenantId) return [this.#socketInfo(socket, tenantRoom(q.tenantId))]
+    }
+    return []
   }
 
   #socketInfo (socket: RealtimeSocket, prefix: string): SocketInfo {

@@ -1,0 +1,145 @@
+#!/usr/bin/env node
+// What a handshake with a JWT costs the server, in instructions (valgrind callgrind, user space), which a loaded
+// machine does not change. The servers are bench/profile/server.js: `product` (the product in-process through its
+// public API, dist/: `npm run build` first; JWT auth, the core rooms, metrics on, NODE_ENV=production) and
+// `sio-jwt` (bare Socket.IO with the connect-rate baseline's fast-jwt HS256 check and the same three rooms). After
+// --warm handshakes the counters are zeroed, --n handshakes are made (raw WebSocket clients, each its own token,
+// --concurrency in flight, kept open as scenario 4 keeps them), and the counters dumped: instructions per handshake
+// on the main thread (the event loop: the handshake's own work) and on all threads (+ V8's compiler and GC threads).
+//
+//   node bench/profile/handshake-cost.js [--impls=product,sio-jwt] [--n=500] [--warm=300] [--reps=1]
+//   node bench/profile/handshake-cost.js --impls=product,product:0,sio-jwt     # product:0 = metrics.enabled false
+//   node bench/profile/handshake-cost.js --impls=product::tenant-broadcast,sio-jwt   # + the benches' plugin on '/'
+//   PROFILE_KEEP_CALLGRIND=1 node bench/profile/handshake-cost.js ...          # keeps the dumps (callgrind_annotate)
+//   PROFILE_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" node bench/profile/handshake-cost.js --tool=cpu --impls=product
+//     (no valgrind: a CPU profile of the server, to see where the product's extra goes)
+import { spawn, spawnSync } from 'node:child_process'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { closeAll } from '../lib/clients.js'
+import { list, parseArgs } from '../lib/cli.js'
+import { tokenFor } from '../lib/credentials.js'
+import { pinSelf, requireOpenFiles, sleep } from '../lib/machine.js'
+import { openMany } from '../lib/rawws.js'
+
+const here = path.dirname(fileURLToPath(import.meta.url))
+const args = parseArgs(process.argv.slice(2), {
+  impls: 'product,sio-jwt',
+  tool: 'callgrind',
+  n: 500,
+  warm: 300,
+  concurrency: 20,
+  reps: 1,
+  clientCpu: 'none',
+  out: ''
+})
+const variants = list(args.impls)
+requireOpenFiles(args.n + args.warm + 500)
+if (args.clientCpu !== 'none') pinSelf(args.clientCpu)
+const cgDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rt-hs-'))
+
+function control (pid, flag) {
+  const r = spawnSync('callgrind_control', [flag, String(pid)], { encoding: 'utf8' })
+  if (r.status !== 0) throw new Error(`callgrind_control ${flag} failed: ${r.stdout}${r.stderr}`)
+}
+
+/** Instructions of the last dump of `pid`: the main thread's and all threads'. */
+function dumped (pid) {
+  const files = fs.readdirSync(cgDir).filter((f) => f.startsWith(`cg.${pid}.out.`))
+  if (files.length === 0) throw new Error('no callgrind dump')
+  const partOf = (f) => Number(/\.out\.(\d+)/.exec(f)[1])
+  const part = Math.max(...files.map(partOf))
+  let main = 0
+  let all = 0
+  for (const f of files.filter((f) => partOf(f) === part)) {
+    const text = fs.readFileSync(path.join(cgDir, f), 'utf8')
+    const ir = Number(/^(?:summary|totals): (\d+)/m.exec(text)[1])
+    all += ir
+    if (/^thread: 1$/m.test(text) || f.endsWith('-01')) main += ir
+  }
+  return { main, all }
+}
+
+function spawnServer (impl) {
+  // product: the product in-process (bench/profile/server.js: dist/ through its public API, JWT auth, core rooms,
+  // metrics on); sio-jwt: bare Socket.IO with the connect-rate baseline's fast-jwt check and rooms.
+  const [name, metrics, plugin] = impl.split(':')
+  const extra = (process.env.PROFILE_NODE_ARGS ?? '').split(/\s+/).filter((a) => a !== '')
+  const nodeArgs = [...extra, path.join(here, 'server.js'), `--impl=${name}`, ...(metrics === undefined || metrics === '' ? [] : [`--metrics=${metrics}`]), ...(plugin === undefined ? [] : [`--plugin=${plugin}`])]
+  const callgrind = args.tool === 'callgrind'
+  const cmd = callgrind ? 'valgrind' : process.execPath
+  const argv = callgrind
+    ? ['--tool=callgrind', '--separate-threads=yes', `--callgrind-out-file=${path.join(cgDir, 'cg.%p.out')}`, process.execPath, ...nodeArgs]
+    : nodeArgs
+  const child = spawn(cmd, argv, { stdio: ['ignore', 'inherit', callgrind ? 'ignore' : 'inherit', 'ipc'], env: { ...process.env, NODE_ENV: 'production' } })
+  const waiters = []
+  child.on('message', (m) => { const w = waiters.shift(); if (w) w(m) })
+  const next = () => new Promise((resolve) => waiters.push(resolve))
+  return { child, next, send: (m) => child.send(m) }
+}
+
+async function runOne (impl) {
+  const callgrind = args.tool === 'callgrind'
+  const s = spawnServer(impl)
+  const ready = await s.next()
+  const conns = []
+  let made = 0
+  const connect = async (n) => {
+    const r = await openMany(n, { mode: 'sio', path: '/socket.io/?EIO=4&transport=websocket' }, {
+      concurrency: args.concurrency,
+      timeoutMs: 600000,
+      perConnOpts: (i) => ({ port: ready.port, auth: { token: tokenFor(made + i) } })
+    })
+    made += n
+    conns.push(...r.conns)
+    if (r.ok !== n) throw new Error(`${impl}: ${r.failed} handshakes failed (${r.errors.slice(0, 2).join('; ')})`)
+    return r
+  }
+  try {
+    await connect(args.warm)
+    await sleep(callgrind ? 3000 : 500)
+    if (callgrind) control(s.child.pid, '-z')
+    s.send({ cmd: 'stats' })
+    const before = await s.next()
+    const r = await connect(args.n)
+    s.send({ cmd: 'stats' })
+    const after = await s.next()
+    if (after.sockets !== args.warm + args.n) throw new Error(`${impl}: the server counts ${after.sockets} sockets, expected ${args.warm + args.n}`)
+    const out = { impl, n: args.n, cpuUsPerHandshake: (after.cpu.user - before.cpu.user + after.cpu.system - before.cpu.system) / args.n, ms: r.ms }
+    if (callgrind) {
+      control(s.child.pid, '-d')
+      const ir = dumped(s.child.pid)
+      out.irPerHandshake = ir.main / args.n
+      out.irAllThreadsPerHandshake = ir.all / args.n
+    }
+    return out
+  } finally {
+    closeAll(conns)
+    s.send({ cmd: 'exit' })
+    await new Promise((resolve) => s.child.once('exit', resolve))
+  }
+}
+
+const results = {}
+for (let rep = 0; rep < args.reps; rep++) {
+  for (const v of variants.map((_, i) => variants[(i + rep) % variants.length])) {
+    const r = await runOne(v)
+    ;(results[v] ??= []).push(r)
+    console.log(JSON.stringify({ rep, ...r }))
+    if (args.out !== '') fs.appendFileSync(args.out, JSON.stringify({ rep, ...r }) + '\n')
+  }
+}
+const med = (a) => { const s = [...a].sort((x, y) => x - y); return s[Math.floor((s.length - 1) / 2)] }
+const key = args.tool === 'callgrind' ? 'irPerHandshake' : 'cpuUsPerHandshake'
+const base = results['sio-jwt'] ? med(results['sio-jwt'].map((r) => r[key])) : undefined
+console.log(`\n${key}, n=${args.n} after ${args.warm} warm-up handshakes, reps=${args.reps} (median [min..max])`)
+for (const v of variants) {
+  const xs = results[v].map((r) => r[key])
+  const m = med(xs)
+  console.log(`${v.padEnd(20)} ${m.toFixed(0).padStart(10)} [${Math.min(...xs).toFixed(0)}..${Math.max(...xs).toFixed(0)}]` +
+    (base !== undefined ? `  x sio-jwt ${(m / base).toFixed(3)}` : ''))
+}
+if (process.env.PROFILE_KEEP_CALLGRIND) console.log(`callgrind files kept in ${cgDir}`)
+else fs.rmSync(cgDir, { recursive: true, force: true })
