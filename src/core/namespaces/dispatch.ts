@@ -18,6 +18,8 @@ import type { RealtimeSocket } from '../socket-types.js'
 import type { SocketLog } from '../socket-logs.js'
 import { compactConnectionArrays } from '../patches/compact-arrays.js'
 import { shrinkConnectionMaps } from '../patches/small-maps.js'
+import { compactListenerTables } from '../patches/listener-tables.js'
+import { HandshakeStrings } from '../patches/shared-strings.js'
 import { installEventTable, setEventTable, type TableListener, type UnknownListener } from '../patches/event-table.js'
 import { compile, validationError, type Validator } from '../../lib/validation.js'
 import { CORE, type EventHandler, type Listener, type NamespaceEntry, type NamespaceRegistry } from './registry.js'
@@ -82,6 +84,8 @@ export class Dispatcher {
   readonly #onUnknown: UnknownListener
   /** Events nothing handles, counted under one label. */
   readonly #unknown: Cell
+  /** One copy of the handshake strings most connections repeat. */
+  readonly #strings = new HandshakeStrings()
 
   constructor (options: DispatcherOptions) {
     this.#o = options
@@ -277,6 +281,7 @@ export class Dispatcher {
     void socket.join(coreRooms(user))
     compactConnectionArrays(socket)
     shrinkConnectionMaps(socket)
+    this.#strings.share(socket)
     this.#o.limits.attach(socket)
     const listeners = this.#listenersOf(entry)
     if (!this.#tables) for (const [event, listener] of listeners) socket.on(event, listener)
@@ -284,6 +289,7 @@ export class Dispatcher {
     // One listener shared by every socket ('disconnect' is emitted once): no closure per socket.
     socket.on('disconnect', this.#onDisconnect)
     if (!this.#tables) socket.onAny(this.#onAnyEvent)
+    compactListenerTables(socket)
     this.#o.socketLog.connected(socket)
     for (const { plugin, fn } of entry.onConnect) this.#runHook(plugin, 'connection', socket, () => fn(this.context(socket)))
   }
