@@ -54,7 +54,7 @@ async function runOne (variant) {
       const s = await server.gc()
       const sockets = s.fds - base.fds
       if (sockets < level) invalid.push(`at ${level}: the server holds ${sockets} sockets`)
-      points.push({ conns: level, rss: s.mem.rss, heapUsed: s.mem.heapUsed, external: s.mem.external, arrayBuffers: s.mem.arrayBuffers, fds: s.fds })
+      points.push({ conns: level, rss: s.mem.rss, heapUsed: s.mem.heapUsed, heapTotal: s.mem.heapTotal, external: s.mem.external, arrayBuffers: s.mem.arrayBuffers, fds: s.fds })
     }
     const lost = conns.filter((c) => c.lostAt > 0).length
     if (lost > 0) invalid.push(`${lost} clients lost their connection`)

@@ -13,6 +13,8 @@
 //   PROFILE_KEEP_CALLGRIND=1 node bench/profile/handshake-cost.js ...          # keeps the dumps (callgrind_annotate)
 //   PROFILE_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" node bench/profile/handshake-cost.js --tool=cpu --impls=product
 //     (no valgrind: a CPU profile of the server, to see where the product's extra goes)
+//   node bench/profile/handshake-cost.js --tool=strace --impls=product::tenant-broadcast,sio-jwt
+//     (no valgrind: system calls per handshake, every thread, counted by `strace -c` attached after the warm-up)
 import { spawn, spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
@@ -62,6 +64,29 @@ function dumped (pid) {
   return { main, all }
 }
 
+/** `strace -c` attached to every thread of `pid`; `stop()` detaches it and returns its counts per system call. */
+async function attachStrace (pid) {
+  const file = path.join(cgDir, `strace.${pid}`)
+  const tracer = spawn('strace', ['-f', '-c', '-o', file, '-p', String(pid)], { stdio: ['ignore', 'ignore', 'pipe'] })
+  let err = ''
+  await new Promise((resolve, reject) => {
+    tracer.stderr.on('data', (d) => { err += d; if (/attached/.test(err)) resolve() })
+    tracer.once('exit', (code) => reject(new Error(`strace exited (${code}): ${err}`)))
+  })
+  return async () => {
+    const exited = new Promise((resolve) => tracer.once('exit', resolve))
+    tracer.kill('SIGINT')
+    await exited
+    const calls = {}
+    for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
+      // "% time     seconds  usecs/call     calls    errors syscall": the errors column may be empty.
+      const m = /^\s*[\d.]+\s+[\d.]+\s+\d+\s+(\d+)\s+(?:\d+\s+)?(\w+)\s*$/.exec(line)
+      if (m !== null && m[2] !== 'total') calls[m[2]] = Number(m[1])
+    }
+    return calls
+  }
+}
+
 function spawnServer (impl) {
   // product: the product in-process (bench/profile/server.js: dist/ through its public API, JWT auth, core rooms,
   // metrics on); sio-jwt: bare Socket.IO with the connect-rate baseline's fast-jwt check and rooms.
@@ -101,6 +126,7 @@ async function runOne (impl) {
     await connect(args.warm)
     await sleep(callgrind ? 3000 : 500)
     if (callgrind) control(s.child.pid, '-z')
+    const stopStrace = args.tool === 'strace' ? await attachStrace(s.child.pid) : undefined
     s.send({ cmd: 'stats' })
     const before = await s.next()
     const r = await connect(args.n)
@@ -108,6 +134,11 @@ async function runOne (impl) {
     const after = await s.next()
     if (after.sockets !== args.warm + args.n) throw new Error(`${impl}: the server counts ${after.sockets} sockets, expected ${args.warm + args.n}`)
     const out = { impl, n: args.n, cpuUsPerHandshake: (after.cpu.user - before.cpu.user + after.cpu.system - before.cpu.system) / args.n, ms: r.ms }
+    if (stopStrace !== undefined) {
+      const calls = await stopStrace()
+      out.syscallsPerHandshake = Object.values(calls).reduce((a, b) => a + b, 0) / args.n
+      out.perHandshake = Object.fromEntries(Object.entries(calls).sort((a, b) => b[1] - a[1]).map(([name, n]) => [name, Math.round(n / args.n * 100) / 100]))
+    }
     if (callgrind) {
       control(s.child.pid, '-d')
       const ir = dumped(s.child.pid)
@@ -132,7 +163,7 @@ for (let rep = 0; rep < args.reps; rep++) {
   }
 }
 const med = (a) => { const s = [...a].sort((x, y) => x - y); return s[Math.floor((s.length - 1) / 2)] }
-const key = args.tool === 'callgrind' ? 'irPerHandshake' : 'cpuUsPerHandshake'
+const key = { callgrind: 'irPerHandshake', strace: 'syscallsPerHandshake' }[args.tool] ?? 'cpuUsPerHandshake'
 const base = results['sio-jwt'] ? med(results['sio-jwt'].map((r) => r[key])) : undefined
 console.log(`\n${key}, n=${args.n} after ${args.warm} warm-up handshakes, reps=${args.reps} (median [min..max])`)
 for (const v of variants) {
