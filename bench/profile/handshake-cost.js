@@ -15,6 +15,9 @@
 //     (no valgrind: a CPU profile of the server, to see where the product's extra goes)
 //   node bench/profile/handshake-cost.js --tool=strace --impls=product::tenant-broadcast,sio-jwt
 //     (no valgrind: system calls per handshake, every thread, counted by `strace -c` attached after the warm-up)
+//   node bench/profile/handshake-cost.js --tool=perf --impls=product::tenant-broadcast,sio-jwt
+//     (no valgrind: page faults, context switches and task clock per handshake, `perf stat` attached after the
+//     warm-up; software events, which a VM without hardware counters still has)
 import { spawn, spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
@@ -87,6 +90,25 @@ async function attachStrace (pid) {
   }
 }
 
+/** `perf stat` (software events) attached to `pid`; `stop()` detaches it and returns each event's count. */
+async function attachPerf (pid) {
+  const file = path.join(cgDir, `perf.${pid}`)
+  const events = 'task-clock,page-faults,context-switches,cpu-migrations'
+  const tracer = spawn('perf', ['stat', '-x,', '-o', file, '-e', events, '-p', String(pid)], { stdio: 'ignore' })
+  await sleep(500)
+  return async () => {
+    const exited = new Promise((resolve) => tracer.once('exit', resolve))
+    tracer.kill('SIGINT')
+    await exited
+    const counts = {}
+    for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
+      const [value, , name] = line.split(',')
+      if (name !== undefined && value !== '' && !Number.isNaN(Number(value))) counts[name] = Number(value)
+    }
+    return counts
+  }
+}
+
 function spawnServer (impl) {
   // product: the product in-process (bench/profile/server.js: dist/ through its public API, JWT auth, core rooms,
   // metrics on); sio-jwt: bare Socket.IO with the connect-rate baseline's fast-jwt check and rooms.
@@ -127,6 +149,7 @@ async function runOne (impl) {
     await sleep(callgrind ? 3000 : 500)
     if (callgrind) control(s.child.pid, '-z')
     const stopStrace = args.tool === 'strace' ? await attachStrace(s.child.pid) : undefined
+    const stopPerf = args.tool === 'perf' ? await attachPerf(s.child.pid) : undefined
     s.send({ cmd: 'stats' })
     const before = await s.next()
     const r = await connect(args.n)
@@ -134,6 +157,11 @@ async function runOne (impl) {
     const after = await s.next()
     if (after.sockets !== args.warm + args.n) throw new Error(`${impl}: the server counts ${after.sockets} sockets, expected ${args.warm + args.n}`)
     const out = { impl, n: args.n, cpuUsPerHandshake: (after.cpu.user - before.cpu.user + after.cpu.system - before.cpu.system) / args.n, ms: r.ms }
+    if (stopPerf !== undefined) {
+      const counts = await stopPerf()
+      out.perHandshake = Object.fromEntries(Object.entries(counts).map(([name, n]) => [name, Math.round(n / args.n * 1000) / 1000]))
+      out.pageFaultsPerHandshake = out.perHandshake['page-faults']
+    }
     if (stopStrace !== undefined) {
       const calls = await stopStrace()
       out.syscallsPerHandshake = Object.values(calls).reduce((a, b) => a + b, 0) / args.n
@@ -163,7 +191,7 @@ for (let rep = 0; rep < args.reps; rep++) {
   }
 }
 const med = (a) => { const s = [...a].sort((x, y) => x - y); return s[Math.floor((s.length - 1) / 2)] }
-const key = { callgrind: 'irPerHandshake', strace: 'syscallsPerHandshake' }[args.tool] ?? 'cpuUsPerHandshake'
+const key = { callgrind: 'irPerHandshake', strace: 'syscallsPerHandshake', perf: 'pageFaultsPerHandshake' }[args.tool] ?? 'cpuUsPerHandshake'
 const base = results['sio-jwt'] ? med(results['sio-jwt'].map((r) => r[key])) : undefined
 console.log(`\n${key}, n=${args.n} after ${args.warm} warm-up handshakes, reps=${args.reps} (median [min..max])`)
 for (const v of variants) {
