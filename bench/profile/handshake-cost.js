@@ -67,47 +67,42 @@ function dumped (pid) {
   return { main, all }
 }
 
-/** `strace -c` attached to every thread of `pid`; `stop()` detaches it and returns its counts per system call. */
-async function attachStrace (pid) {
-  const file = path.join(cgDir, `strace.${pid}`)
-  const tracer = spawn('strace', ['-f', '-c', '-o', file, '-p', String(pid)], { stdio: ['ignore', 'ignore', 'pipe'] })
+/**
+ * A tracer (`strace -c`, `perf stat`) attached to the server after the warm-up, writing its summary to a file;
+ * `stop()` detaches it (SIGINT) and returns the summary's counts by name, read with `parse(line)` ([name, count]).
+ */
+async function attachTracer (cmd, argv, parse) {
+  const file = path.join(cgDir, `${cmd}.${process.hrtime.bigint()}`)
+  const tracer = spawn(cmd, [...argv, '-o', file], { stdio: ['ignore', 'ignore', 'pipe'] })
   let err = ''
-  await new Promise((resolve, reject) => {
-    tracer.stderr.on('data', (d) => { err += d; if (/attached/.test(err)) resolve() })
-    tracer.once('exit', (code) => reject(new Error(`strace exited (${code}): ${err}`)))
-  })
+  tracer.stderr.on('data', (d) => { err += d })
+  const exited = new Promise((resolve) => tracer.once('exit', resolve))
+  // strace says when it is attached; perf stat says nothing, and attaches within a few milliseconds.
+  await Promise.race([cmd === 'strace' ? new Promise((resolve) => tracer.stderr.on('data', () => { if (/attached/.test(err)) resolve() })) : sleep(500),
+    exited.then((code) => { throw new Error(`${cmd} exited (${code}): ${err}`) })])
   return async () => {
-    const exited = new Promise((resolve) => tracer.once('exit', resolve))
-    tracer.kill('SIGINT')
-    await exited
-    const calls = {}
-    for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
-      // "% time     seconds  usecs/call     calls    errors syscall": the errors column may be empty.
-      const m = /^\s*[\d.]+\s+[\d.]+\s+\d+\s+(\d+)\s+(?:\d+\s+)?(\w+)\s*$/.exec(line)
-      if (m !== null && m[2] !== 'total') calls[m[2]] = Number(m[1])
-    }
-    return calls
-  }
-}
-
-/** `perf stat` (software events) attached to `pid`; `stop()` detaches it and returns each event's count. */
-async function attachPerf (pid) {
-  const file = path.join(cgDir, `perf.${pid}`)
-  const events = 'task-clock,page-faults,context-switches,cpu-migrations'
-  const tracer = spawn('perf', ['stat', '-x,', '-o', file, '-e', events, '-p', String(pid)], { stdio: 'ignore' })
-  await sleep(500)
-  return async () => {
-    const exited = new Promise((resolve) => tracer.once('exit', resolve))
     tracer.kill('SIGINT')
     await exited
     const counts = {}
     for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
-      const [value, , name] = line.split(',')
-      if (name !== undefined && value !== '' && !Number.isNaN(Number(value))) counts[name] = Number(value)
+      const entry = parse(line)
+      if (entry !== undefined) counts[entry[0]] = entry[1]
     }
     return counts
   }
 }
+
+/** System calls by name, every thread: `strace -c`'s table ("% time seconds usecs/call calls [errors] syscall"). */
+const attachStrace = (pid) => attachTracer('strace', ['-f', '-c', '-p', String(pid)], (line) => {
+  const m = /^\s*[\d.]+\s+[\d.]+\s+\d+\s+(\d+)\s+(?:\d+\s+)?(\w+)\s*$/.exec(line)
+  return m !== null && m[2] !== 'total' ? [m[2], Number(m[1])] : undefined
+})
+
+/** Software events (a VM without hardware counters has them): `perf stat -x,` lines "value,unit,event,...". */
+const attachPerf = (pid) => attachTracer('perf', ['stat', '-x,', '-e', 'task-clock,page-faults,context-switches,cpu-migrations', '-p', String(pid)], (line) => {
+  const [value, , name] = line.split(',')
+  return name !== undefined && value !== '' && !Number.isNaN(Number(value)) ? [name, Number(value)] : undefined
+})
 
 function spawnServer (impl) {
   // product: the product in-process (bench/profile/server.js: dist/ through its public API, JWT auth, core rooms,
