@@ -37,9 +37,9 @@ export class StringPool {
  * `connection` and the WebSocket version and extensions for all of them; the origin, user agent and
  * languages for most; the handshake URL for every client of a transport. Replacing each by an equal string
  * from a pool changes no value a plugin reads (strings compare by value) and leaves one copy per distinct
- * value: about 130 bytes of heap per idle connection from a Node client, more from browsers, whose user agent
- * and languages are long (`bench/profile/memory-snapshot.js`). `handshake.time` (a date with seconds) is
- * shared with the previous handshake's when equal, as under a burst of connections.
+ * value. `handshake.time` (a date with seconds) is shared with the previous handshake's when equal, as under
+ * a burst of connections. Together about 250 bytes of heap per idle connection from a Node client, more from
+ * browsers, whose user agent and languages are long (`bench/profile/memory-snapshot.js`).
  */
 export class HandshakeStrings {
   readonly #pool = new StringPool()
