@@ -21,7 +21,7 @@
 // socketio.maxBufferedBytes (product:1:0 and product:0:0: the slow-consumer bound off, to measure its cost); a fourth,
 // metrics.enabled (product:1::0: metrics off, an empty field keeping the default bound; product:1::np: on, without
 // Node's process metrics).
-import { spawn, spawnSync } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -29,6 +29,7 @@ import { fileURLToPath } from 'node:url'
 import { list, parseArgs } from '../lib/cli.js'
 import { tokenFor } from '../lib/credentials.js'
 import { pinSelf, sleep } from '../lib/machine.js'
+import { callgrindControl, dumpedInstructions } from '../lib/callgrind.js'
 import { closeAll } from '../lib/clients.js'
 import { openMany } from '../lib/rawws.js'
 
@@ -75,27 +76,6 @@ function startServer (impl) {
   return { child, next, send: (m) => child.send(m) }
 }
 
-function callgrindTotal (pid, fn) {
-  const r = spawnSync('callgrind_control', [fn, String(pid)], { encoding: 'utf8' })
-  if (r.status !== 0) throw new Error(`callgrind_control ${fn} failed: ${r.stdout}${r.stderr}`)
-}
-
-/** Instructions of the last dump: the main thread's (the event loop: the hot path) and all threads' (+ JIT, GC helpers). */
-function dumpedInstructions (pid) {
-  const files = fs.readdirSync(cgDir).filter((f) => f.startsWith(`cg.${pid}.out.`))
-  if (files.length === 0) throw new Error('no callgrind dump')
-  const part = Math.max(...files.map((f) => Number(/\.out\.(\d+)/.exec(f)[1])))
-  let main = 0
-  let all = 0
-  for (const f of files.filter((f) => Number(/\.out\.(\d+)/.exec(f)[1]) === part)) {
-    const text = fs.readFileSync(path.join(cgDir, f), 'utf8')
-    const ir = Number(/^(?:summary|totals): (\d+)/m.exec(text)[1])
-    all += ir
-    if (/^thread: 1$/m.test(text) || f.endsWith('-01')) main += ir
-  }
-  return { main, all }
-}
-
 async function runOne (impl) {
   const s = startServer(impl)
   const ready = await s.next()
@@ -121,7 +101,7 @@ async function runOne (impl) {
     s.send({ cmd: 'broadcast', seq: ++seq })
   })
   for (let i = 0; i < args.warm; i++) { if (!await oneBroadcast()) throw new Error(`${impl}: warm-up broadcast not delivered`); await sleep(args.gap) }
-  if (args.tool === 'callgrind') callgrindTotal(s.child.pid, '-z')
+  if (args.tool === 'callgrind') callgrindControl(s.child.pid, '-z')
   s.send({ cmd: 'stats' })
   const before = await s.next()
   const d0 = delivered
@@ -132,8 +112,8 @@ async function runOne (impl) {
   const out = { impl, n: args.n, k: args.k, msgs, sockets: after.sockets }
   out.cpuUsPerMsg = (after.cpu.user - before.cpu.user + after.cpu.system - before.cpu.system) / msgs
   if (args.tool === 'callgrind') {
-    callgrindTotal(s.child.pid, '-d')
-    const ir = dumpedInstructions(s.child.pid)
+    callgrindControl(s.child.pid, '-d')
+    const ir = dumpedInstructions(cgDir, s.child.pid)
     out.irPerMsg = ir.main / msgs
     out.irAllThreadsPerMsg = ir.all / msgs
   }

@@ -18,11 +18,12 @@
 //   node bench/profile/handshake-cost.js --tool=perf --impls=product::tenant-broadcast,sio-jwt
 //     (no valgrind: page faults, context switches and task clock per handshake, `perf stat` attached after the
 //     warm-up; software events, which a VM without hardware counters still has)
-import { spawn, spawnSync } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { callgrindControl, dumpedInstructions } from '../lib/callgrind.js'
 import { closeAll } from '../lib/clients.js'
 import { list, parseArgs } from '../lib/cli.js'
 import { tokenFor } from '../lib/credentials.js'
@@ -44,28 +45,6 @@ const variants = list(args.impls)
 requireOpenFiles(args.n + args.warm + 500)
 if (args.clientCpu !== 'none') pinSelf(args.clientCpu)
 const cgDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rt-hs-'))
-
-function control (pid, flag) {
-  const r = spawnSync('callgrind_control', [flag, String(pid)], { encoding: 'utf8' })
-  if (r.status !== 0) throw new Error(`callgrind_control ${flag} failed: ${r.stdout}${r.stderr}`)
-}
-
-/** Instructions of the last dump of `pid`: the main thread's and all threads'. */
-function dumped (pid) {
-  const files = fs.readdirSync(cgDir).filter((f) => f.startsWith(`cg.${pid}.out.`))
-  if (files.length === 0) throw new Error('no callgrind dump')
-  const partOf = (f) => Number(/\.out\.(\d+)/.exec(f)[1])
-  const part = Math.max(...files.map(partOf))
-  let main = 0
-  let all = 0
-  for (const f of files.filter((f) => partOf(f) === part)) {
-    const text = fs.readFileSync(path.join(cgDir, f), 'utf8')
-    const ir = Number(/^(?:summary|totals): (\d+)/m.exec(text)[1])
-    all += ir
-    if (/^thread: 1$/m.test(text) || f.endsWith('-01')) main += ir
-  }
-  return { main, all }
-}
 
 /**
  * A tracer (`strace -c`, `perf stat`) attached to the server after the warm-up, writing its summary to a file;
@@ -142,7 +121,7 @@ async function runOne (impl) {
   try {
     await connect(args.warm)
     await sleep(callgrind ? 3000 : 500)
-    if (callgrind) control(s.child.pid, '-z')
+    if (callgrind) callgrindControl(s.child.pid, '-z')
     const stopStrace = args.tool === 'strace' ? await attachStrace(s.child.pid) : undefined
     const stopPerf = args.tool === 'perf' ? await attachPerf(s.child.pid) : undefined
     s.send({ cmd: 'stats' })
@@ -163,8 +142,8 @@ async function runOne (impl) {
       out.perHandshake = Object.fromEntries(Object.entries(calls).sort((a, b) => b[1] - a[1]).map(([name, n]) => [name, Math.round(n / args.n * 100) / 100]))
     }
     if (callgrind) {
-      control(s.child.pid, '-d')
-      const ir = dumped(s.child.pid)
+      callgrindControl(s.child.pid, '-d')
+      const ir = dumpedInstructions(cgDir, s.child.pid)
       out.irPerHandshake = ir.main / args.n
       out.irAllThreadsPerHandshake = ir.all / args.n
     }
