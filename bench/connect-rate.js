@@ -2,14 +2,14 @@
 // most --concurrency handshakes in flight. A connection counts once it is usable: for Socket.IO (the
 // product and bare) when the namespace CONNECT ack "40{sid}" arrives, i.e. after the JWT middleware
 // ran; for raw ws when the 101 arrives (the JWT, in the query string, is verified before the upgrade).
-// Reported: handshakes per second, and server CPU microseconds per connection. Each run first opens
+// Reported: handshakes per second, and server CPU microseconds per connection (all threads, and the main thread's). Each run first opens
 // and closes --warmup connections (JIT warm-up), which are not measured.
 //   node bench/connect-rate.js           # full: K=5000, 5 reps
 //   node bench/connect-rate.js --quick   # smoke check
 import { closeAll, connectClients } from './lib/clients.js'
 import { helpRequested, list, parseArgs, runMain } from './lib/cli.js'
 import { tokenFor } from './lib/credentials.js'
-import { cpuStatDelta, foreignLoad, pinSelf, readCpuStat, requireOpenFiles, sleep } from './lib/machine.js'
+import { cpuStatDelta, foreignLoad, pinSelf, readCpuStat, requireOpenFiles, sleep, threadCpu } from './lib/machine.js'
 import { fmt, range, ratios, Recorder, rotate, table, targetLine } from './lib/report.js'
 import { checkBuild, DEFAULT_ENDPOINT, serversCpuMs, startServer } from './lib/servers.js'
 
@@ -47,12 +47,14 @@ async function runOne (variant) {
     }
     await sleep(200)
     const s1 = await server.stats()
+    const t1 = threadCpu(server.pid)
     const c1 = process.cpuUsage()
     const p1 = readCpuStat()
     const r = await connectClients({ variant, servers: [server], n: args.k, concurrency: args.concurrency })
     const c2 = process.cpuUsage()
     const p2 = readCpuStat()
     const s2 = await server.stats()
+    const t2 = threadCpu(server.pid)
     conns = r.conns
     if (r.failed > 0) invalid.push(`${r.failed} of ${args.k} connections failed (${r.errors.slice(0, 2).join('; ')})`)
     if (r.timedOut) invalid.push('timed out')
@@ -75,6 +77,8 @@ async function runOne (variant) {
       ms: r.ms,
       connPerSec: (r.ok / r.ms) * 1000,
       serverUsPerConn: (cpuMs * 1000) / r.ok,
+      // The event loop's share; the rest is V8's GC and compiler threads (and libuv's pool), on the same pinned core.
+      serverMainUsPerConn: (t2.main - t1.main) / r.ok,
       serverCpuPct,
       clientCpuPct,
       clientUsPerConn: ((c2.user - c1.user + c2.system - c1.system) / r.ok),
@@ -109,7 +113,7 @@ runMain(async () => {
       r.rep = rep
       rec.add(r, `rep ${rep} ${v.padEnd(8)}: ` + (r.connPerSec === undefined
         ? 'no measurement'
-        : `${fmt(r.connPerSec)} conn/s (${r.ok} ok, ${r.failed} failed, ${fmt(r.ms)} ms), server ${fmt(r.serverCpuPct)}% cpu ${fmt(r.serverUsPerConn)} us/conn, ` +
+        : `${fmt(r.connPerSec)} conn/s (${r.ok} ok, ${r.failed} failed, ${fmt(r.ms)} ms), server ${fmt(r.serverCpuPct)}% cpu ${fmt(r.serverUsPerConn)} us/conn (main thread ${fmt(r.serverMainUsPerConn)}), ` +
           `client ${fmt(r.clientCpuPct)}% ${fmt(r.clientUsPerConn)} us/conn, foreign ${fmt(r.foreignPct)}%`))
     }
   }
@@ -126,6 +130,7 @@ function summary (runs) {
       variant: v,
       'conn/s': range(ok.map((r) => r.connPerSec)),
       'srv us/conn': range(ok.map((r) => r.serverUsPerConn)),
+      'main thread us/conn': range(ok.map((r) => r.serverMainUsPerConn)),
       'conn/s per srv core': range(ok.map((r) => 1e6 / r.serverUsPerConn)),
       'srv cpu%': range(ok.map((r) => r.serverCpuPct)),
       'cli us/conn': range(ok.map((r) => r.clientUsPerConn)),

@@ -4,10 +4,18 @@ import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 
-/** `callgrind_control <flag> <pid>` (`-z` zeroes the counters, `-d` dumps them); throws if it fails. */
-export function callgrindControl (pid, flag) {
-  const r = spawnSync('callgrind_control', [flag, String(pid)], { encoding: 'utf8' })
-  if (r.status !== 0) throw new Error(`callgrind_control ${flag} failed: ${r.stdout}${r.stderr}`)
+/**
+ * `callgrind_control <flag> <pid>` (`-z` zeroes the counters, `-d` dumps them); throws if it fails. `host`: the
+ * HOST the valgrind process has in its environment (vgdb names its pipes after USER and HOST, and both sides must
+ * agree): the product's server gets HOST=127.0.0.1 from the bench.
+ */
+export function callgrindControl (pid, flag, host = process.env.HOST) {
+  const env = { ...process.env }
+  if (host === undefined) delete env.HOST
+  else env.HOST = host
+  const r = spawnSync('callgrind_control', [flag, String(pid)], { encoding: 'utf8', env })
+  // It exits 0 when it could not reach the process, too: only "OK." says it did.
+  if (r.status !== 0 || !/\bOK\./.test(r.stdout)) throw new Error(`callgrind_control ${flag} failed: ${r.stdout}${r.stderr}`)
 }
 
 /**

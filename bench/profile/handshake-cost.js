@@ -18,6 +18,12 @@
 //   node bench/profile/handshake-cost.js --tool=perf --impls=product::tenant-broadcast,sio-jwt
 //     (no valgrind: page faults, context switches and task clock per handshake, `perf stat` attached after the
 //     warm-up; software events, which a VM without hardware counters still has)
+//   node bench/profile/handshake-cost.js --impls=server:product,server:socketio
+//     (the servers scenario 4 times, started as bench/lib/servers.js starts them: dist/src/main.js with the bench's
+//     config, and bench/servers/baseline.js; unpinned unless --server-cpu=<n>, as scenario 4 pins it to 0)
+//   node bench/profile/handshake-cost.js --tool=threads --impls=product::tenant-broadcast,sio-jwt --n=3000
+//     (no valgrind: CPU per handshake of each server thread by name, from /proc/<pid>/task/*/stat: the event loop,
+//     V8's GC and compiler threads, libuv's pool)
 import { spawn } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
@@ -27,8 +33,9 @@ import { callgrindControl, dumpedInstructions } from '../lib/callgrind.js'
 import { closeAll } from '../lib/clients.js'
 import { list, parseArgs } from '../lib/cli.js'
 import { tokenFor } from '../lib/credentials.js'
-import { pinSelf, requireOpenFiles, sleep } from '../lib/machine.js'
+import { pinSelf, requireOpenFiles, sleep, threadCpu } from '../lib/machine.js'
 import { openMany } from '../lib/rawws.js'
+import { startServer } from '../lib/servers.js'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 const args = parseArgs(process.argv.slice(2), {
@@ -39,6 +46,7 @@ const args = parseArgs(process.argv.slice(2), {
   concurrency: 20,
   reps: 1,
   clientCpu: 'none',
+  serverCpu: 'none',
   out: ''
 })
 const variants = list(args.impls)
@@ -101,9 +109,31 @@ function spawnServer (impl) {
   return { child, next, send: (m) => child.send(m) }
 }
 
+/**
+ * `server:<variant>`: a server as the benches start it (bench/lib/servers.js), with the same `next()`/`send()` as
+ * spawnServer's: 'stats' answers the CPU used and the sockets open (its descriptors, less those it had at start).
+ */
+async function benchServer (variant) {
+  const wrap = args.tool === 'callgrind'
+    ? ['valgrind', '--tool=callgrind', '--separate-threads=yes', `--callgrind-out-file=${path.join(cgDir, 'cg.%p.out')}`]
+    : undefined
+  const server = await startServer({ variant, cpu: args.serverCpu, wrap, readyTimeoutMs: 600000 })
+  const fds = (await server.stats()).fds
+  const replies = []
+  return {
+    child: server.child,
+    host: variant.startsWith('product') ? '127.0.0.1' : undefined, // bench/lib/servers.js sets HOST for the product
+    next: async () => replies.shift() ?? { port: server.port },
+    send: (m) => {
+      if (m.cmd === 'exit') { replies.push(server.stop()); return }
+      replies.push(server.stats().then((st) => ({ cpu: st.cpu, sockets: st.fds - fds })))
+    }
+  }
+}
+
 async function runOne (impl) {
   const callgrind = args.tool === 'callgrind'
-  const s = spawnServer(impl)
+  const s = impl.startsWith('server:') ? await benchServer(impl.slice('server:'.length)) : spawnServer(impl)
   const ready = await s.next()
   const conns = []
   let made = 0
@@ -121,9 +151,10 @@ async function runOne (impl) {
   try {
     await connect(args.warm)
     await sleep(callgrind ? 3000 : 500)
-    if (callgrind) callgrindControl(s.child.pid, '-z')
+    if (callgrind) callgrindControl(s.child.pid, '-z', s.host)
     const stopStrace = args.tool === 'strace' ? await attachStrace(s.child.pid) : undefined
     const stopPerf = args.tool === 'perf' ? await attachPerf(s.child.pid) : undefined
+    const threadsBefore = args.tool === 'threads' ? threadCpu(s.child.pid) : undefined
     s.send({ cmd: 'stats' })
     const before = await s.next()
     const r = await connect(args.n)
@@ -131,6 +162,11 @@ async function runOne (impl) {
     const after = await s.next()
     if (after.sockets !== args.warm + args.n) throw new Error(`${impl}: the server counts ${after.sockets} sockets, expected ${args.warm + args.n}`)
     const out = { impl, n: args.n, cpuUsPerHandshake: (after.cpu.user - before.cpu.user + after.cpu.system - before.cpu.system) / args.n, ms: r.ms }
+    if (threadsBefore !== undefined) {
+      const threadsAfter = threadCpu(s.child.pid)
+      out.threadUsPerHandshake = Object.fromEntries(Object.entries(threadsAfter)
+        .map(([name, us]) => [name, Math.round((us - (threadsBefore[name] ?? 0)) / args.n * 10) / 10]).filter(([, us]) => us > 0))
+    }
     if (stopPerf !== undefined) {
       const counts = await stopPerf()
       out.perHandshake = Object.fromEntries(Object.entries(counts).map(([name, n]) => [name, Math.round(n / args.n * 1000) / 1000]))
@@ -142,7 +178,7 @@ async function runOne (impl) {
       out.perHandshake = Object.fromEntries(Object.entries(calls).sort((a, b) => b[1] - a[1]).map(([name, n]) => [name, Math.round(n / args.n * 100) / 100]))
     }
     if (callgrind) {
-      callgrindControl(s.child.pid, '-d')
+      callgrindControl(s.child.pid, '-d', s.host)
       const ir = dumpedInstructions(cgDir, s.child.pid)
       out.irPerHandshake = ir.main / args.n
       out.irAllThreadsPerHandshake = ir.all / args.n
@@ -151,7 +187,7 @@ async function runOne (impl) {
   } finally {
     closeAll(conns)
     s.send({ cmd: 'exit' })
-    await new Promise((resolve) => s.child.once('exit', resolve))
+    if (s.child.exitCode === null && s.child.signalCode === null) await new Promise((resolve) => s.child.once('exit', resolve))
   }
 }
 
@@ -166,13 +202,14 @@ for (let rep = 0; rep < args.reps; rep++) {
 }
 const med = (a) => { const s = [...a].sort((x, y) => x - y); return s[Math.floor((s.length - 1) / 2)] }
 const key = { callgrind: 'irPerHandshake', strace: 'syscallsPerHandshake', perf: 'pageFaultsPerHandshake' }[args.tool] ?? 'cpuUsPerHandshake'
-const base = results['sio-jwt'] ? med(results['sio-jwt'].map((r) => r[key])) : undefined
+const baseImpl = ['sio-jwt', 'server:socketio'].find((v) => results[v] !== undefined)
+const base = baseImpl !== undefined ? med(results[baseImpl].map((r) => r[key])) : undefined
 console.log(`\n${key}, n=${args.n} after ${args.warm} warm-up handshakes, reps=${args.reps} (median [min..max])`)
 for (const v of variants) {
   const xs = results[v].map((r) => r[key])
   const m = med(xs)
   console.log(`${v.padEnd(20)} ${m.toFixed(0).padStart(10)} [${Math.min(...xs).toFixed(0)}..${Math.max(...xs).toFixed(0)}]` +
-    (base !== undefined ? `  x sio-jwt ${(m / base).toFixed(3)}` : ''))
+    (base !== undefined ? `  x ${baseImpl} ${(m / base).toFixed(3)}` : ''))
 }
 if (process.env.PROFILE_KEEP_CALLGRIND) console.log(`callgrind files kept in ${cgDir}`)
 else fs.rmSync(cgDir, { recursive: true, force: true })
