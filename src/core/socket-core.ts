@@ -15,6 +15,7 @@ import { MemoryBuckets, RedisBuckets, sharedLimits } from './limits/shared.js'
 import type { Metrics } from './metrics/metrics.js'
 import { Dispatcher } from './namespaces/dispatch.js'
 import { NamespaceRegistry } from './namespaces/registry.js'
+import { installCorkedUpgrade } from './patches/corked-upgrade.js'
 import { installRequestRelease } from './patches/release-request.js'
 import { Publisher } from './publish.js'
 import { SocketLog } from './socket-logs.js'
@@ -62,6 +63,8 @@ export function createSocketCore (options: SocketCoreOptions): SocketCore {
   const registry = new NamespaceRegistry(io)
   // Keeps of each connection's upgrade request only what the handshakes read (about 1 kB a connection).
   installRequestRelease(io)
+  // The 101 answer and the open packet of a websocket handshake in one write.
+  installCorkedUpgrade(io)
   const auth = createAuthenticator(options.verifier)
   const { metrics } = options
   const bus = new ClusterBus({ io, registry, log, countTimeoutMs: options.countTimeoutMs, onPartial: (question) => { metrics.clusterPartial.inc({ question }) } })
