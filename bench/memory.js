@@ -124,6 +124,10 @@ function summary (runs) {
     out += '\n## Targets (median of per-repetition ratios)\n'
     out += targetLine('memory per connection (RSS): product / socketio <= 1.1', ratios(runs, 'rssPerConn', 'product', 'socketio'), (x) => x <= 1.1) + '\n'
     out += targetLine('memory per connection (heap): product / socketio <= 1.1', ratios(runs, 'heapPerConn', 'product', 'socketio'), (x) => x <= 1.1) + '\n'
+    // Issue 20's targets (the second round of performance work).
+    out += targetLine('issue 20: memory per connection (RSS): product / socketio <= 0.75', ratios(runs, 'rssPerConn', 'product', 'socketio'), (x) => x <= 0.75) + '\n'
+    const heap = runs.filter((r) => r.variant === 'product' && r.valid).map((r) => r.heapPerConn)
+    out += targetLine('issue 20: heap per connection (bytes, not a ratio) <= 8,500', heap, (x) => x <= 8500) + '\n'
   }
   return out
 }
