@@ -5,17 +5,26 @@ import fs from 'node:fs'
 import path from 'node:path'
 
 /**
- * `callgrind_control <flag> <pid>` (`-z` zeroes the counters, `-d` dumps them); throws if it fails. `host`: the
- * HOST the valgrind process has in its environment (vgdb names its pipes after USER and HOST, and both sides must
- * agree): the product's server gets HOST=127.0.0.1 from the bench.
+ * `callgrind_control <flag> <pid>` (`-z` zeroes the counters, `-d` dumps them); throws if it fails. vgdb names its
+ * pipes after USER and HOST, and both sides must agree: they are read from the target's own environment (the bench
+ * starts the product's server with HOST=127.0.0.1).
  */
-export function callgrindControl (pid, flag, host = process.env.HOST) {
-  const env = { ...process.env }
-  if (host === undefined) delete env.HOST
-  else env.HOST = host
-  const r = spawnSync('callgrind_control', [flag, String(pid)], { encoding: 'utf8', env })
+export function callgrindControl (pid, flag) {
+  const r = spawnSync('callgrind_control', [flag, String(pid)], { encoding: 'utf8', env: vgdbEnv(pid) })
   // It exits 0 when it could not reach the process, too: only "OK." says it did.
   if (r.status !== 0 || !/\bOK\./.test(r.stdout)) throw new Error(`callgrind_control ${flag} failed: ${r.stdout}${r.stderr}`)
+}
+
+/** This process's environment with the USER and HOST of process `pid` (from /proc/<pid>/environ). */
+function vgdbEnv (pid) {
+  const env = { ...process.env }
+  const target = fs.readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0')
+  for (const name of ['USER', 'HOST']) {
+    const entry = target.find((e) => e.startsWith(`${name}=`))
+    if (entry === undefined) delete env[name]
+    else env[name] = entry.slice(name.length + 1)
+  }
+  return env
 }
 
 /**

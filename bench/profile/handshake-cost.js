@@ -122,7 +122,6 @@ async function benchServer (variant) {
   const replies = []
   return {
     child: server.child,
-    host: variant.startsWith('product') ? '127.0.0.1' : undefined, // bench/lib/servers.js sets HOST for the product
     next: async () => replies.shift() ?? { port: server.port },
     send: (m) => {
       if (m.cmd === 'exit') { replies.push(server.stop()); return }
@@ -151,7 +150,7 @@ async function runOne (impl) {
   try {
     await connect(args.warm)
     await sleep(callgrind ? 3000 : 500)
-    if (callgrind) callgrindControl(s.child.pid, '-z', s.host)
+    if (callgrind) callgrindControl(s.child.pid, '-z')
     const stopStrace = args.tool === 'strace' ? await attachStrace(s.child.pid) : undefined
     const stopPerf = args.tool === 'perf' ? await attachPerf(s.child.pid) : undefined
     const threadsBefore = args.tool === 'threads' ? threadCpu(s.child.pid) : undefined
@@ -178,7 +177,7 @@ async function runOne (impl) {
       out.perHandshake = Object.fromEntries(Object.entries(calls).sort((a, b) => b[1] - a[1]).map(([name, n]) => [name, Math.round(n / args.n * 100) / 100]))
     }
     if (callgrind) {
-      callgrindControl(s.child.pid, '-d', s.host)
+      callgrindControl(s.child.pid, '-d')
       const ir = dumpedInstructions(cgDir, s.child.pid)
       out.irPerHandshake = ir.main / args.n
       out.irAllThreadsPerHandshake = ir.all / args.n

@@ -5,13 +5,14 @@ import type { Server } from 'socket.io'
 /**
  * A websocket handshake writes twice to the TCP socket within one turn of the event loop: `ws` writes the 101
  * answer, then Engine.IO's handshake (after one `await` of its id generator) writes the open packet
- * (`0{"sid":...}`), each its own system call. The server sends nothing else until the client answers, so the two can
- * go out together: the socket is corked when Engine.IO is about to write the 101 (its `headers` event, which it
- * emits from its `ws` server's, for a request of the websocket transport), and uncorked once Engine.IO has made
- * its socket (its `connection` event, after the open packet was written), when Engine.IO refuses the handshake after the 101 (its `connection_error` event, before it writes its
- * answer and destroys the socket), or at the latest in the next `setImmediate` (the upgrade of a polling session,
- * an id generator that takes longer; one `setImmediate` for all the sockets corked in a turn of the event loop). The client receives the same bytes in the same order: one `writev` instead
- * of a `write` and a `writev`.
+ * (`0{"sid":...}`), each its own system call. The server sends nothing else until the client answers, so the two
+ * can go out together. The socket is corked when Engine.IO is about to write the 101 (its `headers` event, which
+ * it emits from its `ws` server's, for a request of the websocket transport), and uncorked at the first of:
+ * - Engine.IO's `connection` event (it made its socket: the open packet is written);
+ * - its `connection_error` event (a refusal after the 101, before it writes its answer and destroys the socket);
+ * - the next `setImmediate` (the upgrade of a polling session, an id generator that takes longer), one for all the
+ *   sockets corked in a turn of the event loop.
+ * The client receives the same bytes in the same order: one `writev` instead of a `write` and a `writev`.
  *
  * Only the upgrades Engine.IO accepted are corked (refusals before the 101 are not), and only Engine.IO's: a
  * plugin's own WebSocket endpoint has its own `ws` server. (Engine.IO makes a new `ws` server when the HTTP server
@@ -45,5 +46,6 @@ export function installCorkedUpgrade (io: Server): void {
 
 interface RequestLike { socket?: Duplex | null, _query?: { transport?: string } }
 interface EngineLike {
-  on: ((event: 'headers', fn: (headers: unknown, req: unknown) => void) => void) & ((event: 'connection' | 'connection_error', fn: (arg: unknown) => void) => void)
+  on: ((event: 'headers', fn: (headers: unknown, req: unknown) => void) => void) &
+    ((event: 'connection' | 'connection_error', fn: (arg: unknown) => void) => void)
 }
