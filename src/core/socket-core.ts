@@ -17,6 +17,7 @@ import { Dispatcher } from './namespaces/dispatch.js'
 import { NamespaceRegistry } from './namespaces/registry.js'
 import { installCorkedUpgrade } from './patches/corked-upgrade.js'
 import { installRequestRelease } from './patches/release-request.js'
+import { installSharedListeners } from './patches/shared-listeners.js'
 import { Publisher } from './publish.js'
 import { SocketLog } from './socket-logs.js'
 import type { RealtimeServer, RealtimeSocket } from './socket-types.js'
@@ -65,6 +66,8 @@ export function createSocketCore (options: SocketCoreOptions): SocketCore {
   installRequestRelease(io)
   // The 101 answer and the open packet of a websocket handshake in one write.
   installCorkedUpgrade(io)
+  // The listeners of each connection's transport, Engine.IO socket and decoder: shared functions, not bound copies.
+  installSharedListeners(io)
   const auth = createAuthenticator(options.verifier)
   const { metrics } = options
   const bus = new ClusterBus({ io, registry, log, countTimeoutMs: options.countTimeoutMs, onPartial: (question) => { metrics.clusterPartial.inc({ question }) } })
