@@ -5,6 +5,7 @@ import t from 'tap'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { Server } from 'socket.io'
+import * as engineIo from 'engine.io'
 import { io as ioClient, Manager } from 'socket.io-client'
 import { eventually, startServer, waitFor, type TestServer } from 'realtime-server/testing'
 import { kCore, type Core } from '../../src/core/core.js'
@@ -17,7 +18,7 @@ const EVENTS = ['error', 'ready', 'packet', 'drain', 'close']
 t.test('installed on the versions in use, before any server of the core exists', async (t) => {
   // The first call in this process checks the library's sources against the shapes the patch was written for.
   const io = new Server(http.createServer())
-  t.same(installSharedListeners(io), { transport: true, client: true }, 'engine.io\'s setTransport and socket.io\'s Client.setup/destroy are the expected ones')
+  t.same(installSharedListeners(io), { transport: true, client: true, websocket: true }, 'engine.io\'s setTransport and websocket transport, socket.io\'s Client.setup/destroy are the expected ones')
   await io.close()
 })
 
@@ -33,6 +34,15 @@ t.test('two connections share their listeners, and events, acknowledgements and 
     t.equal(c1.transport.listenerCount(event), 1, `one '${event}' listener on the transport`)
     t.equal(c1.transport.listeners(event)[0], c2.transport.listeners(event)[0], `the transports' '${event}' listener is one function`)
   }
+  t.ok(c1.transport instanceof (engineIo.transports as any).websocket, 'the transport is Engine.IO\'s websocket transport')
+  t.equal(c1.transport.name, 'websocket')
+  for (const event of ['message', 'close', 'error']) {
+    t.equal(c1.transport.socket.listenerCount(event), 1, `one '${event}' listener on ws's WebSocket`)
+    t.equal(c1.transport.socket.rawListeners(event)[0], c2.transport.socket.rawListeners(event)[0], `the WebSockets' '${event}' listener is one function`)
+  }
+  t.equal(c1.rawListeners('close')[0], c2.rawListeners('close')[0], 'the Engine.IO server\'s own \'close\' listener is shared, and still first')
+  t.equal(c1.rawListeners('close')[0].name, 'onConnForget')
+  t.equal(c1.transport.listenerCount('headers'), 0, 'no \'headers\' listener on a websocket transport (only polling emits it)')
   const [s1, s2] = [...io.of('/').sockets.values()]
   for (const event of ['data', 'error', 'close']) {
     t.equal(c1.listeners(event).filter((l: unknown) => c2.listeners(event).includes(l)).length >= 1, true, `the Engine.IO sockets share the client's '${event}' listener`)
@@ -71,6 +81,9 @@ t.test('a closed connection leaves no listener behind, whichever side closes it'
   t.equal(conn.listenerCount('data'), 0, 'no \'data\' listener left on the Engine.IO socket')
   t.notOk(conn.listeners('close').some((l: Function) => l.name === 'onConnClose'), 'nor the client\'s \'close\' listener')
   t.equal(decoder._callbacks?.$decoded?.length ?? 0, 0, 'none on the decoder')
+  t.notOk(transport.socket.rawListeners('close').some((l: Function) => l.name === 'onWsClose'), 'the transport heard ws\'s \'close\' once')
+  t.equal(io.engine.clientsCount, 0, 'the Engine.IO server forgot the connection')
+  t.same(Object.keys((io.engine as any).clients), [])
 
   // The server closes it.
   const b = await server.connect('/', { token: server.token({ sub: 'u2', tenantId: 'acme' }) })
@@ -104,11 +117,13 @@ t.test('a connection upgraded from polling moves its listeners to the new transp
   const server = await startServer({ config: { plugins: { probe: { from: './test/fixtures/plugins/probe' } } } })
   t.teardown(() => server.close())
   const token = server.token({ sub: 'u1', tenantId: 'acme' })
+  const io = coreIo(server)
+  const initial: string[] = []
+  io.engine.on('initial_headers', (_headers: unknown, req: { _query: { transport: string } }) => { initial.push(req._query.transport) })
   const manager = new Manager(server.url, { path: '/socket.io', reconnection: false, auth: { token } } as any)
   const socket = manager.socket('/', { auth: { token } })
   t.teardown(() => { socket.disconnect(); manager.engine?.close() })
   await waitFor(socket, 'connect')
-  const io = coreIo(server)
   const [conn] = engineSockets(io)
   const polling = conn.transport
   t.equal(polling.name, 'polling')
@@ -118,6 +133,11 @@ t.test('a connection upgraded from polling moves its listeners to the new transp
     t.equal(conn.transport.listenerCount(event), 1, `the websocket transport has its '${event}' listener`)
   }
   t.same(await server.emitWithAck(socket as any, 'probe:whoami', {}), { userId: 'u1', tenantId: 'acme', roles: [] }, 'packets reach the socket over the new transport')
+  t.same(initial, ['polling'], 'the polling handshake\'s headers went out through its transport\'s \'headers\' listener, once')
+  const direct = await server.connect('/', { token })
+  await eventually('a direct websocket handshake has its initial headers too', () => initial.length === 2)
+  t.same(initial, ['polling', 'websocket'])
+  direct.disconnect()
 })
 
 t.test('a connection that joins no namespace is closed after connectTimeout', async (t) => {
@@ -148,5 +168,7 @@ t.test('a Socket.IO server the core did not make keeps its own per-connection li
   const [socket] = [...io.of('/').sockets.values()]
   t.ok(Object.hasOwn(socket!.client, 'ondata'), 'its client binds its methods, as Socket.IO does')
   t.notOk(conn.transport.listeners('packet')[0].name.startsWith('onTransport'), 'its transport has Engine.IO\'s own listener')
+  t.ok(conn.transport.socket.listeners('error').some((l: Function) => l.name === 'bound onError'), 'its WebSocket has Engine.IO\'s own listener')
+  t.equal(conn.rawListeners('close')[0].listener?.name, '', 'its Engine.IO server\'s own \'close\' listener')
   t.equal(await client.timeout(5000).emitWithAck('echo', 42), 42, 'and it works')
 })

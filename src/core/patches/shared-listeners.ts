@@ -28,6 +28,33 @@ interface EngineSocketLike extends EmitterLike {
   flush: () => void
 }
 interface DecoderLike extends EmitterLike { [kOwner]?: ClientLike }
+interface WsLike extends EmitterLike {
+  [kOwner]?: WsTransportLike
+  send: (data: unknown, cb: (err?: Error) => void) => void
+}
+interface WsTransportLike extends TransportLike {
+  socket: WsLike
+  writable: boolean
+  perMessageDeflate: unknown
+  _doSend: (data: unknown) => void
+  _doSendLast: (data: unknown) => void
+  _onSent: (err?: Error) => void
+  _onSentLast: (err?: Error) => void
+  onError: (...args: unknown[]) => void
+  onClose: (...args: unknown[]) => void
+  emit: (event: string) => boolean
+}
+interface EngineLike {
+  clients: Record<string, unknown>
+  clientsCount: number
+  createTransport: (name: string, req: { websocket?: WsLike }) => unknown
+  on: (event: 'connection', fn: (conn: EngineSocketLike & { id: string, server: EngineLike }) => void) => void
+}
+interface EngineModule {
+  Socket?: { prototype: Proto<EngineSocketLike> }
+  Transport?: { prototype: { onData?: (this: WsTransportLike, data: unknown) => void } }
+  transports?: { websocket?: unknown }
+}
 interface ClientLike {
   server: { [kShared]?: true, _connectTimeout: number }
   conn: EngineSocketLike
@@ -56,6 +83,24 @@ function onTransportClose (this: TransportLike, ...args: unknown[]): void {
   this[kOwner]!.onClose('transport close', ...args)
 }
 
+// Engine.IO's websocket transport's listeners on its ws WebSocket (`this` is the WebSocket); `close` heard once.
+let transportOnData: (this: WsTransportLike, data: unknown) => void
+function onWsMessage (this: WsLike, data: Buffer, isBinary: boolean): void {
+  transportOnData.call(this[kOwner]!, isBinary ? data : data.toString())
+}
+function onWsClose (this: WsLike, ...args: unknown[]): void {
+  this.removeListener('close', onWsClose)
+  this[kOwner]!.onClose(...args)
+}
+function onWsError (this: WsLike, ...args: unknown[]): void { this[kOwner]!.onError(...args) }
+
+/** The Engine.IO server forgets a closed connection (`this` is the Engine.IO socket); heard once. */
+function onConnForget (this: EngineSocketLike & { id: string, server: EngineLike }): void {
+  this.removeListener('close', onConnForget)
+  delete this.server.clients[this.id]
+  this.server.clientsCount--
+}
+
 // The Socket.IO client's listeners on its Engine.IO socket and its decoder (`this` is the emitter).
 function onConnData (this: EngineSocketLike, data: unknown): void { this[kOwner]!.ondata(data) }
 function onConnError (this: EngineSocketLike, err: unknown): void { this[kOwner]!.onerror(err) }
@@ -63,31 +108,43 @@ function onConnClose (this: EngineSocketLike, reason: unknown, description: unkn
 function onDecoded (this: DecoderLike, packet: unknown): void { this[kOwner]!.ondecoded(packet) }
 
 /**
- * Engine.IO's socket listens to its transport with five functions made for each transport (four `bind`s and an
- * arrow, `error` and `close` through `once`, whose wrapper is a bound function with a state object), and keeps a
- * closure over all five to remove them. Socket.IO's `Client` binds four of its methods and keeps them as its own
- * properties, to listen to its Engine.IO socket (`data`, `error`, `close`) and its decoder (`decoded`). That is
- * about 650 bytes of heap per connection, the same functions every time.
+ * Per connection, Engine.IO and Socket.IO make listeners that are the same functions every time, bound to the
+ * connection or closing over it:
+ * - Engine.IO's socket listens to its transport with five (four `bind`s and an arrow; `error` and `close` through
+ *   `once`, whose wrapper is a bound function with a state object) and keeps a closure over all five to remove them;
+ * - its websocket transport listens to ws's WebSocket with three (an arrow for `message`, a bound `onClose` through
+ *   `once`, a bound `onError`);
+ * - its server's handshake adds a `close` listener to the socket (through `once`) that forgets it, and a `headers`
+ *   listener to the transport, which only a polling transport ever emits;
+ * - Socket.IO's `Client` binds four of its methods and keeps them as its own properties, to listen to its Engine.IO
+ *   socket (`data`, `error`, `close`) and its decoder (`decoded`).
+ * About 1.4 kB of heap per idle connection in all.
  *
- * Here every connection gets the same functions, which find their connection through one symbol property of
- * the emitter they listen to (`this`, as `EventEmitter` and the decoder's emitter call listeners): the same
- * events, in the same order, with the same arguments, heard as often (`error` and `close` of the transport
- * once). Removal is by the same functions: `setTransport`'s clean-up closure now holds only the transport, and
- * `Client.destroy` removes the shared listeners. Nothing else reads the bound functions (Socket.IO calls
- * `onclose` and `onerror` as methods).
+ * Here every connection gets the same functions, which find their connection through one symbol property of the
+ * emitter they listen to (`this`, as `EventEmitter` and the decoder's emitter call listeners): the same events, in
+ * the same order, with the same arguments, heard as often (`once` listeners remove themselves before they run).
+ * Removal is by the same functions: `setTransport`'s clean-up closure now holds only the transport, and
+ * `Client.destroy` removes the shared listeners. Nothing else reads the bound functions (Socket.IO calls `onclose`
+ * and `onerror` as methods). The handshake's two listeners cannot be kept from being made: at the `connection` event
+ * the `close` one is replaced by a shared one in the same place (first), and the websocket transport's `headers`
+ * one is removed.
  *
- * Installed on `Socket.prototype.setTransport` of Engine.IO and `Client.prototype.setup`/`destroy` of Socket.IO,
- * each only when its source is the one this was written for, and acting only for the servers given to
- * `installSharedListeners` (any other server in the process keeps the library's own code). Answers what was
- * installed.
+ * Each part is installed only when the source it replaces is the one it was written for (engine.io 6.6's
+ * `Socket.setTransport` and websocket transport, socket.io 4.8's `Client.setup` and `destroy`; the handshake's
+ * listeners are matched by their source at each connection); the prototypes' replacements act only for the servers
+ * given here, and the websocket transport is made by this server's own `createTransport`: any other server in the
+ * process keeps the libraries' own code. Answers which of the first three parts were installed.
  */
-export function installSharedListeners (io: Server): { transport: boolean, client: boolean } {
-  const protos = prototypes()
-  const transport = protos.engineSocket !== undefined && patchSetTransport(protos.engineSocket)
-  const client = protos.client !== undefined && patchClient(protos.client)
-  if (transport) (io.engine as unknown as { [kShared]?: true })[kShared] = true
+export function installSharedListeners (io: Server): { transport: boolean, client: boolean, websocket: boolean } {
+  const { engine, client: clientProto } = modules()
+  const server = io.engine as unknown as EngineLike & { [kShared]?: true }
+  const transport = engine?.Socket !== undefined && patchSetTransport(engine.Socket.prototype)
+  const client = clientProto !== undefined && patchClient(clientProto)
+  if (transport) server[kShared] = true
   if (client) (io as unknown as { [kShared]?: true })[kShared] = true
-  return { transport, client }
+  const websocket = engine !== undefined && leanWebSocket(server, engine)
+  server.on('connection', shareHandshakeListeners)
+  return { transport, client, websocket }
 }
 
 /** engine.io 6.6's `setTransport`: the five listeners, `error` and `close` with `once`, and their clean-up. */
@@ -152,17 +209,83 @@ function patchClient (proto: Proto<ClientLike>): boolean {
   return true
 }
 
+/** engine.io 6.6's websocket transport constructor: the four send callbacks, then the three listeners on ws. */
+const WEBSOCKET_SHAPE = /constructor\(req\) \{\s*super\(req\);\s*this\._doSend = \(data\) => \{\s*this\.socket\.send\(data, this\._onSent\);\s*\};\s*this\._doSendLast = \(data\) => \{\s*this\.socket\.send\(data, this\._onSentLast\);\s*\};\s*this\._onSent = \(err\) => \{\s*if \(err\) \{\s*this\.onError\("write error", err\.stack\);\s*\}\s*\};\s*this\._onSentLast = \(err\) => \{\s*if \(err\) \{\s*this\.onError\("write error", err\.stack\);\s*\}\s*else \{\s*this\.emit\("drain"\);\s*this\.writable = true;\s*this\.emit\("ready"\);\s*\}\s*\};\s*this\.socket = req\.websocket;\s*this\.socket\.on\("message", \(data, isBinary\) => \{\s*const message = isBinary \? data : data\.toString\(\);\s*debug\([^;]*\);\s*super\.onData\(message\);\s*\}\);\s*this\.socket\.once\("close", this\.onClose\.bind\(this\)\);\s*this\.socket\.on\("error", this\.onError\.bind\(this\)\);\s*this\.writable = true;\s*this\.perMessageDeflate = null;\s*\}/
+
 /**
- * The prototypes of Engine.IO's `Socket` and Socket.IO's `Client` as socket.io loads them (its own engine.io,
- * wherever it is installed; `Client` is not in socket.io's `exports`, so it is loaded by its file).
+ * Makes this server's websocket transports as Engine.IO's constructor makes them (its base `Transport`
+ * constructor, then the same fields in the same order), with the shared listeners on ws's WebSocket instead of a
+ * closure and two bound methods. Other transports, and every other server, are made by Engine.IO.
  */
-function prototypes (): { engineSocket?: Proto<EngineSocketLike>, client?: Proto<ClientLike> } {
-  const found: { engineSocket?: Proto<EngineSocketLike>, client?: Proto<ClientLike> } = {}
+function leanWebSocket (server: EngineLike, engine: EngineModule): boolean {
+  const { Transport, transports } = engine
+  const WebSocketTransport = transports?.websocket
+  const onData = Transport?.prototype.onData
+  if (typeof Transport !== 'function' || typeof WebSocketTransport !== 'function' || typeof onData !== 'function') return false
+  if (Object.getPrototypeOf(WebSocketTransport) !== Transport || !WEBSOCKET_SHAPE.test(String(WebSocketTransport))) return false
+  transportOnData = onData
+  const create = server.createTransport
+  server.createTransport = function createTransport (this: EngineLike, name: string, req: { websocket?: WsLike }): unknown {
+    if (name !== 'websocket' || req.websocket === undefined) return create.call(this, name, req)
+    const t = Reflect.construct(Transport as unknown as Fn, [req], WebSocketTransport as unknown as Fn) as WsTransportLike
+    t._doSend = (data) => { t.socket.send(data, t._onSent) }
+    t._doSendLast = (data) => { t.socket.send(data, t._onSentLast) }
+    t._onSent = (err) => { if (err !== undefined && err !== null) t.onError('write error', err.stack) }
+    t._onSentLast = (err) => {
+      if (err !== undefined && err !== null) {
+        t.onError('write error', err.stack)
+      } else {
+        t.emit('drain')
+        t.writable = true
+        t.emit('ready')
+      }
+    }
+    const ws = req.websocket
+    t.socket = ws
+    ws[kOwner] = t
+    ws.on('message', onWsMessage)
+    ws.on('close', onWsClose)
+    ws.on('error', onWsError)
+    t.writable = true
+    t.perMessageDeflate = null
+    return t
+  }
+  return true
+}
+
+/** engine.io 6.6's handshake: the socket's `close` listener that forgets it, and the transport's `headers` one. */
+const FORGET_SOURCE = '() => {\n            delete this.clients[id];\n            this.clientsCount--;\n        }'
+const isHeadersListener = (l: unknown): boolean => {
+  if (typeof l !== 'function') return false
+  const source = String(l)
+  return source.startsWith('(headers, req) => {') && source.includes('this.emit("initial_headers", headers, req);')
+}
+
+/** At the `connection` event: the handshake's two listeners of each connection (see `installSharedListeners`). */
+function shareHandshakeListeners (conn: EngineSocketLike & { id: string, server: EngineLike }): void {
+  const events = (conn as unknown as { _events?: Record<string, unknown> })._events
+  const first = events === undefined ? undefined : Array.isArray(events.close) ? events.close[0] : events.close
+  const forget = (first as { listener?: unknown } | undefined)?.listener
+  if (typeof forget === 'function' && String(forget) === FORGET_SOURCE) {
+    conn.removeListener('close', forget as Fn)
+    ;(conn as unknown as { prependListener: (event: string, fn: Fn) => void }).prependListener('close', onConnForget)
+  }
+  const transport = conn.transport as TransportLike & { name?: string, _events?: Record<string, unknown> }
+  const headers = transport.name === 'websocket' ? transport._events?.headers : undefined
+  if (isHeadersListener(headers)) transport.removeListener('headers', headers as Fn)
+}
+
+/**
+ * Engine.IO as socket.io loads it (its own engine.io, wherever it is installed) and the prototype of Socket.IO's
+ * `Client` (not in socket.io's `exports`: loaded by its file).
+ */
+function modules (): { engine?: EngineModule, client?: Proto<ClientLike> } {
+  const found: { engine?: EngineModule, client?: Proto<ClientLike> } = {}
   try {
     const sioMain = createRequire(import.meta.url).resolve('socket.io')
     const fromSio = createRequire(sioMain)
     found.client = (fromSio(join(dirname(sioMain), 'client.js')) as { Client?: { prototype: Proto<ClientLike> } }).Client?.prototype
-    found.engineSocket = (fromSio('engine.io') as { Socket?: { prototype: Proto<EngineSocketLike> } }).Socket?.prototype
+    found.engine = fromSio('engine.io') as EngineModule
   } catch {}
   return found
 }
