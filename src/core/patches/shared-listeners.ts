@@ -1,10 +1,14 @@
-// Patch of the listeners Engine.IO's socket puts on its transport and Socket.IO's client puts on its connection and
-// decoder (engine.io 6.6, socket.io 4.8): functions shared by every connection instead of bound copies per connection.
+// Patch of the per-connection listeners of Engine.IO (its socket's on the transport, its websocket transport's on ws,
+// its handshake's) and of Socket.IO's client (on its connection and decoder), engine.io 6.6 and socket.io 4.8:
+// functions shared by every connection instead of bound copies and closures made for each one.
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import type { Server } from 'socket.io'
 
-/** The connection an Engine.IO transport, an Engine.IO socket or a Socket.IO decoder serves. */
+/**
+ * On each emitter a shared listener hears, what it serves: on ws's WebSocket its Engine.IO transport, on the
+ * transport its Engine.IO socket, on the Engine.IO socket and on the decoder the Socket.IO client.
+ */
 const kOwner = Symbol('rt.sharedListeners.owner')
 /** Set on the Engine.IO and Socket.IO servers whose connections take the shared listeners. */
 const kShared = Symbol('rt.sharedListeners')
