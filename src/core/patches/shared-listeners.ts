@@ -16,7 +16,6 @@ const kShared = Symbol('rt.sharedListeners')
 type Fn = (...args: any[]) => unknown
 interface EmitterLike {
   on: (event: string, fn: Fn) => unknown
-  once: (event: string, fn: Fn) => unknown
   removeListener: (event: string, fn: Fn) => unknown
 }
 interface TransportLike extends EmitterLike { [kOwner]?: EngineSocketLike }
