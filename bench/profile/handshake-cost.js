@@ -11,6 +11,8 @@
 //   node bench/profile/handshake-cost.js --impls=product,product:0,sio-jwt     # product:0 = metrics.enabled false
 //   node bench/profile/handshake-cost.js --impls=product::tenant-broadcast,sio-jwt   # + the benches' plugin on '/'
 //   PROFILE_KEEP_CALLGRIND=1 node bench/profile/handshake-cost.js ...          # keeps the dumps (callgrind_annotate)
+//   PROFILE_VALGRIND_ARGS="--cache-sim=yes --LL=8388608,16,64" PROFILE_KEEP_CALLGRIND=1 node bench/profile/handshake-cost.js ...
+//     (+ simulated cache misses in the dumps: `callgrind_annotate --show=Ir,I1mr,D1mr,D1mw`)
 //   PROFILE_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" node bench/profile/handshake-cost.js --tool=cpu --impls=product
 //     (no valgrind: a CPU profile of the server, to see where the product's extra goes)
 //   node bench/profile/handshake-cost.js --tool=strace --impls=product::tenant-broadcast,sio-jwt
@@ -38,6 +40,9 @@ import { openMany } from '../lib/rawws.js'
 import { startServer } from '../lib/servers.js'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
+// PROFILE_VALGRIND_ARGS: more callgrind options, e.g. `--cache-sim=yes` (simulated cache misses, which the load does
+// not change either; this VM has no hardware counters).
+const valgrindExtra = (process.env.PROFILE_VALGRIND_ARGS ?? '').split(/\s+/).filter((a) => a !== '')
 const args = parseArgs(process.argv.slice(2), {
   impls: 'product,sio-jwt',
   tool: 'callgrind',
@@ -100,7 +105,7 @@ function spawnServer (impl) {
   const callgrind = args.tool === 'callgrind'
   const cmd = callgrind ? 'valgrind' : process.execPath
   const argv = callgrind
-    ? ['--tool=callgrind', '--separate-threads=yes', `--callgrind-out-file=${path.join(cgDir, 'cg.%p.out')}`, process.execPath, ...nodeArgs]
+    ? ['--tool=callgrind', '--separate-threads=yes', ...valgrindExtra, `--callgrind-out-file=${path.join(cgDir, 'cg.%p.out')}`, process.execPath, ...nodeArgs]
     : nodeArgs
   const child = spawn(cmd, argv, { stdio: ['ignore', 'inherit', callgrind ? 'ignore' : 'inherit', 'ipc'], env: { ...process.env, NODE_ENV: 'production' } })
   const waiters = []
@@ -115,7 +120,7 @@ function spawnServer (impl) {
  */
 async function benchServer (variant) {
   const wrap = args.tool === 'callgrind'
-    ? ['valgrind', '--tool=callgrind', '--separate-threads=yes', `--callgrind-out-file=${path.join(cgDir, 'cg.%p.out')}`]
+    ? ['valgrind', '--tool=callgrind', '--separate-threads=yes', ...valgrindExtra, `--callgrind-out-file=${path.join(cgDir, 'cg.%p.out')}`]
     : undefined
   const server = await startServer({ variant, cpu: args.serverCpu, wrap, readyTimeoutMs: 600000 })
   const fds = (await server.stats()).fds

@@ -3,7 +3,7 @@ import t from 'tap'
 import { createServer, type IncomingMessage } from 'node:http'
 import { once } from 'node:events'
 import { signToken, startServer } from 'realtime-server/testing'
-import { createAuthenticator, type Authenticator } from '../../src/core/auth/authenticator.js'
+import { checkToken, createAuthenticator, type Authenticator } from '../../src/core/auth/authenticator.js'
 import { createTokenVerifier } from '../../src/core/auth/tokens.js'
 import { kCore, type Core } from '../../src/core/core.js'
 import { AuthInvalidToken, AuthNoToken, AuthTokenExpired, AuthUserMismatch, errorCatalog, NotReady, PluginLifecycle } from '../../src/lib/errors.js'
@@ -58,9 +58,27 @@ t.test('verify(): the identity, or only RT_ERR_AUTH_* errors as the handshake re
   await t.rejects(auth.verify(signToken({ sub: 'u1' })), { code: 'RT_ERR_AUTH_INVALID_TOKEN' })
   // A verifier (the TokenVerifier interface) failing otherwise: never leaks its own error.
   for (const failure of [new TypeError('internal detail'), new NotReady('Redis is unreachable')]) {
-    const failing = createAuthenticator({ verify: async () => { throw failure } })
-    await t.rejects(failing.verify('x'), { code: 'RT_ERR_AUTH_INVALID_TOKEN', message: 'Authentication failed: Invalid token', cause: failure })
+    // Failing at once (a key given) and later (a key fetched).
+    for (const check of [() => { throw failure }, async () => { throw failure }]) {
+      const failing = createAuthenticator({ verify: async () => { throw failure }, check })
+      await t.rejects(failing.verify('x'), { code: 'RT_ERR_AUTH_INVALID_TOKEN', message: 'Authentication failed: Invalid token', cause: failure })
+    }
   }
+})
+
+t.test('checkToken(): with a secret, decided at once (no promise); a promise only from a verifier that fetches keys', async (t) => {
+  const verifier = createTokenVerifier(jwt)
+  const identity = checkToken(verifier, signToken(claims))
+  t.notOk(identity instanceof Promise, 'an HMAC token is checked without a promise')
+  t.match(identity, { userId: 'u1', tenantId: 'acme', roles: ['admin'] })
+  t.throws(() => checkToken(verifier, undefined), { code: 'RT_ERR_AUTH_NO_TOKEN' })
+  t.throws(() => checkToken(verifier, 'garbage'), { code: 'RT_ERR_AUTH_INVALID_TOKEN', message: 'Authentication failed: Invalid token' })
+  t.throws(() => checkToken(verifier, signToken(claims, { expiresIn: -3600 })), { code: 'RT_ERR_AUTH_TOKEN_EXPIRED' })
+  const failure = new TypeError('internal detail')
+  t.throws(() => checkToken({ verify: async () => { throw failure }, check: () => { throw failure } }, 'x'), { code: 'RT_ERR_AUTH_INVALID_TOKEN', cause: failure })
+  const fetched = checkToken({ verify: async () => { throw failure }, check: async () => { throw failure } }, 'x')
+  t.ok(fetched instanceof Promise, 'a verifier that answers later gives a promise')
+  await t.rejects(fetched as Promise<unknown>, { code: 'RT_ERR_AUTH_INVALID_TOKEN', cause: failure })
 })
 
 t.test('refresh(): payload checked, reason of a refused token, same user and tenant', async (t) => {

@@ -66,6 +66,24 @@ t.test('per tenant, with a tenant of its own limits: one noisy tenant does not s
   t.match((await refused(server, server.token({ sub: 'a', tenantId: 'big' }))).message, /this user \(at most 1\)/, 'big has no tenant limit but one per user')
 })
 
+t.test('in memory, a user is counted within its tenant: the same user id in another tenant, and hostile ids, are counted apart and freed', async (t) => {
+  const server = await startServer({ config: { plugins: { probe }, limits: { connections: { perUser: 1, perTenant: 2 } } } })
+  t.teardown(() => server.close())
+  const ids = [['acme', 'alice'], ['other', 'alice'], ['__proto__', '__proto__'], ['constructor', 'toString']]
+  const first = []
+  for (const [tenantId, sub] of ids) first.push(await server.connect('/', { token: server.token({ sub, tenantId }), reconnection: false }))
+  t.ok(first.every((s) => s.connected), 'one connection each: the same user id in two tenants is two users')
+  for (const [tenantId, sub] of ids) {
+    t.match((await refused(server, server.token({ sub, tenantId }))).message, /this user \(at most 1\)/, `a second connection of ${tenantId}/${sub} is refused`)
+  }
+  await server.connect('/', { token: server.token({ sub: 'bob', tenantId: '__proto__' }), reconnection: false })
+  t.match((await refused(server, server.token({ sub: 'carol', tenantId: '__proto__' }))).message, /this tenant \(at most 2\)/, 'the tenant __proto__ has its own count')
+  for (const socket of first) socket.disconnect()
+  for (const [tenantId, sub] of ids) {
+    t.ok((await connectWhenFree(server, server.token({ sub, tenantId }))).connected, `${tenantId}/${sub} admitted again once its connection closed`)
+  }
+})
+
 t.test('per node', async (t) => {
   const server = await startServer({ config: { plugins: { probe }, limits: { connections: { perNode: 2, perUser: 0 } } } })
   t.teardown(() => server.close())

@@ -42,15 +42,26 @@ function refreshToken (payload: unknown): string {
   return token
 }
 
-export function createAuthenticator (verifier: TokenVerifier): Authenticator {
-  const verify = async (token: string | undefined): Promise<Identity> => {
-    if (token === undefined) throw new AuthNoToken()
-    try {
-      return await verifier.verify(token)
-    } catch (err) {
-      throw isAuthError(err) ? err : new AuthInvalidToken({ cause: err })
-    }
+/** Any failure of a token check as an `RT_ERR_AUTH_*` error (an unexpected one as RT_ERR_AUTH_INVALID_TOKEN with it as cause). */
+const asAuthError = (err: unknown): RealtimeError => isAuthError(err) ? err : new AuthInvalidToken({ cause: err })
+
+/**
+ * What `Authenticator.verify` does, decided at once when the verifier can (a secret or a public key): the
+ * identity, or a thrown `RT_ERR_AUTH_*` error; a promise (rejecting with one) only when a key is fetched.
+ */
+export function checkToken (verifier: TokenVerifier, token: string | undefined): Identity | Promise<Identity> {
+  if (token === undefined) throw new AuthNoToken()
+  let identity: Identity | Promise<Identity>
+  try {
+    identity = verifier.check(token)
+  } catch (err) {
+    throw asAuthError(err)
   }
+  return identity instanceof Promise ? identity.catch((err: unknown) => { throw asAuthError(err) }) : identity
+}
+
+export function createAuthenticator (verifier: TokenVerifier): Authenticator {
+  const verify = async (token: string | undefined): Promise<Identity> => await checkToken(verifier, token)
 
   return {
     token (request) {

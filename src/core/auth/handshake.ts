@@ -1,8 +1,8 @@
 // The Socket.IO handshake: the token it carries, and the middleware that authenticates every namespace socket.
 import { AuthUserMismatch, type RealtimeError } from '../../lib/errors.js'
-import type { Authenticator } from './authenticator.js'
 import { bareToken, bearerToken } from './credentials.js'
 import type { RealtimeSocket } from '../socket-types.js'
+import type { Identity } from './tokens.js'
 
 /** A `connect_error` for the client: message `Authentication failed: ...`, data `{ code, reason: 'auth_error' }`. */
 function handshakeError (err: RealtimeError): Error & { data: { code: string, reason: 'auth_error' } } {
@@ -23,23 +23,32 @@ const sameUser = (claimed: unknown, userId: string): boolean =>
 /**
  * Socket.IO middleware for every namespace: verifies the JWT and stores the identity on `socket.data.user`.
  * When the handshake carries `auth.userId` it must be a string or a number equal to the token's user
- * (`["u1"]` is not `"u1"`).
+ * (`["u1"]` is not `"u1"`). `check` is `checkToken` of the server's verifier: a token checked at once (a secret
+ * or a public key) goes on to the next middleware in the same call, with no promise.
  */
-export function handshakeMiddleware (auth: Authenticator, onRefused: (socket: RealtimeSocket, err: RealtimeError) => void) {
+export function handshakeMiddleware (check: (token: string | undefined) => Identity | Promise<Identity>, onRefused: (socket: RealtimeSocket, err: RealtimeError) => void) {
+  const refuse = (socket: RealtimeSocket, err: RealtimeError, next: (err?: Error) => void): void => {
+    onRefused(socket, err)
+    next(handshakeError(err))
+  }
+  const admit = (socket: RealtimeSocket, identity: Identity, next: (err?: Error) => void): void => {
+    const claimed: unknown = socket.handshake.auth?.userId
+    if (claimed !== undefined && claimed !== null && !sameUser(claimed, identity.userId)) {
+      refuse(socket, typeof claimed === 'string' || typeof claimed === 'number' ? new AuthUserMismatch() : new AuthUserMismatch('auth.userId must be a string or a number'), next)
+      return
+    }
+    socket.data.user = identity
+    next()
+  }
   return function authenticate (socket: RealtimeSocket, next: (err?: Error) => void): void {
-    auth.verify(handshakeToken(socket)).then((identity) => {
-      const claimed: unknown = socket.handshake.auth?.userId
-      if (claimed !== undefined && claimed !== null && !sameUser(claimed, identity.userId)) {
-        const err = typeof claimed === 'string' || typeof claimed === 'number' ? new AuthUserMismatch() : new AuthUserMismatch('auth.userId must be a string or a number')
-        onRefused(socket, err)
-        next(handshakeError(err))
-        return
-      }
-      socket.data.user = identity
-      next()
-    }, (err: RealtimeError) => {
-      onRefused(socket, err)
-      next(handshakeError(err))
-    })
+    let identity: Identity | Promise<Identity>
+    try {
+      identity = check(handshakeToken(socket))
+    } catch (err) {
+      refuse(socket, err as RealtimeError, next)
+      return
+    }
+    if (identity instanceof Promise) identity.then((id) => { admit(socket, id, next) }, (err: RealtimeError) => { refuse(socket, err, next) })
+    else admit(socket, identity, next)
   }
 }

@@ -19,6 +19,15 @@ interface Held {
   redis: boolean
 }
 
+/**
+ * A tenant's connections counted in memory. Keyed by the identity's own id strings, which the connection holds
+ * anyway: no key is built per connection, and a string's hash is computed once.
+ */
+interface LocalCounts {
+  connections: number
+  readonly users: Map<string, number>
+}
+
 const kHeld = Symbol('realtime-server.limits.connection')
 const kAdmission = Symbol('realtime-server.limits.admission')
 type Conn = Engine & { [kHeld]?: Held, [kAdmission]?: Promise<RealtimeError | undefined> }
@@ -100,7 +109,8 @@ export interface ConnectionLimitsOptions {
 export class ConnectionLimits {
   readonly #o: ConnectionLimitsOptions
   #count = 0
-  readonly #local = new Map<string, number>()
+  /** Counted in memory (no Redis), per tenant id: its connections (when its limit counts them) and its users'. */
+  readonly #local = new Map<string, LocalCounts>()
   readonly #scripts: { reserve: Script, release: Script, heartbeat: Script } | undefined
   readonly #heartbeat: NodeJS.Timeout | undefined
   readonly #onClose: (this: Conn) => void
@@ -235,12 +245,17 @@ export class ConnectionLimits {
 
   /** Counts in memory (no Redis); 0, or 1 / 2 when the user's / tenant's limit refuses. */
   #reserveLocal (held: Held, perUser: number, perTenant: number): number {
-    const uk = userKey(held.tenantId, held.userId)
-    const tk = tenantKey(held.tenantId)
-    if (held.user && (this.#local.get(uk) ?? 0) >= perUser) return 1
-    if (held.tenant && (this.#local.get(tk) ?? 0) >= perTenant) return 2
-    if (held.user) this.#local.set(uk, (this.#local.get(uk) ?? 0) + 1)
-    if (held.tenant) this.#local.set(tk, (this.#local.get(tk) ?? 0) + 1)
+    if (!held.user && !held.tenant) return 0
+    let counts = this.#local.get(held.tenantId)
+    const ofUser = counts?.users.get(held.userId) ?? 0
+    if (held.user && ofUser >= perUser) return 1
+    if (held.tenant && (counts?.connections ?? 0) >= perTenant) return 2
+    if (counts === undefined) {
+      counts = { connections: 0, users: new Map() }
+      this.#local.set(held.tenantId, counts)
+    }
+    if (held.user) counts.users.set(held.userId, ofUser + 1)
+    if (held.tenant) counts.connections++
     return 0
   }
 
@@ -250,12 +265,15 @@ export class ConnectionLimits {
     conn[kHeld] = undefined
     this.#count--
     if (this.#scripts === undefined) {
-      for (const [counted, key] of [[held.user, userKey(held.tenantId, held.userId)], [held.tenant, tenantKey(held.tenantId)]] as const) {
-        if (!counted) continue
-        const n = (this.#local.get(key) ?? 1) - 1
-        if (n <= 0) this.#local.delete(key)
-        else this.#local.set(key, n)
+      const counts = this.#local.get(held.tenantId)
+      if (counts === undefined) return
+      if (held.user) {
+        const n = (counts.users.get(held.userId) ?? 1) - 1
+        if (n <= 0) counts.users.delete(held.userId)
+        else counts.users.set(held.userId, n)
       }
+      if (held.tenant) counts.connections--
+      if (counts.connections <= 0 && counts.users.size === 0) this.#local.delete(held.tenantId)
       return
     }
     if (!held.redis) return
