@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// What a handshake with a JWT costs the server, in instructions (valgrind callgrind, user space), which a loaded
-// machine does not change. The servers are bench/profile/server.js: `product` (the product in-process through its
+// What a handshake with a JWT costs the server, in instructions (valgrind callgrind, user space), which the machine's
+// speed does not change; its load does a little (V8 optimizes later on a busy machine: compare builds side by side). The servers are bench/profile/server.js: `product` (the product in-process through its
 // public API, dist/: `npm run build` first; JWT auth, the core rooms, metrics on, NODE_ENV=production) and
 // `sio-jwt` (bare Socket.IO with the connect-rate baseline's fast-jwt HS256 check and the same three rooms). After
 // --warm handshakes the counters are zeroed, --n handshakes are made (raw WebSocket clients, each its own token,
@@ -40,8 +40,8 @@ import { openMany } from '../lib/rawws.js'
 import { startServer } from '../lib/servers.js'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
-// PROFILE_VALGRIND_ARGS: more callgrind options, e.g. `--cache-sim=yes` (simulated cache misses, which the load does
-// not change either; this VM has no hardware counters).
+// PROFILE_VALGRIND_ARGS: more callgrind options, e.g. `--cache-sim=yes` (simulated cache misses: this VM has no
+// hardware counters).
 const valgrindExtra = (process.env.PROFILE_VALGRIND_ARGS ?? '').split(/\s+/).filter((a) => a !== '')
 const args = parseArgs(process.argv.slice(2), {
   impls: 'product,sio-jwt',

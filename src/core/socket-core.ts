@@ -3,11 +3,11 @@ import type { FastifyBaseLogger } from 'fastify'
 import type { Redis } from 'ioredis'
 import type { LimitsOptions, PluginEntry } from '../config/schema.js'
 import type { RealtimeError } from '../lib/errors.js'
-import { checkToken, createAuthenticator, type Authenticator } from './auth/authenticator.js'
+import { createAuthenticator, type Authenticator } from './auth/authenticator.js'
 import { handshakeMiddleware } from './auth/handshake.js'
 import { SocketRefresh } from './auth/refresh.js'
 import { socketExpiry } from './auth/socket-expiry.js'
-import type { Identity, TokenVerifier } from './auth/tokens.js'
+import type { TokenVerifier } from './auth/tokens.js'
 import { ClusterBus } from './cluster/bus.js'
 import { ConnectionLimits } from './limits/connections.js'
 import { EventLimits } from './limits/events.js'
@@ -69,7 +69,6 @@ export function createSocketCore (options: SocketCoreOptions): SocketCore {
   // The listeners of each connection's transport, Engine.IO socket and decoder: shared functions, not bound copies.
   installSharedListeners(io)
   const auth = createAuthenticator(options.verifier)
-  const check = (token: string | undefined): Identity | Promise<Identity> => checkToken(options.verifier, token)
   const { metrics } = options
   const bus = new ClusterBus({ io, registry, log, countTimeoutMs: options.countTimeoutMs, onPartial: (question) => { metrics.clusterPartial.inc({ question }) } })
   const publisher = new Publisher({ registry, bus, log, metrics })
@@ -90,7 +89,7 @@ export function createSocketCore (options: SocketCoreOptions): SocketCore {
       metrics.handshakeRefusals.inc({ namespace: name, code: err.code })
       socketLog.refused(socket, err)
     }
-    entry.nsp.use(handshakeMiddleware(check, refused))
+    entry.nsp.use(handshakeMiddleware(options.verifier, refused))
     entry.nsp.use(events.coolOffMiddleware(refused))
     entry.nsp.use(connections.middleware(refused))
     dispatch.attach(entry)

@@ -1,8 +1,9 @@
 // The Socket.IO handshake: the token it carries, and the middleware that authenticates every namespace socket.
 import { AuthUserMismatch, type RealtimeError } from '../../lib/errors.js'
+import { checkToken } from './authenticator.js'
 import { bareToken, bearerToken } from './credentials.js'
 import type { RealtimeSocket } from '../socket-types.js'
-import type { Identity } from './tokens.js'
+import type { Identity, TokenVerifier } from './tokens.js'
 
 /** A `connect_error` for the client: message `Authentication failed: ...`, data `{ code, reason: 'auth_error' }`. */
 function handshakeError (err: RealtimeError): Error & { data: { code: string, reason: 'auth_error' } } {
@@ -23,10 +24,10 @@ const sameUser = (claimed: unknown, userId: string): boolean =>
 /**
  * Socket.IO middleware for every namespace: verifies the JWT and stores the identity on `socket.data.user`.
  * When the handshake carries `auth.userId` it must be a string or a number equal to the token's user
- * (`["u1"]` is not `"u1"`). `check` is `checkToken` of the server's verifier: a token checked at once (a secret
- * or a public key) goes on to the next middleware in the same call, with no promise.
+ * (`["u1"]` is not `"u1"`). The token is checked with `checkToken`, as `Authenticator.verify` checks it: one
+ * checked at once (a secret or a public key) goes on to the next middleware in the same call, with no promise.
  */
-export function handshakeMiddleware (check: (token: string | undefined) => Identity | Promise<Identity>, onRefused: (socket: RealtimeSocket, err: RealtimeError) => void) {
+export function handshakeMiddleware (verifier: TokenVerifier, onRefused: (socket: RealtimeSocket, err: RealtimeError) => void) {
   const refuse = (socket: RealtimeSocket, err: RealtimeError, next: (err?: Error) => void): void => {
     onRefused(socket, err)
     next(handshakeError(err))
@@ -43,7 +44,7 @@ export function handshakeMiddleware (check: (token: string | undefined) => Ident
   return function authenticate (socket: RealtimeSocket, next: (err?: Error) => void): void {
     let identity: Identity | Promise<Identity>
     try {
-      identity = check(handshakeToken(socket))
+      identity = checkToken(verifier, handshakeToken(socket))
     } catch (err) {
       refuse(socket, err as RealtimeError, next)
       return
