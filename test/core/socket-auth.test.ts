@@ -114,6 +114,14 @@ t.test('JWKS: keys fetched by kid', async (t) => {
   t.ok(again.connected)
   t.equal(fetches, 1, 'the key set is fetched once and cached')
   t.equal((await refused(server, { token: es('unknown-kid') })).data.code, 'RT_ERR_AUTH_INVALID_TOKEN')
+  // Failures found before any key is fetched (fast-jwt's decode) are answered as the fetched path's are.
+  const fetched = fetches
+  for (const token of ['not.a.jwt', 'x', '\ud800.\udfff.', 'a'.repeat(1 << 16)]) {
+    t.equal((await refused(server, { token })).data.code, 'RT_ERR_AUTH_INVALID_TOKEN', `malformed ${JSON.stringify(token.slice(0, 12))} refused`)
+  }
+  const expired = createSigner({ key, algorithm: 'ES256', kid: 'key-1', clockTimestamp: Date.now() - 120000, expiresIn: 60000 })(claims)
+  t.equal((await refused(server, { token: expired })).data.code, 'RT_ERR_AUTH_TOKEN_EXPIRED')
+  t.equal(fetches, fetched, 'none of them fetched the key set again')
 })
 
 t.test('a token expiring while connected: auth:expired, then disconnect after the grace period', async (t) => {

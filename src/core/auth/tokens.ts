@@ -99,6 +99,8 @@ export function createTokenVerifier (jwt: JwtConfig): TokenVerifier {
   /** A fast-jwt error as the catalog's: expired, or invalid with fast-jwt's message as the reason. */
   const failure = (err: unknown): RealtimeError =>
     err instanceof TokenError && err.code === TokenError.codes.expired ? new AuthTokenExpired() : invalid(err instanceof Error ? err.message : String(err))
+  const rethrow = (err: unknown): never => { throw failure(err) }
+  const identityOf = (claims: unknown): Identity => identityFrom(claims as Record<string, unknown>, jwt)
   let check: (token: string) => Identity | Promise<Identity>
   if (jwt.jwksUrl !== undefined) {
     const url = new URL(jwt.jwksUrl)
@@ -107,26 +109,19 @@ export function createTokenVerifier (jwt: JwtConfig): TokenVerifier {
       ...common,
       key: async ({ header }: { header: Record<string, any> }) => await jwks.getPublicKey({ domain: url.origin, alg: header.alg, kid: header.kid })
     })
-    check = async (token) => {
-      let claims: Record<string, unknown>
-      try {
-        claims = await verify(token) as Record<string, unknown>
-      } catch (err) {
-        throw failure(err)
-      }
-      return identityFrom(claims, jwt)
-    }
+    // fast-jwt's verifier with a fetched key answers every failure, a malformed token included, as a rejection.
+    check = async (token) => await verify(token).then(identityOf, rethrow)
   } else {
     // A key given, not fetched: fast-jwt's verifier answers at once.
     const verify = createVerifier({ ...common, key: jwt.secret ?? jwt.publicKey })
     check = (token) => {
-      let claims: Record<string, unknown>
+      let claims: unknown
       try {
-        claims = verify(token) as Record<string, unknown>
+        claims = verify(token)
       } catch (err) {
-        throw failure(err)
+        rethrow(err)
       }
-      return identityFrom(claims, jwt)
+      return identityOf(claims)
     }
   }
 
