@@ -7,10 +7,18 @@ import { Writable } from 'node:stream'
 import { io } from 'socket.io-client'
 import { eventually, startServer, waitFor } from 'realtime-server/testing'
 import { kCore, type Core } from '../../src/core/core.js'
-import { compactListenerTables } from '../../src/core/patches/listener-tables.js'
+import { compactListenerTables, freshListenerTable } from '../../src/core/patches/listener-tables.js'
 
 type Events = Record<string | symbol, unknown>
 const tableOf = (e: EventEmitter): Events => (e as unknown as { _events: Events })._events
+
+/** Whether a table inherits nothing: no property on its prototype chain, and `__proto__` an ordinary key. */
+function inheritsNothing (table: object): boolean {
+  for (let p = Object.getPrototypeOf(table); p !== null; p = Object.getPrototypeOf(p)) {
+    if (Reflect.ownKeys(p).length > 0) return false
+  }
+  return true
+}
 
 /** What an emitter answers about its listeners, and what emitting each event calls, in order. */
 function behaviour (e: EventEmitter, calls: string[]): unknown {
@@ -40,7 +48,7 @@ t.test('a compacted table answers as the original', async (t) => {
   const raw = compacted.eventNames().map((n) => compacted.rawListeners(n))
   compactListenerTables({ conn: compacted } as never)
   t.not(tableOf(compacted), table, 'the table was replaced')
-  t.equal(Object.getPrototypeOf(tableOf(compacted)), null, 'with a null prototype')
+  t.ok(inheritsNothing(tableOf(compacted)), 'inheriting nothing')
   t.strictSame(compacted.eventNames().map((n) => compacted.rawListeners(n)), raw, 'the same listener functions, in the same order')
   t.not(tableOf(compacted).close, table.close, 'a listener array is a copy')
   t.strictSame(behaviour(compacted, calls), before, 'the same names, listeners, order and calls')
@@ -56,6 +64,45 @@ t.test('a compacted table answers as the original', async (t) => {
   t.strictSame(calls, ['close-0', 'close-1', 'close-3', 'drain'], 'removal, addition and prepending after the copy')
   compacted.removeAllListeners()
   t.strictSame(compacted.eventNames(), [], 'every listener removed')
+})
+
+t.test('an emitter given a fresh table answers as one with Node\'s own', async (t) => {
+  const calls: string[] = []
+  const names = ['close', '__proto__', 'toString', 'constructor', 'hasOwnProperty', '\uD800', 'end']
+  const fill = (e: EventEmitter): EventEmitter => {
+    for (const name of names) e.on(name, () => { calls.push(`${name}-1`) })
+    e.once('close', () => { calls.push('close-once') })
+    e.on('close', () => { calls.push('close-3') })
+    e.prependListener('end', () => { calls.push('end-0') })
+    return e
+  }
+  const original = fill(new EventEmitter())
+  const given = new EventEmitter()
+  const nodeTable = tableOf(given)
+  freshListenerTable(given)
+  t.not(tableOf(given), nodeTable, 'an emitter without listeners gets a fresh table')
+  t.ok(inheritsNothing(tableOf(given)), 'which inherits nothing')
+  t.equal(given.emit('toString'), false, 'no inherited name is a listener')
+  fill(given)
+  const filled = tableOf(given)
+  freshListenerTable(given)
+  t.equal(tableOf(given), filled, 'an emitter with listeners keeps its table')
+  t.strictSame(behaviour(given, calls), behaviour(original, calls), 'the same names, counts, order and calls')
+  t.strictSame(behaviour(given, calls), behaviour(original, calls), 'and again, once listeners gone')
+
+  given.on('close', () => { calls.push('close-4') })
+  const closeArray = tableOf(given).close as unknown[]
+  compactListenerTables({ conn: given } as never)
+  t.equal(tableOf(given), filled, 'compacting keeps a fresh table')
+  t.not(tableOf(given).close, closeArray, 'and copies its arrays of three listeners or more')
+  t.strictSame(tableOf(given).close, closeArray, 'with the same listeners')
+  given.off('close', given.rawListeners('close')[0] as () => void)
+  calls.length = 0
+  given.emit('close')
+  t.strictSame(calls, ['close-3', 'close-4'], 'removal after the copy')
+  given.removeAllListeners()
+  t.strictSame(given.eventNames(), [], 'every listener removed')
+  t.equal(given.emit('close'), false)
 })
 
 t.test('tables of another shape are left alone', async (t) => {
@@ -96,7 +143,8 @@ t.test('a live connection carries events and closes after its tables are compact
   const conn = serverSocket!.conn as unknown as EventEmitter & { close: () => void, transport: EventEmitter & { socket: EventEmitter } }
   const emitters = { socket: serverSocket as unknown as EventEmitter, conn, transport: conn.transport, websocket: conn.transport.socket }
   for (const [name, e] of Object.entries(emitters)) {
-    t.equal(Object.getPrototypeOf(tableOf(e)), null, `${name}: a null-prototype table`)
+    t.ok(inheritsNothing(tableOf(e)), `${name}: a table that inherits nothing`)
+    t.not(Object.getPrototypeOf(tableOf(e)), null, `${name}: not Node's own table (made in dictionary mode)`)
     for (const [event, listeners] of Object.entries(tableOf(e))) {
       if (Array.isArray(listeners)) t.equal(listeners.length, e.listenerCount(event), `${name} '${event}': an array as long as its listeners`)
     }

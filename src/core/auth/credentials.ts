@@ -8,6 +8,8 @@
  * const channels = claimAt(ctx.user.claims, 'chat.channels')   // { chat: { channels: ['c1'] } } -> ['c1']
  */
 export function claimAt (claims: Readonly<Record<string, unknown>>, path: string): unknown {
+  // A plain name (`sub`, `tenantId`), as most are: read without splitting the path.
+  if (!path.includes('.')) return claims !== null && typeof claims === 'object' && Object.hasOwn(claims, path) ? claims[path] : undefined
   let value: unknown = claims
   for (const key of path.split('.')) {
     if (value === null || typeof value !== 'object' || !Object.hasOwn(value, key)) return undefined

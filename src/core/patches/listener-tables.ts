@@ -9,47 +9,78 @@ import type { Socket } from 'socket.io'
 const MAX_FAST_KEYS = 12
 
 /**
- * Node's `EventEmitter` keeps its listeners in `_events`, an object made with a null prototype, which V8 creates
- * in dictionary mode: a hash table sized for growth (about 190 bytes for one event, 290 for four, 480 for eight)
- * that never shrinks after a removal. A connection has four of them, filled once when it opens: Engine.IO's
- * listeners on ws's WebSocket and on its own transport, Socket.IO's (and the core's) on the Engine.IO socket, the
- * core's on the Socket.IO socket. (Node's streams, the TCP socket and ws's parser, start from a table already
- * shaped for their usual events, in fast mode.) A copy with the same keys
- * in the same order, made as an ordinary object whose prototype is then set to null, stays in V8's fast mode:
- * about 60 bytes for up to four events, 130 for eight. An event with three listeners or more holds them in an
- * array that V8 grew to 17 slots at the third (the Engine.IO socket's `close`: about 150 bytes unused); the copy
- * holds a copy of it, as long as its entries. `EventEmitter` reads the table and its arrays through `_events` on
- * every call (`emit` iterates over a copy, a removal splices in place or replaces) and keeps no other reference
- * to them, so the copies serve every later `on`, `off` and `emit`; with a null prototype, no event name
- * (`__proto__`, `toString`) finds an inherited property. A later removal may move the copy back to dictionary
- * mode, which is where it started.
+ * A listener table that V8 keeps in fast mode and that inherits nothing. Node's `EventEmitter` makes its tables
+ * (`_events`) with a null prototype, which V8 creates in dictionary mode: a hash table sized for growth (about 190
+ * bytes for one event, 290 for four, 480 for eight) that never shrinks after a removal, and slower to fill than an
+ * object whose properties V8 lays out in place. `new ListenerTable()` is an ordinary object, so its properties are
+ * laid out in place as they are added, and every table filled in the same order shares one layout; its prototype
+ * is an object with no properties and a null prototype, so no event name (`__proto__`, `toString`, `constructor`)
+ * finds an inherited property, as in Node's own tables. About 60 bytes for up to four events, 130 for eight.
  */
-function compact (emitter: unknown): void {
-  if (typeof emitter !== 'object' || emitter === null) return
-  const { _events: events, _eventsCount: count } = emitter as { _events?: unknown, _eventsCount?: unknown }
-  if (typeof events !== 'object' || events === null || typeof count !== 'number' || count > MAX_FAST_KEYS || Object.getPrototypeOf(events) !== null) return
-  const copy: Record<string, unknown> = {}
-  Object.setPrototypeOf(copy, null)
-  let copied = 0
-  // for-in: half the cost of Reflect.ownKeys here, but no symbol keys (errorMonitor): a table with any is left.
-  for (const key in events) {
-    const listeners = (events as Record<string, unknown>)[key]
-    copy[key] = Array.isArray(listeners) ? listeners.slice() : listeners
-    copied++
-  }
-  if (copied === count) (emitter as { _events: unknown })._events = copy
+function ListenerTable (): void {}
+ListenerTable.prototype = Object.create(null) as object
+const tableProto: object = ListenerTable.prototype
+const newTable = (): Record<string, unknown> => new (ListenerTable as unknown as new () => Record<string, unknown>)()
+
+interface EmitterTable { _events?: unknown, _eventsCount?: unknown }
+
+/**
+ * Gives an emitter that no one listens to yet a fast table (see `ListenerTable`). `EventEmitter` reads its table
+ * through `_events` on every call and keeps no other reference to it, so the new table serves every later `on`,
+ * `off` and `emit`; when its last listener is removed, `EventEmitter` goes back to a table of its own. Anything
+ * else (an emitter with listeners, a table Node did not make) is left alone.
+ */
+export function freshListenerTable (emitter: unknown): void {
+  const e = emitter as EmitterTable
+  const events = e._events
+  if (e._eventsCount === 0 && typeof events === 'object' && events !== null && Object.getPrototypeOf(events) === null) e._events = newTable()
 }
 
 /**
- * Copies the listener tables of a namespace socket's connection into fast-mode objects (see `compact`): the
- * socket, its Engine.IO socket and transport, and a WebSocket transport's WebSocket. Called once the socket's
- * own listeners are registered; anything not shaped like an `EventEmitter`'s null-prototype table (a stream's,
- * a missing transport, a polling transport's request) is left alone.
+ * Makes an emitter's table as small as its listeners, once they are registered:
+ * - a fast table (`freshListenerTable`) keeps its object; an event with three listeners or more holds them in an
+ *   array that V8 grew to 17 slots at the third (the Engine.IO socket's `close`: about 150 bytes unused), which is
+ *   replaced by a copy as long as its entries;
+ * - Node's own table is copied into a fast one, with the same keys in the same order and each array copied so.
+ * A later removal may move the table back to dictionary mode, which is where Node's start. Tables with symbol keys
+ * (errorMonitor; `for-in` would not copy them), with more than `MAX_FAST_KEYS` events, or not made by Node (a
+ * stream's, shaped in advance and fast already) are left alone.
+ */
+export function compactListeners (emitter: unknown): void {
+  if (typeof emitter !== 'object' || emitter === null) return
+  const { _events: events, _eventsCount: count } = emitter as EmitterTable
+  if (typeof events !== 'object' || events === null || typeof count !== 'number' || count > MAX_FAST_KEYS) return
+  const table = events as Record<string, unknown>
+  const proto = Object.getPrototypeOf(events)
+  if (proto === tableProto) {
+    for (const key in table) {
+      const listeners = table[key]
+      if (Array.isArray(listeners) && listeners.length > 2) table[key] = listeners.slice()
+    }
+    return
+  }
+  if (proto !== null) return
+  const copy = newTable()
+  let copied = 0
+  // for-in: half the cost of Reflect.ownKeys here, but no symbol keys: a table with any is left (`copied` < count).
+  for (const key in table) {
+    const listeners = table[key]
+    copy[key] = Array.isArray(listeners) ? listeners.slice() : listeners
+    copied++
+  }
+  if (copied === count) (emitter as EmitterTable)._events = copy
+}
+
+/**
+ * Compacts the listener tables of a namespace socket's connection (see `compactListeners`): the socket, its
+ * Engine.IO socket and transport, and a WebSocket transport's WebSocket. Called once the socket's own listeners
+ * are registered; anything not shaped like an `EventEmitter`'s table (a stream's, a missing transport, a polling
+ * transport's request) is left alone.
  */
 export function compactListenerTables (socket: Socket): void {
-  compact(socket)
+  compactListeners(socket)
   const conn = socket.conn as unknown as { transport?: { socket?: unknown } } | undefined
-  compact(conn)
-  compact(conn?.transport)
-  compact(conn?.transport?.socket)
+  compactListeners(conn)
+  compactListeners(conn?.transport)
+  compactListeners(conn?.transport?.socket)
 }

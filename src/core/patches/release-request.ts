@@ -20,9 +20,9 @@ import type { Server } from 'socket.io'
  * headers, the request's stream) get undefined.
  *
  * Every transport (a connection that starts with polling keeps its first poll's request, as Engine.IO did); the
- * listeners are those of a websocket connection, and only those that match the shape this was written for: the `close` listener is dropped only when Engine.IO has no
- * middleware (nothing could listen to the response's `close`), and only the listeners whose source and name
- * are those of engine.io 6.6.
+ * listeners are those of a websocket connection, and only those that match the shape this was written for: the
+ * `close` listener is dropped only when Engine.IO has no middleware (nothing could listen to the response's
+ * `close`), and only the listeners whose source and name are those of engine.io 6.6.
  */
 export function installRequestRelease (io: Server): void {
   const engine = io.engine as unknown as EngineLike
@@ -40,21 +40,48 @@ export function installRequestRelease (io: Server): void {
       socket: tcp,
       connection: tcp
     } as unknown as IncomingMessage & RequestLike
-    if (typeof ws?.listeners === 'function') {
-      for (const l of ws.listeners('error')) if (l.name === 'onUpgradeError') ws.removeListener('error', l)
-    }
-    if (typeof tcp?.listeners === 'function' && Array.isArray(engine.middlewares) && engine.middlewares.length === 0) {
-      for (const l of tcp.listeners('close')) if (l.name === '' && String(l) === RESPONSE_CLOSE) tcp.removeListener('close', l)
+    const upgradeError = listenerOf(ws, 'error', isUpgradeError)
+    if (upgradeError !== undefined) ws!.removeListener('error', upgradeError)
+    if (Array.isArray(engine.middlewares) && engine.middlewares.length === 0) {
+      const responseClose = listenerOf(tcp, 'close', isResponseClose)
+      if (responseClose !== undefined) tcp!.removeListener('close', responseClose)
     }
   })
 }
+
+/**
+ * The first listener of `event` on `emitter` that `matches`, read from its table without the copies
+ * `listeners()` makes (a `once` listener is matched, and answered, as the function it wraps, which `removeListener`
+ * takes); undefined when there is none or the emitter is not shaped like an `EventEmitter`.
+ */
+function listenerOf (emitter: EmitterLike | undefined, event: string, matches: (l: Listener) => boolean): Listener | undefined {
+  const entry = emitter?._events?.[event]
+  if (entry === undefined || typeof emitter!.removeListener !== 'function') return undefined
+  if (!Array.isArray(entry)) return matching(entry, matches)
+  for (const l of entry) {
+    const fn = matching(l, matches)
+    if (fn !== undefined) return fn
+  }
+  return undefined
+}
+
+/** A table's entry (a listener, or a `once` wrapper of one) as the listener it is, when that `matches`. */
+function matching (entry: unknown, matches: (l: Listener) => boolean): Listener | undefined {
+  const fn = (entry as { listener?: unknown } | null)?.listener ?? entry
+  return typeof fn === 'function' && matches(fn as Listener) ? fn as Listener : undefined
+}
+
+/** Engine.IO's no-op `error` listener added to the WebSocket before the upgrade. */
+const isUpgradeError = (l: Listener): boolean => l.name === 'onUpgradeError'
+/** The upgrade's response stand-in's `close` listener on the TCP socket (matched by source: it is an arrow). */
+const isResponseClose = (l: Listener): boolean => l.name === '' && String(l) === RESPONSE_CLOSE
 
 /** engine.io 6.6's `WebSocketResponse`: `socket.once("close", () => this.emit("close"))`. */
 const RESPONSE_CLOSE = '() => this.emit("close")'
 
 type Listener = (...args: unknown[]) => void
 interface EmitterLike {
-  listeners: (event: string) => Listener[]
+  _events?: Record<string, Listener | Listener[] | undefined>
   removeListener: (event: string, l: Listener) => void
 }
 interface RequestLike {

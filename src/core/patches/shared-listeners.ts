@@ -4,6 +4,7 @@
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import type { Server } from 'socket.io'
+import { compactListeners, freshListenerTable } from './listener-tables.js'
 
 /**
  * On each emitter a shared listener hears, what it serves: on ws's WebSocket its Engine.IO transport, on the
@@ -51,6 +52,7 @@ interface EngineLike {
   clients: Record<string, unknown>
   clientsCount: number
   createTransport: (name: string, req: { websocket?: WsLike }) => unknown
+  handshake?: unknown
   on: (event: 'connection', fn: (conn: EngineSocketLike & { id: string, server: EngineLike }) => void) => void
 }
 interface EngineModule {
@@ -133,10 +135,10 @@ function onDecoded (this: DecoderLike, packet: unknown): void { this[kOwner]!.on
  * one is removed.
  *
  * Each part is installed only when the source it replaces is the one it was written for (engine.io 6.6's
- * `Socket.setTransport` and websocket transport, socket.io 4.8's `Client.setup` and `destroy`; the handshake's
- * listeners are matched by their source at each connection); the prototypes' replacements act only for the servers
- * given here, and the websocket transport is made by this server's own `createTransport`: any other server in the
- * process keeps the libraries' own code. Answers which of the first three parts were installed.
+ * `Socket.setTransport`, websocket transport and handshake, socket.io 4.8's `Client.setup` and `destroy`; the
+ * handshake's listeners are then found by their place and shape at each connection); the prototypes' replacements
+ * act only for the servers given here, and the websocket transport is made by this server's own
+ * `createTransport`: any other server in the process keeps the libraries' own code. Answers which of the first three parts were installed.
  */
 export function installSharedListeners (io: Server): { transport: boolean, client: boolean, websocket: boolean } {
   const { engine, client: clientProto } = modules()
@@ -146,7 +148,7 @@ export function installSharedListeners (io: Server): { transport: boolean, clien
   if (transport) server[kShared] = true
   if (client) (io as unknown as { [kShared]?: true })[kShared] = true
   const websocket = engine !== undefined && leanWebSocket(server, engine)
-  server.on('connection', shareHandshakeListeners)
+  if (HANDSHAKE_SHAPE.test(String(server.handshake))) server.on('connection', shareHandshakeListeners)
   return { transport, client, websocket }
 }
 
@@ -159,6 +161,9 @@ function patchSetTransport (proto: Proto<EngineSocketLike>): boolean {
   if (typeof original !== 'function' || !SET_TRANSPORT_SHAPE.test(String(original))) return false
   proto.setTransport = function setTransport (this: EngineSocketLike, transport: TransportLike): void {
     if (this.server?.[kShared] !== true) { original.call(this, transport); return }
+    // Both emitters are new here, or have no listener left (a transport that was upgraded to): fast tables.
+    freshListenerTable(this)
+    freshListenerTable(transport)
     this.transport = transport
     transport[kOwner] = this
     transport.on('error', onTransportError)
@@ -249,6 +254,8 @@ function leanWebSocket (server: EngineLike, engine: EngineModule): boolean {
     ws.on('message', onWsMessage)
     ws.on('close', onWsClose)
     ws.on('error', onWsError)
+    // ws made the WebSocket with Node's table, which already holds Engine.IO's `onUpgradeError`.
+    compactListeners(ws)
     t.writable = true
     t.perMessageDeflate = null
     return t
@@ -256,26 +263,31 @@ function leanWebSocket (server: EngineLike, engine: EngineModule): boolean {
   return true
 }
 
-/** engine.io 6.6's handshake: the socket's `close` listener that forgets it, and the transport's `headers` one. */
-const FORGET_SOURCE = '() => {\n            delete this.clients[id];\n            this.clientsCount--;\n        }'
-const isHeadersListener = (l: unknown): boolean => {
-  if (typeof l !== 'function') return false
-  const source = String(l)
-  return source.startsWith('(headers, req) => {') && source.includes('this.emit("initial_headers", headers, req);')
-}
+/**
+ * engine.io 6.6's handshake: after the socket is made, an arrow `(headers, req)` listens to the transport's
+ * `headers`; then, last before `connection` is emitted, an arrow `()` heard once on the socket's `close` forgets it.
+ */
+const HANDSHAKE_SHAPE = /const socket = new socket_1\.Socket\(id, this, transport, req, protocol\);\s*transport\.on\("headers", \(headers, req\) => \{[^]*?this\.emit\("initial_headers", headers, req\);[^]*?this\.emit\("headers", headers, req\);\s*\}\);\s*transport\.onRequest\(req\);\s*this\.clients\[id\] = socket;\s*this\.clientsCount\+\+;\s*socket\.once\("close", \(\) => \{\s*delete this\.clients\[id\];\s*this\.clientsCount--;\s*\}\);\s*this\.emit\("connection", socket\);/
 
-/** At the `connection` event: the handshake's two listeners of each connection (see `installSharedListeners`). */
+/** An arrow function of `arity` parameters made in place (no name, no `prototype`), as the handshake's two are. */
+const isArrow = (fn: unknown, arity: number): fn is Fn =>
+  typeof fn === 'function' && fn.length === arity && fn.name === '' && !Object.hasOwn(fn, 'prototype')
+
+/**
+ * At the `connection` event: the handshake's two listeners of each connection (see `installSharedListeners`),
+ * found by their place and shape, the handshake's source having been checked once.
+ */
 function shareHandshakeListeners (conn: EngineSocketLike & { id: string, server: EngineLike }): void {
   const events = (conn as unknown as { _events?: Record<string, unknown> })._events
   const first = events === undefined ? undefined : Array.isArray(events.close) ? events.close[0] : events.close
   const forget = (first as { listener?: unknown } | undefined)?.listener
-  if (typeof forget === 'function' && String(forget) === FORGET_SOURCE) {
-    conn.removeListener('close', forget as Fn)
+  if (isArrow(forget, 0)) {
+    conn.removeListener('close', forget)
     ;(conn as unknown as { prependListener: (event: string, fn: Fn) => void }).prependListener('close', onConnForget)
   }
   const transport = conn.transport as TransportLike & { name?: string, _events?: Record<string, unknown> }
   const headers = transport.name === 'websocket' ? transport._events?.headers : undefined
-  if (isHeadersListener(headers)) transport.removeListener('headers', headers as Fn)
+  if (isArrow(headers, 2)) transport.removeListener('headers', headers)
 }
 
 /**
