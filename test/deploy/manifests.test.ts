@@ -139,6 +139,8 @@ t.test('memory: requests and limits are derived from the measured memory per con
   t.ok(budget <= 10_000, 'within the range the per-connection figure was measured over (5k to 10k)')
   const perConnection = measuredBytesPerConnection()
   const baseline = measuredBaselineBytes()
+  const quoted = /\| RSS per idle authenticated connection \| ([\d,]+) B/.exec(readFileSync('deploy/README.md', 'utf8'))
+  t.equal(Number(quoted?.[1]?.replace(/,/g, '')), perConnection, 'deploy/README.md sizes with the top of bench/README.md\'s measured range')
   const MI = 1024 ** 2
   // deploy/README.md, "Memory": (RSS at start + budget x RSS per connection) x 1.25, rounded up to 32 Mi.
   const working = baseline + budget * perConnection
