@@ -4,7 +4,7 @@ import neostandard from 'neostandard'
 export default [
   ...neostandard({
     ts: true,
-    ignores: ['dist/**', 'coverage/**', '.tap/**']
+    ignores: ['dist/**', '.dist-*/**', 'coverage/**', '.tap/**']
   }),
   {
     rules: {

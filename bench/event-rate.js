@@ -1,8 +1,12 @@
 // Event handling cost with and without the event rate limits: server CPU µs per client event through a
 // handled event (`echo`: the core's limit check, validation and dispatch, a handler that does nothing).
-//   node bench/event-rate.js [--events=200000] [--reps=5] [--variants=off,socket,user] [--server-cpu=0] [--client-cpu=1]
+//   node bench/event-rate.js [--events=200000] [--reps=5] [--variants=off,socket,user,socketio] [--server-cpu=0] [--client-cpu=1] [--ack] [--batch=500]
+// --batch: events written in one TCP write (then a `sync`); 4 batches in flight. `--batch=1`: each event alone.
+// --ack: each `echo` asks for an acknowledgement (`421["echo",1]`), which the core answers (`{ ok: true }`): the
+// cost of an answered event, the answer's write included.
 // Variants: `off` (limits.events.socket.rate 0: no check), `socket` (the per-socket bucket, every event checked
-// and passing), `user` (socket + user and tenant buckets in memory, no Redis). Needs `npm run build`.
+// and passing), `user` (socket + user and tenant buckets in memory, no Redis); `socketio`, bare Socket.IO with the
+// same JWT check and the same three events (bench/servers/baseline.js --events: no limit, no validation). Needs `npm run build`.
 // It also times the per-socket check alone in this process (`take` of dist/src/core/limits/events.js with the
 // limits' clock, ns per call, as the dispatch calls it): a figure that a loaded machine disturbs far less.
 import path from 'node:path'
@@ -22,16 +26,15 @@ const LIMITS = {
   socket: { events: { socket: { rate: LOTS, burst: LOTS } } },
   user: { events: { socket: { rate: LOTS, burst: LOTS }, user: { rate: LOTS, burst: LOTS }, tenant: { rate: LOTS, burst: LOTS } } }
 }
-const BATCH = 500
 const WINDOW = 4
 
-const usage = `node bench/event-rate.js [--events=200000] [--reps=5] [--variants=${Object.keys(LIMITS).join(',')}] [--server-cpu=0] [--client-cpu=1] [--quick]`
+const usage = `node bench/event-rate.js [--events=200000] [--reps=5] [--variants=${Object.keys(LIMITS).join(',')},socketio] [--server-cpu=0] [--client-cpu=1] [--ack] [--batch=500] [--quick]`
 
-/** Sends `events` echo events in batches of BATCH (each followed by a `sync`, answered by `synced`), WINDOW batches in flight. */
-async function drive (port, events) {
-  const echo = maskedTextFrame('42["echo",1]')
-  const batch = Buffer.concat([...Array.from({ length: BATCH }, () => echo), maskedTextFrame('42["sync",0]')])
-  const batches = Math.ceil(events / BATCH)
+/** Sends `events` echo events in batches of `batch` (each followed by a `sync`, answered by `synced`), WINDOW batches in flight. */
+async function drive (port, events, ack, batchSize) {
+  const echo = maskedTextFrame(ack ? '421["echo",1]' : '42["echo",1]')
+  const batch = Buffer.concat([...Array.from({ length: batchSize }, () => echo), maskedTextFrame('42["sync",0]')])
+  const batches = Math.ceil(events / batchSize)
   return await new Promise((resolve, reject) => {
     let sent = 0
     let done = 0
@@ -51,7 +54,7 @@ async function drive (port, events) {
         done++
         if (done === batches) {
           close(c)
-          resolve(batches * BATCH)
+          resolve(batches * batchSize)
         } else {
           send(c)
         }
@@ -64,12 +67,14 @@ async function drive (port, events) {
 }
 
 async function runOnce (variant, o) {
-  const server = await startServer({ variant: 'product', cpu: o.serverCpu, endpoint: 'bench', config: { limits: LIMITS[variant], plugins: plugin } })
+  const server = variant === 'socketio'
+    ? await startServer({ variant: 'socketio', cpu: o.serverCpu, endpoint: 'bench', events: true })
+    : await startServer({ variant: 'product', cpu: o.serverCpu, endpoint: 'bench', config: { limits: LIMITS[variant], plugins: plugin } })
   try {
-    await drive(server.port, Math.min(20000, o.events)) // warm-up
+    await drive(server.port, Math.min(20000, o.events), o.ack, o.batch) // warm-up
     const before = await server.stats()
     const t0 = performance.now()
-    const n = await drive(server.port, o.events)
+    const n = await drive(server.port, o.events, o.ack, o.batch)
     const wall = performance.now() - t0
     const after = await server.stats()
     const cpuUs = (after.cpu.user + after.cpu.system) - (before.cpu.user + before.cpu.system)
@@ -100,22 +105,32 @@ async function microCheck () {
 }
 
 runMain(async () => {
-  const o = parseArgs(process.argv.slice(2), { events: 200000, reps: 5, variants: Object.keys(LIMITS).join(','), serverCpu: 0, clientCpu: 1 }, { events: 50000, reps: 1 })
+  const o = parseArgs(process.argv.slice(2), { events: 200000, reps: 5, variants: Object.keys(LIMITS).join(','), serverCpu: 0, clientCpu: 1, ack: false, batch: 500 }, { events: 50000, reps: 1 })
   helpRequested(o, usage)
   const variants = list(o.variants)
   checkBuild(['product'], 'bench')
   pinSelf(o.clientCpu)
+  for (const v of variants) if (v !== 'socketio' && LIMITS[v] === undefined) throw new Error(`unknown variant ${v} (known: ${Object.keys(LIMITS).join(', ')}, socketio)`)
   const runs = await rotatedRuns(variants, o.reps, async (v) => await runOnce(v, o))
-  console.log(`\nevent-rate: ${o.events} events per run, ${o.reps} repetitions, median [min..max]`)
+  console.log(`\nevent-rate: ${o.events} events per run${o.ack ? ', each acknowledged' : ''}, in batches of ${o.batch}, ${o.reps} repetitions, median [min..max]`)
   const micro = await microCheck()
   console.log(`per-socket check alone: ${fmt(micro.median, 1)} ns [${fmt(micro.min, 1)}..${fmt(micro.max, 1)}] per event`)
   const off = runs.filter((x) => x.variant === 'off')
+  const sio = runs.filter((x) => x.variant === 'socketio')
+  /** The median [min..max] of per-repetition ratios of CPU per event against `base`'s runs; '' without them. */
+  const against = (mine, base) => {
+    const ratios = mine.map((x) => { const b = base.find((y) => y.rep === x.rep); return b === undefined ? NaN : x.usPerEvent / b.usPerEvent }).filter((x) => !isNaN(x))
+    if (ratios.length === 0) return undefined
+    return summarize(ratios)
+  }
   for (const v of variants) {
     const mine = runs.filter((x) => x.variant === v)
     const us = summarize(mine.map((x) => x.usPerEvent))
     const rate = summarize(mine.map((x) => x.eventsPerSec))
-    const ratios = mine.map((x) => { const base = off.find((b) => b.rep === x.rep); return base === undefined ? NaN : x.usPerEvent / base.usPerEvent }).filter((x) => !isNaN(x))
-    const ratio = ratios.length === 0 ? '' : `  vs off: ${fmt((summarize(ratios).median - 1) * 100, 1)}% [${fmt((summarize(ratios).min - 1) * 100, 1)}..${fmt((summarize(ratios).max - 1) * 100, 1)}]`
-    console.log(`${v.padEnd(7)} server CPU ${fmt(us.median, 2)} µs/event [${fmt(us.min, 2)}..${fmt(us.max, 2)}]  ${fmt(rate.median)} events/s${ratio}`)
+    const vsOff = v === 'socketio' ? undefined : against(mine, off)
+    const vsSio = v === 'socketio' ? undefined : against(mine, sio)
+    const ratio = (vsOff === undefined ? '' : `  vs off: ${fmt((vsOff.median - 1) * 100, 1)}% [${fmt((vsOff.min - 1) * 100, 1)}..${fmt((vsOff.max - 1) * 100, 1)}]`) +
+      (vsSio === undefined ? '' : `  x socketio: ${fmt(vsSio.median, 2)} [${fmt(vsSio.min, 2)}..${fmt(vsSio.max, 2)}]`)
+    console.log(`${v.padEnd(8)} server CPU ${fmt(us.median, 2)} µs/event [${fmt(us.min, 2)}..${fmt(us.max, 2)}]  ${fmt(rate.median)} events/s${ratio}`)
   }
 })

@@ -123,7 +123,8 @@ let tmpCount = 0
  * Starts one server of `variant` and resolves once it answers GET /ready.
  * options: { variant, cpu, endpoint, redis: { url, keyPrefix } | undefined, exposeGc, logLevel, rooms, env,
  *            config (product only: top-level config keys added to the file, `plugins` merged),
- *            wrap (a command prefix instead of taskset, e.g. ['valgrind', '--tool=callgrind', ...]), readyTimeoutMs }
+ *            wrap (a command prefix instead of taskset, e.g. ['valgrind', '--tool=callgrind', ...]), readyTimeoutMs,
+ *            events (socketio only: handle bench/events-plugin's events, for event-rate.js) }
  */
 export async function startServer (options) {
   const { variant, cpu = 0, endpoint = DEFAULT_ENDPOINT, redis, exposeGc = false, logLevel = 'warn' } = options
@@ -155,6 +156,7 @@ export async function startServer (options) {
   } else if (variant === 'socketio' || variant === 'ws-frame') {
     argv = [...nodeArgs, baselineMain, `--impl=${variant}`, `--port=${port}`, `--path=${triggerPath}`]
     if (options.rooms !== undefined) argv.push(`--rooms=${options.rooms}`)
+    if (options.events === true) argv.push('--events')
     if (redis !== undefined) argv.push(`--redis=${redis.url}`, `--prefix=${redis.keyPrefix}`)
   } else {
     throw new Error(`unknown variant ${variant} (known: ${[...VARIANTS, ...EXTRA_VARIANTS].join(', ')})`)

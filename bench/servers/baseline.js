@@ -5,6 +5,7 @@
 //   --impl=socketio : bare Socket.IO 4 (defaults, serveClient off), io.to(tenantRoom).emit(...);
 //                     with --redis, the Redis streams adapter and a cluster-wide recipient count
 //                     (serverSideEmit with ack), as the product does
+//                     with --events, the events of bench/events-plugin (echo, sync, ping) for event-rate.js
 //   --impl=ws-frame : raw `ws`; a broadcast encodes ONE WebSocket frame (the same bytes Socket.IO would
 //                     send) and writes that Buffer to every socket of the room: the practical limit of
 //                     Node. With --redis, plain Redis pub/sub to the other nodes (local count only)
@@ -26,7 +27,8 @@ const args = parseArgs(process.argv.slice(2), {
   path: '/api/bench/events',
   rooms: 'tenant,user,role',
   redis: '',
-  prefix: 'bench'
+  prefix: 'bench',
+  events: false
 })
 const joinKinds = new Set(list(args.rooms))
 
@@ -71,6 +73,15 @@ if (args.impl === 'socketio') {
     }
   })
   nsp.on('connection', (socket) => { socket.join(roomsOf(socket.data.user)) })
+  if (args.events) {
+    // The events of bench/events-plugin, as a Socket.IO app writes them (event-rate.js): `echo` does nothing and
+    // answers an acknowledgement with { ok: true } (as the product's dispatch does), `sync` and `ping` answer with an event.
+    nsp.on('connection', (socket) => {
+      socket.on('echo', (_data, ack) => { if (typeof ack === 'function') ack({ ok: true }) })
+      socket.on('sync', (data) => { socket.emit('synced', data) })
+      socket.on('ping', (data) => { socket.emit('pong', data) })
+    })
+  }
   const localCount = (room) => nsp.adapter.rooms.get(room)?.size ?? 0
   nsp.on('bench:count', (room, ack) => { ack(localCount(room)) })
   // Counts on the other nodes, as the product does: { n, partial } (partial: a node did not answer in time).

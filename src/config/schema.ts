@@ -91,6 +91,7 @@ export const SocketIoOptions = Type.Object({
   fastBroadcast: Type.Boolean({
     default: true,
     description: 'Deliver broadcasts to idle websocket clients by writing one pre-built frame straight to the connection, ' +
+      'and packets for one socket (acknowledgements, direct emits, the namespace\'s CONNECT answer) as one frame the same way, ' +
       'with the same bytes, order and semantics as Socket.IO\'s own path (which is used otherwise): less CPU per message. ' +
       'Set false to use Socket.IO\'s path for everything.'
   }),

@@ -2,11 +2,12 @@ import t, { type Test } from 'tap'
 import { randomUUID } from 'node:crypto'
 import { once } from 'node:events'
 import { createServer, type Server as HttpServer } from 'node:http'
+import { createRequire } from 'node:module'
 import net from 'node:net'
 import { setImmediate as tick } from 'node:timers/promises'
 import { Server, type ServerOptions, type Socket } from 'socket.io'
 import { io as ioClient, type Socket as ClientSocket } from 'socket.io-client'
-import { fastBroadcastStats, installFastBroadcast, testedVersions, type FastBroadcastOptions, type FastBroadcastStats } from '../../src/core/patches/fast-broadcast.js'
+import { fastBroadcastStats, installFastBroadcast, messageFrame, testedVersions, type FastBroadcastOptions, type FastBroadcastStats } from '../../src/core/patches/fast-broadcast.js'
 import { eventually, startServer, waitFor, type TestServer } from 'realtime-server/testing'
 
 // The fast path (src/core/patches/fast-broadcast.ts) must be invisible: every test runs the same scenario on a
@@ -201,6 +202,64 @@ t.test('the same bytes with the fast path on and off: frame sizes, unicode, room
   t.ok(servers[0].stats!.fallback >= 2, 'busy transports fell back')
   t.same(fastBroadcastStats(servers[0].io), servers[0].stats)
   t.equal(fastBroadcastStats(servers[1].io), undefined)
+})
+
+t.test('messageFrame: the bytes ws frames for an Engine.IO message packet, at every length boundary', async (t) => {
+  const { Sender } = createRequire(createRequire(import.meta.resolve('engine.io')).resolve('ws'))('ws') as { Sender: { frame: (data: Buffer, o: object) => Buffer[] } }
+  const lone = '\ud800'
+  for (const text of ['', 'a', 'x'.repeat(124), 'x'.repeat(125), 'x'.repeat(126), 'x'.repeat(65534), 'x'.repeat(65535), 'x'.repeat(70000), 'héllo 🌍', lone, `${lone}${'é'.repeat(40000)}`]) {
+    const payload = Buffer.from(`4${text}`)
+    const expected = Buffer.concat(Sender.frame(payload, { fin: true, opcode: 1, mask: false, readOnly: false, rsv1: false }))
+    t.ok(messageFrame(text).equals(expected), `${text.length} characters (${payload.length} bytes)`)
+  }
+})
+
+t.test('packets for one socket (CONNECT, direct emits, acknowledgements): the same bytes on and off, written by the fast path', async (t) => {
+  const servers = await both(t)
+  for (const s of servers) {
+    s.io.on('connection', (socket) => {
+      socket.on('echo', (x: unknown, ack: (y: unknown) => void) => { ack(x) })
+    })
+  }
+  // The first connection is the self-check's: the second's CONNECT is written by the fast path.
+  const clients = await Promise.all(servers.map(async (s) => [await raw(t, s), await raw(t, s)] as const))
+  const fastBefore = servers[0].stats!.unicast
+  t.ok(fastBefore >= 1, `the second CONNECT went the fast way (${fastBefore})`)
+  for (const [, c] of clients) t.match(c.frames[1], /^40\{"sid":"[\w-]+"\}$/, 'a CONNECT a client reads')
+  const lone = '\udc00'
+  const script = async (s: Sio, c: RawClient): Promise<void> => {
+    const socket = s.sockets[1]!
+    const steps: Array<() => unknown> = [
+      () => socket.emit('small', 'a'),
+      () => socket.emit('medium', 'm'.repeat(200)),
+      () => socket.emit('large', 'L'.repeat(70000)),
+      () => socket.emit('unicode', 'héllo 🌍', lone, { n: [1, 2.5, null, true] }),
+      () => { c.send('421["echo","e1"]') }, // acknowledgements, answered by the server
+      () => { c.send(`422["echo",${JSON.stringify('é'.repeat(30))}]`) },
+      () => socket.emit('bin', Buffer.from([1, 2, 3])), // binary: Socket.IO's path
+      () => socket.volatile.emit('volatile', 1),
+      // In one tick: the first write leaves the transport busy; the rest queue behind it, the volatile one is dropped.
+      () => { socket.emit('burst', 1); socket.volatile.emit('burst volatile', 2); socket.emit('burst', 3) }
+    ]
+    const idle = (): boolean => s.sockets.every((x) => x.conn.transport.writable && (x.conn.transport as any).socket._socket.writableLength === 0)
+    for (const step of steps) {
+      const before = c.frames.length
+      step()
+      await c.until((x) => x.frames.length > before)
+      await until(idle)
+    }
+    await c.until((x) => events(x).some((e) => e.includes('"burst",3')))
+  }
+  for (let i = 0; i < 2; i++) await script(servers[i]!, clients[i]![1])
+  const [fast, plain] = clients
+  t.same(fast![1].after, plain![1].after, 'the same frames')
+  t.ok(bytesAfterConnect(fast![1]).equals(bytesAfterConnect(plain![1])), 'the same bytes')
+  t.same(fast![1].after.filter((f) => typeof f === 'string' && f.startsWith('43')), ['431["e1"]', `432[${JSON.stringify('é'.repeat(30))}]`], 'the acknowledgements')
+  t.notOk(events(fast![1]).some((e) => e.includes('burst volatile')), 'a volatile packet behind a busy transport is dropped, as by Socket.IO')
+  t.ok(fast![1].after.some((f) => Buffer.isBuffer(f)), 'the binary attachment arrived')
+  t.ok(servers[0].stats!.unicast - fastBefore >= 7, `direct emits and acks written fast (${servers[0].stats!.unicast - fastBefore})`)
+  t.equal(servers[0].stats!.disabled, null, 'still on')
+  t.same(events(clients[0]![0]), [], 'nothing for the other socket')
 })
 
 t.test('the same recipients as Socket.IO when a broadcast re-enters: nested broadcasts, a socket re-added to the room', async (t) => {
@@ -492,7 +551,7 @@ t.test('uninstall: every socket takes Socket.IO\'s path again', async (t) => {
   io.emit('x', 2)
   await until(() => seen.length === 2)
   t.same(seen, [1, 2])
-  t.same(installed.stats, { fast: 1, fallback: 0, checked: true, disabled: null }, 'the second went Socket.IO\'s way')
+  t.same(installed.stats, { fast: 1, unicast: 0, fallback: 0, checked: true, disabled: null }, 'the second went Socket.IO\'s way')
 })
 
 t.test('the product: fastBroadcast on and off deliver the same events; the option turns it off', async (t) => {

@@ -26,13 +26,20 @@ import type { Namespace, Server, Socket } from 'socket.io'
  * write buffer and follows the frame, and volatile packets are dropped exactly when Socket.IO drops them.
  * A write error closes the transport as Engine.IO's callback would ('write error').
  *
+ * Packets for one socket (an acknowledgement, an emit to one socket, the namespace's CONNECT answer) take the
+ * same path under the same conditions: Socket.IO encodes them to one string when they carry no binary
+ * attachment, and the path frames it as `ws` would frame Engine.IO's message packet (`messageFrame`: `4` and
+ * the string in one final, unmasked text frame) instead of Engine.IO's packet, buffer, flush and `ws`'s send.
+ * The client is patched in a namespace middleware, so that the CONNECT answer is written this way too.
+ *
  * It applies wherever a broadcast ends in `Adapter.prototype.broadcast`/`broadcastWithAck`: the in-memory
  * and session-aware adapters, and the local delivery of the Redis streams adapter, for broadcasts made on
  * this node and those received from other nodes. The adapter still calls `notifyOutgoingListeners` and
  * registers acks before the write; connection-state recovery offsets are inside the encoded packet.
  *
  * Conditions, per recipient; when one fails, Socket.IO's own path is taken:
- * - the packet has a pre-encoded frame (a single text packet: no binary attachments);
+ * - the packet has a pre-encoded frame, or is a packet for this socket alone encoded to one string (a single
+ *   text packet either way: no binary attachments);
  * - the Engine.IO socket is open and not upgrading, its write buffer is empty, and nothing listens to its
  *   `packetCreate`, `flush` or `drain` events, nor to the Engine.IO server's `flush` or `drain`;
  * - its transport is websocket, writable (none of its own writes pending), without permessage-deflate
@@ -121,8 +128,13 @@ export type FastBroadcastOffReason = 'permessage-deflate' | 'version' | 'shape' 
 
 /** Counters and state of the fast path on one server (for tests, diagnostics and metrics). */
 export interface FastBroadcastStats {
-  /** Deliveries written by the fast path. */
+  /** Broadcast deliveries written by the fast path. */
   fast: number
+  /**
+   * Packets for one socket (acknowledgements, emits to one socket, the namespace's CONNECT) written by the
+   * fast path; those that take Socket.IO's path are not counted.
+   */
+  unicast: number
   /** Deliveries of pre-encoded broadcasts that took Socket.IO's path while the fast path was on (a condition failed, or an exception). */
   fallback: number
   /** True once the shapes were confirmed on a first websocket connection (no fast write happens before). */
@@ -167,7 +179,7 @@ const processWarning: FastBroadcastLog = { warn: (_obj, msg) => { process.emitWa
  * const { stats } = installFastBroadcast(io, { log: app.log })
  */
 export function installFastBroadcast (io: Server, options: FastBroadcastOptions = {}): { stats: FastBroadcastStats, uninstall: () => void } {
-  const stats: FastBroadcastStats = { fast: 0, fallback: 0, checked: false, disabled: null }
+  const stats: FastBroadcastStats = { fast: 0, unicast: 0, fallback: 0, checked: false, disabled: null }
   const noop = { stats, uninstall: () => {} }
   const own = io as unknown as Record<symbol, FastBroadcastStats | undefined>
   if (own[kInstalled] !== undefined) return noop
@@ -254,84 +266,130 @@ export function installFastBroadcast (io: Server, options: FastBroadcastOptions 
   }
 
   function fastWriteToEngine (this: ClientLike, encodedPackets: unknown, opts: PacketOptions): void {
-    const pre = opts.wsPreEncodedFrame
-    if (pre !== undefined && enabled) {
-      // What a throw leaves done: 0 nothing, 1 the transport marked busy, 2 the frame written.
-      let stage = 0
-      let t: TransportLike | undefined
-      let conn: EngineSocketLike | undefined
-      let sock: NetSocketLike | undefined
-      try {
-        conn = this.conn
-        let frame = opts[kFrame]
-        if (frame === undefined) {
-          // Once per broadcast: the single Buffer written to every recipient (null: the Engine.IO server is observed).
-          const e = conn.server._events
-          frame = opts[kFrame] = e.flush === undefined && e.drain === undefined ? (pre.length === 1 ? pre[0]! : Buffer.concat(pre)) : null
+    if (enabled) {
+      const pre = opts.wsPreEncodedFrame
+      if (pre !== undefined) {
+        const written = writeFrame(this, pre, opts)
+        if (written === true) stats.fast++
+        else if (written === false) stats.fallback++
+        if (written !== false) return
+      } else {
+        // A packet for this socket alone (an acknowledgement, an emit to one socket, the namespace's CONNECT):
+        // Socket.IO's encoder gives one string when the packet has no binary attachment.
+        const text = Array.isArray(encodedPackets) ? (encodedPackets.length === 1 ? encodedPackets[0] : undefined) : encodedPackets
+        if (typeof text === 'string') {
+          const written = writeFrame(this, text, opts)
+          if (written === true) stats.unicast++
+          if (written !== false) return
         }
-        t = conn.transport
-        if (frame !== null && t.writable === true && conn.writeBuffer.length === 0 && conn.readyState === 'open' &&
-            conn.upgrading === false && t.name === 'websocket') {
-          const ws = t.socket
-          const sender = ws?._sender
-          sock = ws?._socket
-          if (ws !== undefined && sender !== undefined && sock !== undefined && ws.readyState === WS_OPEN &&
-              sender._state === SENDER_IDLE && sender._queue.length === 0 && sock.writable === true &&
-              unobserved(conn)) {
-            if (maxBuffered !== 0) {
-              // The slow-consumer bound: here the write buffer is empty and the sender idle, so what waits is
-              // the net.Socket's queue (0 but for a slow client); a frame is always written on an empty one.
-              const waiting = sock.writableLength
-              if (waiting !== 0 && waiting + frame.length > maxBuffered) {
-                bound!.overflow(conn, waiting, frame.length)
-                return
-              }
-            }
-            // Busy until the write completes, as after Engine.IO's own write: what is emitted to this socket
-            // meanwhile queues in Engine.IO's write buffer (and is flushed after this frame), volatile packets
-            // are dropped.
-            t.writable = false
-            stage = 1
-            sock.write(frame)
-            stage = 2
-            if (sock.writableLength === 0) {
-              // The kernel took the whole frame (the common case): Engine.IO's write callback would run on
-              // the next tick; one tick callback for the whole broadcast marks these transports writable again.
-              settleOnNextTick(t, conn)
-            } else {
-              // It did not (a slow client): the callback of an empty write runs once everything before it is out.
-              sock.write(EMPTY, onSentOf(t, conn))
-            }
-            stats.fast++
-            return
-          }
-        }
-        stats.fallback++
-      } catch (err) {
-        turnOff('error', err)
-        if (stage === 2) {
-          // The frame is out: writing it again would deliver it twice. Release the transport once it is written.
-          try { sock!.write(EMPTY, onSentOf(t!, conn!)) } catch { settleOnNextTick(t!, conn!) }
-          stats.fast++
-          return
-        }
-        if (stage === 1) {
-          try { t!.writable = true } catch {} // as it was: Socket.IO's write below must not find it busy
-        }
-        stats.fallback++
       }
     }
     original.call(this, encodedPackets, opts)
   }
 
+  /**
+   * Writes one WebSocket frame to the client's connection when Engine.IO would write it at once: `pre`, a
+   * broadcast's pre-encoded frame (one Buffer per broadcast, kept in `opts`), or `text`, a packet Socket.IO
+   * encoded for this client alone (framed here, as `ws` would frame Engine.IO's message packet). True when
+   * written (an exception after the write included: it is not written twice); false when Socket.IO's path
+   * must write it; null when the slow-consumer bound dropped it.
+   */
+  function writeFrame (client: ClientLike, frameOf: Buffer[] | string, opts: PacketOptions): boolean | null {
+    // What a throw leaves done: 0 nothing, 1 the transport marked busy, 2 the frame written.
+    let stage = 0
+    let t: TransportLike | undefined
+    let conn: EngineSocketLike | undefined
+    let sock: NetSocketLike | undefined
+    try {
+      conn = client.conn
+      let frame: Buffer | null | undefined
+      if (typeof frameOf === 'string') {
+        const e = conn.server._events
+        frame = e.flush === undefined && e.drain === undefined ? undefined : null
+      } else {
+        frame = opts[kFrame]
+        if (frame === undefined) {
+          // Once per broadcast: the single Buffer written to every recipient (null: the Engine.IO server is observed).
+          const e = conn.server._events
+          frame = opts[kFrame] = e.flush === undefined && e.drain === undefined ? (frameOf.length === 1 ? frameOf[0]! : Buffer.concat(frameOf)) : null
+        }
+      }
+      t = conn.transport
+      if (frame !== null && t.writable === true && conn.writeBuffer.length === 0 && conn.readyState === 'open' &&
+          conn.upgrading === false && t.name === 'websocket') {
+        const ws = t.socket
+        const sender = ws?._sender
+        sock = ws?._socket
+        if (ws !== undefined && sender !== undefined && sock !== undefined && ws.readyState === WS_OPEN &&
+            sender._state === SENDER_IDLE && sender._queue.length === 0 && sock.writable === true &&
+            unobserved(conn)) {
+          frame ??= messageFrame(frameOf as string)
+          if (maxBuffered !== 0) {
+            // The slow-consumer bound: here the write buffer is empty and the sender idle, so what waits is
+            // the net.Socket's queue (0 but for a slow client); a frame is always written on an empty one.
+            const waiting = sock.writableLength
+            if (waiting !== 0 && waiting + frame.length > maxBuffered) {
+              bound!.overflow(conn, waiting, frame.length)
+              return null
+            }
+          }
+          // Busy until the write completes, as after Engine.IO's own write: what is emitted to this socket
+          // meanwhile queues in Engine.IO's write buffer (and is flushed after this frame), volatile packets
+          // are dropped.
+          t.writable = false
+          stage = 1
+          sock.write(frame)
+          stage = 2
+          if (sock.writableLength === 0) {
+            // The kernel took the whole frame (the common case): Engine.IO's write callback would run on
+            // the next tick; one tick callback for the whole broadcast marks these transports writable again.
+            settleOnNextTick(t, conn)
+          } else {
+            // It did not (a slow client): the callback of an empty write runs once everything before it is out.
+            sock.write(EMPTY, onSentOf(t, conn))
+          }
+          return true
+        }
+      }
+      return false
+    } catch (err) {
+      turnOff('error', err)
+      if (stage === 2) {
+        // The frame is out: writing it again would deliver it twice. Release the transport once it is written.
+        try { sock!.write(EMPTY, onSentOf(t!, conn!)) } catch { settleOnNextTick(t!, conn!) }
+        return true
+      }
+      if (stage === 1) {
+        try { t!.writable = true } catch {} // as it was: Socket.IO's write below must not find it busy
+      }
+      return false
+    }
+  }
+
   let original: WriteToEngine
-  const patch = (socket: Socket): void => {
+  const patchClient = (socket: Socket): void => {
     const client = socket.client as unknown as ClientLike
     if (client.writeToEngine === fastWriteToEngine) return
     original ??= Object.getPrototypeOf(client).writeToEngine as WriteToEngine
     client.writeToEngine = fastWriteToEngine
+  }
+  /**
+   * The client is patched in a namespace middleware, before Socket.IO answers the namespace's CONNECT (which
+   * then takes the fast path too), and checked at its `connection` until the first websocket connection has
+   * been: the check reads the socket in its rooms. Where middlewares may be skipped (connection-state recovery
+   * with `skipMiddlewares`), every `connection` patches too.
+   */
+  const early = (socket: Socket, next: (err?: Error) => void): void => {
+    if (!off) patchClient(socket)
+    next()
+  }
+  const patch = (socket: Socket): void => {
+    patchClient(socket)
     if (!stats.checked) checkOnWebsocket(socket)
   }
+  const recovery = (io as unknown as { opts?: { connectionStateRecovery?: { skipMiddlewares?: boolean } } }).opts?.connectionStateRecovery
+  const middlewaresSkipped = recovery !== undefined && recovery.skipMiddlewares !== false
+  const watching = (): boolean => middlewaresSkipped || !stats.checked
 
   /** The self-check, on the first connection that is (or upgrades to) websocket: nothing is written fast before. */
   const checkOnWebsocket = (socket: Socket): void => {
@@ -342,6 +400,8 @@ export function installFastBroadcast (io: Server, options: FastBroadcastOptions 
       const problem = shapeProblem(socket, modules)
       if (problem === undefined) enabled = true
       else turnOff('shape', problem)
+      // Checked: the namespace middleware patches every client from now on.
+      if (!watching()) for (const nsp of io._nsps.values()) nsp.off('connection', patch)
     }
     try {
       if (conn.transport.name === 'websocket') run()
@@ -353,7 +413,8 @@ export function installFastBroadcast (io: Server, options: FastBroadcastOptions 
 
   const patched = new Set<AdapterLike>()
   const watch = (nsp: Namespace): void => {
-    nsp.on('connection', patch)
+    nsp.use(early)
+    if (watching()) nsp.on('connection', patch)
     for (const socket of nsp.sockets.values()) patch(socket)
     const adapter = nsp.adapter as unknown as AdapterLike
     const base = baseApplyOf(adapter)
@@ -501,6 +562,30 @@ function release (t: TransportLike, conn: EngineSocketLike): void {
 function unobserved (conn: EngineSocketLike): boolean {
   const e = conn._events
   return e.packetCreate === undefined && e.flush === undefined && e.drain === undefined
+}
+
+/**
+ * The WebSocket frame `ws` writes for Engine.IO's message packet of `text` (`4` and the text): a final text
+ * frame, unmasked, uncompressed, its length in 7, 16 or 64 bits; one Buffer.
+ */
+export function messageFrame (text: string): Buffer {
+  const length = Buffer.byteLength(text) + 1
+  const head = length < 126 ? 2 : length < 65536 ? 4 : 10
+  const frame = Buffer.allocUnsafe(head + length)
+  frame[0] = 0x81
+  if (head === 2) {
+    frame[1] = length
+  } else if (head === 4) {
+    frame[1] = 126
+    frame.writeUInt16BE(length, 2)
+  } else {
+    frame[1] = 127
+    frame.writeUInt32BE(Math.floor(length / 0x100000000), 2)
+    frame.writeUInt32BE(length >>> 0, 6)
+  }
+  frame[head] = 0x34 // '4': Engine.IO's message packet
+  frame.write(text, head + 1, 'utf8')
+  return frame
 }
 
 // ---- Versions, read once per process from the package.json of each copy actually loaded ----
