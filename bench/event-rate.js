@@ -117,7 +117,7 @@ runMain(async () => {
   console.log(`per-socket check alone: ${fmt(micro.median, 1)} ns [${fmt(micro.min, 1)}..${fmt(micro.max, 1)}] per event`)
   const off = runs.filter((x) => x.variant === 'off')
   const sio = runs.filter((x) => x.variant === 'socketio')
-  /** The median [min..max] of per-repetition ratios of CPU per event against `base`'s runs; '' without them. */
+  /** The median [min..max] of per-repetition ratios of CPU per event against `base`'s runs; undefined without them. */
   const against = (mine, base) => {
     const ratios = mine.map((x) => { const b = base.find((y) => y.rep === x.rep); return b === undefined ? NaN : x.usPerEvent / b.usPerEvent }).filter((x) => !isNaN(x))
     if (ratios.length === 0) return undefined

@@ -302,56 +302,51 @@ export function installFastBroadcast (io: Server, options: FastBroadcastOptions 
     let sock: NetSocketLike | undefined
     try {
       conn = client.conn
-      let frame: Buffer | null | undefined
+      // A broadcast's Buffer is made once per broadcast (null: the Engine.IO server is observed); a packet for one
+      // socket is framed only once the conditions below hold.
+      let frame: Buffer | undefined
       if (typeof frameOf === 'string') {
-        const e = conn.server._events
-        frame = e.flush === undefined && e.drain === undefined ? undefined : null
+        if (serverObserved(conn)) return false
       } else {
-        frame = opts[kFrame]
-        if (frame === undefined) {
-          // Once per broadcast: the single Buffer written to every recipient (null: the Engine.IO server is observed).
-          const e = conn.server._events
-          frame = opts[kFrame] = e.flush === undefined && e.drain === undefined ? (frameOf.length === 1 ? frameOf[0]! : Buffer.concat(frameOf)) : null
-        }
+        let made = opts[kFrame]
+        if (made === undefined) made = opts[kFrame] = serverObserved(conn) ? null : frameOf.length === 1 ? frameOf[0]! : Buffer.concat(frameOf)
+        if (made === null) return false
+        frame = made
       }
       t = conn.transport
-      if (frame !== null && t.writable === true && conn.writeBuffer.length === 0 && conn.readyState === 'open' &&
-          conn.upgrading === false && t.name === 'websocket') {
-        const ws = t.socket
-        const sender = ws?._sender
-        sock = ws?._socket
-        if (ws !== undefined && sender !== undefined && sock !== undefined && ws.readyState === WS_OPEN &&
-            sender._state === SENDER_IDLE && sender._queue.length === 0 && sock.writable === true &&
-            unobserved(conn)) {
-          frame ??= messageFrame(frameOf as string)
-          if (maxBuffered !== 0) {
-            // The slow-consumer bound: here the write buffer is empty and the sender idle, so what waits is
-            // the net.Socket's queue (0 but for a slow client); a frame is always written on an empty one.
-            const waiting = sock.writableLength
-            if (waiting !== 0 && waiting + frame.length > maxBuffered) {
-              bound!.overflow(conn, waiting, frame.length)
-              return null
-            }
-          }
-          // Busy until the write completes, as after Engine.IO's own write: what is emitted to this socket
-          // meanwhile queues in Engine.IO's write buffer (and is flushed after this frame), volatile packets
-          // are dropped.
-          t.writable = false
-          stage = 1
-          sock.write(frame)
-          stage = 2
-          if (sock.writableLength === 0) {
-            // The kernel took the whole frame (the common case): Engine.IO's write callback would run on
-            // the next tick; one tick callback for the whole broadcast marks these transports writable again.
-            settleOnNextTick(t, conn)
-          } else {
-            // It did not (a slow client): the callback of an empty write runs once everything before it is out.
-            sock.write(EMPTY, onSentOf(t, conn))
-          }
-          return true
+      if (t.writable !== true || conn.writeBuffer.length !== 0 || conn.readyState !== 'open' || conn.upgrading !== false ||
+          t.name !== 'websocket') return false
+      const ws = t.socket
+      const sender = ws?._sender
+      sock = ws?._socket
+      if (ws === undefined || sender === undefined || sock === undefined || ws.readyState !== WS_OPEN ||
+          sender._state !== SENDER_IDLE || sender._queue.length !== 0 || sock.writable !== true || !unobserved(conn)) return false
+      frame ??= messageFrame(frameOf as string)
+      if (maxBuffered !== 0) {
+        // The slow-consumer bound: here the write buffer is empty and the sender idle, so what waits is
+        // the net.Socket's queue (0 but for a slow client); a frame is always written on an empty one.
+        const waiting = sock.writableLength
+        if (waiting !== 0 && waiting + frame.length > maxBuffered) {
+          bound!.overflow(conn, waiting, frame.length)
+          return null
         }
       }
-      return false
+      // Busy until the write completes, as after Engine.IO's own write: what is emitted to this socket
+      // meanwhile queues in Engine.IO's write buffer (and is flushed after this frame), volatile packets
+      // are dropped.
+      t.writable = false
+      stage = 1
+      sock.write(frame)
+      stage = 2
+      if (sock.writableLength === 0) {
+        // The kernel took the whole frame (the common case): Engine.IO's write callback would run on
+        // the next tick; one tick callback for the whole broadcast marks these transports writable again.
+        settleOnNextTick(t, conn)
+      } else {
+        // It did not (a slow client): the callback of an empty write runs once everything before it is out.
+        sock.write(EMPTY, onSentOf(t, conn))
+      }
+      return true
     } catch (err) {
       turnOff('error', err)
       if (stage === 2) {
@@ -556,6 +551,12 @@ export function fastBroadcastStats (io: Server): FastBroadcastStats | undefined 
 function release (t: TransportLike, conn: EngineSocketLike): void {
   t.writable = true
   if (conn.writeBuffer.length !== 0) t.emit('ready')
+}
+
+/** A listener on the Engine.IO server's `flush` or `drain`, which this path does not emit. */
+function serverObserved (conn: EngineSocketLike): boolean {
+  const e = conn.server._events
+  return e.flush !== undefined || e.drain !== undefined
 }
 
 /** No listener on the Engine.IO socket's events this path does not emit (`packetCreate`, `flush`, `drain`). */

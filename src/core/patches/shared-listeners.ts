@@ -5,7 +5,7 @@ import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import type { Server } from 'socket.io'
 import { compactListeners, freshListenerTable } from './listener-tables.js'
-import { corkedFlush, type Flush } from './corked-send.js'
+import { installCorkedFlush } from './corked-flush.js'
 
 /**
  * On each emitter a shared listener hears, what it serves: on ws's WebSocket its Engine.IO transport, on the
@@ -145,7 +145,8 @@ export function installSharedListeners (io: Server): { transport: boolean, clien
   const { engine, client: clientProto } = modules()
   const server = io.engine as unknown as EngineLike & { [kShared]?: true }
   const transport = engine?.Socket !== undefined && patchSetTransport(engine.Socket.prototype)
-  if (transport) patchFlush(engine.Socket!.prototype as unknown as FlushProto)
+  // What these servers' sockets flush at once to a websocket leaves in one system call (corked-flush.ts).
+  if (transport) installCorkedFlush(engine.Socket!.prototype, (s) => (s as EngineLike & { [kShared]?: true } | undefined)?.[kShared] === true)
   const client = clientProto !== undefined && patchClient(clientProto)
   if (transport) server[kShared] = true
   if (client) (io as unknown as { [kShared]?: true })[kShared] = true
@@ -183,18 +184,6 @@ function patchSetTransport (proto: Proto<EngineSocketLike>): boolean {
   }
   proto[kShared] = true
   return true
-}
-
-const kCorked = Symbol('rt.corkedFlush')
-
-/** What Engine.IO's sockets of the core's servers flush at once to a websocket leaves in one system call (corked-send.ts). */
-interface FlushProto { flush?: Flush, [kCorked]?: true }
-
-function patchFlush (proto: FlushProto): void {
-  const original = proto.flush
-  if (proto[kCorked] === true || typeof original !== 'function') return
-  proto.flush = corkedFlush(original, (server) => (server as { [kShared]?: true } | undefined)?.[kShared] === true)
-  proto[kCorked] = true
 }
 
 /** socket.io 4.8's `Client.setup` (four bound methods as listeners, then the connect timeout) and `destroy`. */

@@ -24,6 +24,20 @@ export interface FlushingSocket {
 
 export type Flush = (this: FlushingSocket) => void
 
+const kCorked = Symbol('rt.corkedFlush')
+
+/**
+ * Replaces Engine.IO's `Socket.prototype.flush` with `corkedFlush` once per process; `ours` tells the servers it
+ * acts for (the others are flushed as before).
+ */
+export function installCorkedFlush (engineSocketProto: object, ours: (server: unknown) => boolean): void {
+  const proto = engineSocketProto as { flush?: Flush, [kCorked]?: true }
+  const original = proto.flush
+  if (proto[kCorked] === true || typeof original !== 'function') return
+  proto.flush = corkedFlush(original, ours)
+  proto[kCorked] = true
+}
+
 /** `flush`, with the connection corked around it when it writes two packets or more to a websocket of a server `ours` accepts. */
 export function corkedFlush (original: Flush, ours: (server: unknown) => boolean): Flush {
   return function flush (this: FlushingSocket): void {

@@ -1,12 +1,12 @@
 // What Engine.IO flushes at once to a websocket connection leaves the server in one write
-// (src/core/patches/corked-send.ts): a burst of acknowledged events is answered in a few system calls instead of
+// (src/core/patches/corked-flush.ts): a burst of acknowledged events is answered in a few system calls instead of
 // one per answer, with every answer, in order; a lone packet and a failing send are written as before.
 import t from 'tap'
 import { once } from 'node:events'
 import net from 'node:net'
 import type { Duplex } from 'node:stream'
 import { startServer } from 'realtime-server/testing'
-import { corkedFlush, type FlushingSocket } from '../../src/core/patches/corked-send.js'
+import { corkedFlush, type FlushingSocket } from '../../src/core/patches/corked-flush.js'
 
 const KEY = 'dGhlIHNhbXBsZSBub25jZQ=='
 
