@@ -1,6 +1,5 @@
 // Rasterizes the chart SVGs to PNG in Debian's chromium, driven by playwright-core (a dev dependency already there
 // for the inspector's browser tests): the bench draws its charts without a charting or image package.
-import { launchChromium } from '../../scripts/chromium.js'
 
 /** Device pixels per SVG pixel: sharp on high-density screens, and still small files. */
 export const SCALE = 2
@@ -10,6 +9,9 @@ export const SCALE = 2
  * @param {{ svg: string, file: string }[]} charts
  */
 export async function writePngs (charts) {
+  // Loaded here, not at the top: playwright-core takes most of a second of CPU to load, which a run that stops
+  // on a usage or input error (or --help) does not need.
+  const { launchChromium } = await import('../../scripts/chromium.js')
   const browser = await launchChromium()
   try {
     const page = await browser.newPage({ deviceScaleFactor: SCALE, viewport: { width: 1200, height: 900 } })

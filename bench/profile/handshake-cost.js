@@ -23,6 +23,11 @@
 //   node bench/profile/handshake-cost.js --impls=server:product,server:socketio
 //     (the servers scenario 4 times, started as bench/lib/servers.js starts them: dist/src/main.js with the bench's
 //     config, and bench/servers/baseline.js; unpinned unless --server-cpu=<n>, as scenario 4 pins it to 0)
+//   PROFILE_KEEP_CALLGRIND=1 BENCH_SERVER_NODE_ARGS="--perf-prof --interpreted-frames-native-stack" \
+//     node bench/profile/handshake-cost.js --tool=perf-record --impls=server:product,server:socketio --n=5000 --warm=500 --concurrency=100
+//     (no valgrind: `perf record` of the server's CPU clock with call graphs, attached after the warm-up; run it from a
+//     directory of its own, where V8 writes its jit-<pid>.dump, then `perf inject --jit -i <perf.data> -o <out>` there
+//     names the JavaScript functions, and `perf report -i <out>` shows JavaScript, V8, libc and kernel time together)
 //   node bench/profile/handshake-cost.js --tool=threads --impls=product::tenant-broadcast,sio-jwt --n=3000
 //     (no valgrind: CPU per handshake of each server thread by name, from /proc/<pid>/task/*/stat: the event loop,
 //     V8's GC and compiler threads, libuv's pool)
@@ -96,6 +101,25 @@ const attachPerf = (pid) => attachTracer('perf', ['stat', '-x,', '-e', 'task-clo
   return name !== undefined && value !== '' && !Number.isNaN(Number(value)) ? [name, Number(value)] : undefined
 })
 
+/**
+ * `perf record` of the server's CPU clock with call graphs (frame pointers, which V8's code keeps), attached after
+ * the warm-up; resolves with the file. Start the server with `--perf-basic-prof` (BENCH_SERVER_NODE_ARGS or
+ * PROFILE_NODE_ARGS) so that `perf report` names JavaScript functions.
+ */
+async function attachPerfRecord (pid, impl) {
+  const file = path.join(cgDir, `perf.${impl.replace(/\W+/g, '_')}.data`)
+  const recorder = spawn('perf', ['record', '-k', '1', '-e', 'cpu-clock', '-F', '4000', '-g', '-p', String(pid), '-o', file], { stdio: ['ignore', 'ignore', 'pipe'] })
+  let err = ''
+  recorder.stderr.on('data', (d) => { err += d })
+  const exited = new Promise((resolve) => recorder.once('exit', resolve))
+  await Promise.race([sleep(500), exited.then((code) => { throw new Error(`perf record exited (${code}): ${err}`) })])
+  return async () => {
+    recorder.kill('SIGINT')
+    await exited
+    return file
+  }
+}
+
 function spawnServer (impl) {
   // product: the product in-process (bench/profile/server.js: dist/ through its public API, JWT auth, core rooms,
   // metrics on); sio-jwt: bare Socket.IO with the connect-rate baseline's fast-jwt check and rooms.
@@ -158,6 +182,7 @@ async function runOne (impl) {
     if (callgrind) callgrindControl(s.child.pid, '-z')
     const stopStrace = args.tool === 'strace' ? await attachStrace(s.child.pid) : undefined
     const stopPerf = args.tool === 'perf' ? await attachPerf(s.child.pid) : undefined
+    const stopRecord = args.tool === 'perf-record' ? await attachPerfRecord(s.child.pid, impl) : undefined
     const threadsBefore = args.tool === 'threads' ? threadCpu(s.child.pid) : undefined
     s.send({ cmd: 'stats' })
     const before = await s.next()
@@ -176,6 +201,7 @@ async function runOne (impl) {
       out.perHandshake = Object.fromEntries(Object.entries(counts).map(([name, n]) => [name, Math.round(n / args.n * 1000) / 1000]))
       out.pageFaultsPerHandshake = out.perHandshake['page-faults']
     }
+    if (stopRecord !== undefined) out.perfData = await stopRecord()
     if (stopStrace !== undefined) {
       const calls = await stopStrace()
       out.syscallsPerHandshake = Object.values(calls).reduce((a, b) => a + b, 0) / args.n

@@ -13,6 +13,7 @@ const START = '<!-- curve-charts:start -->'
 const END = '<!-- curve-charts:end -->'
 const LINE_CHARTS = ['cpu', 'latency', 'rss', 'heap']
 
+t.setTimeout(15 * 60_000) // four browser launches and a dozen node processes, on a loaded machine; nothing here measures time
 const dir = mkdtempSync(join(tmpdir(), 'rt-charts-'))
 t.teardown(() => rmSync(dir, { recursive: true, force: true }))
 

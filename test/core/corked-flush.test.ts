@@ -4,50 +4,14 @@
 import t from 'tap'
 import { once } from 'node:events'
 import net from 'node:net'
-import type { Duplex } from 'node:stream'
 import { startServer } from 'realtime-server/testing'
 import { corkedFlush, type FlushingSocket } from '../../src/core/patches/corked-flush.js'
-
-const KEY = 'dGhlIHNhbXBsZSBub25jZQ=='
-
-/** A masked client text frame (a zero mask; payloads under 64 kB). */
-function frame (text: string): Buffer {
-  const data = Buffer.from(text)
-  const head = data.length < 126 ? Buffer.from([0x81, 0x80 | data.length]) : Buffer.from([0x81, 0x80 | 126, data.length >> 8, data.length & 0xff])
-  return Buffer.concat([head, Buffer.alloc(4), data])
-}
-
-/** The server's text frames, parsed from what the client read after the 101. */
-function textFrames (bytes: Buffer): string[] {
-  const out: string[] = []
-  let off = 0
-  while (off + 2 <= bytes.length) {
-    let len = bytes[off + 1]! & 0x7f
-    let head = 2
-    if (len === 126) { len = bytes.readUInt16BE(off + 2); head = 4 }
-    if (off + head + len > bytes.length) break
-    out.push(bytes.toString('utf8', off + head, off + head + len))
-    off += head + len
-  }
-  return out
-}
-
-/** Counts the server's writes (write and writev calls reaching the TCP socket) to each upgraded connection. */
-function countWrites (server: import('node:http').Server): { n: number } {
-  const count = { n: 0 }
-  server.prependListener('upgrade', (_req, socket: Duplex & { _write: Function, _writev?: Function }) => {
-    const write = socket._write
-    const writev = socket._writev
-    socket._write = function (this: Duplex, ...args: unknown[]) { count.n++; return write.apply(this, args) }
-    if (writev !== undefined) socket._writev = function (this: Duplex, ...args: unknown[]) { count.n++; return writev.apply(this, args) }
-  })
-  return count
-}
+import { clientFrame, recordUpgradeWrites, textFrames, upgradeRequest } from '../fixtures/raw-ws.js'
 
 t.test('a burst of acknowledged events: every answer, in order, in a few writes', async (t) => {
   const server = await startServer({ config: { plugins: { probe: { from: './test/fixtures/plugins/probe' } } } })
   t.teardown(() => server.close())
-  const writes = countWrites(server.app.server)
+  const writes = recordUpgradeWrites(server.app.server)
   const sock = net.connect(server.port, '127.0.0.1')
   t.teardown(() => { sock.destroy() })
   await once(sock, 'connect')
@@ -58,7 +22,7 @@ t.test('a burst of acknowledged events: every answer, in order, in a few writes'
     got = Buffer.concat([got, d])
     if (head < 0 && got.includes('\r\n\r\n')) head = got.indexOf('\r\n\r\n') + 4
   })
-  sock.write(`GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${KEY}\r\nSec-WebSocket-Version: 13\r\n\r\n`)
+  sock.write(upgradeRequest())
   const until = async (pred: () => boolean, what: string): Promise<void> => {
     const deadline = Date.now() + 20000
     while (!pred()) {
@@ -67,16 +31,16 @@ t.test('a burst of acknowledged events: every answer, in order, in a few writes'
     }
   }
   await until(() => frames().some((f) => f.startsWith('0{')), 'the open packet')
-  sock.write(Buffer.from(frame(`40${JSON.stringify({ token: server.token({ sub: 'u1', tenantId: 'acme' }) })}`)))
+  sock.write(clientFrame(`40${JSON.stringify({ token: server.token({ sub: 'u1', tenantId: 'acme' }) })}`))
   await until(() => frames().some((f) => f.startsWith('40{')), 'the CONNECT answer')
-  const before = writes.n
+  const before = writes.length
   const N = 150 // within the default per-socket burst (twice 100 per second)
   // One TCP write: the server reads them at once, answers the first, and queues the others behind it.
-  sock.write(Buffer.concat(Array.from({ length: N }, (_, i) => frame(`42${i + 1}["probe:whoami",{}]`))))
+  sock.write(Buffer.concat(Array.from({ length: N }, (_, i) => clientFrame(`42${i + 1}["probe:whoami",{}]`))))
   await until(() => frames().filter((f) => f.startsWith('43')).length >= N, `${N} answers`)
   const answers = frames().filter((f) => f.startsWith('43'))
   t.same(answers, Array.from({ length: N }, (_, i) => `43${i + 1}[{"userId":"u1","tenantId":"acme","roles":[]}]`), 'every answer, in order')
-  const used = writes.n - before
+  const used = writes.length - before
   t.ok(used <= 10, `${N} answers in ${used} writes (one per answer without the cork)`)
 })
 

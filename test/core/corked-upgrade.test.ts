@@ -3,19 +3,16 @@
 // a refusal before it, and the upgrade of a polling session.
 import t from 'tap'
 import net from 'node:net'
-import type { Duplex } from 'node:stream'
 import { io as ioClient } from 'socket.io-client'
 import { eventually, startServer, waitFor } from 'realtime-server/testing'
-
-const KEY = 'dGhlIHNhbXBsZSBub25jZQ=='
+import { recordUpgradeWrites, upgradeRequest } from '../fixtures/raw-ws.js'
 
 /** A raw upgrade request to the Socket.IO path; resolves with every byte the server sent, once it closed or `until` matched. */
 async function upgrade (port: number, query: string, until?: RegExp): Promise<string> {
   return await new Promise((resolve, reject) => {
     let got = ''
     const socket = net.connect(port, '127.0.0.1', () => {
-      socket.write(`GET /socket.io/?${query} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
-        `Sec-WebSocket-Key: ${KEY}\r\nSec-WebSocket-Version: 13\r\n\r\n`)
+      socket.write(upgradeRequest(query))
     })
     socket.on('data', (d: Buffer) => {
       got += d.toString('latin1')
@@ -24,26 +21,6 @@ async function upgrade (port: number, query: string, until?: RegExp): Promise<st
     socket.on('close', () => { resolve(got) })
     socket.on('error', reject)
   })
-}
-
-/** Records the chunks of every write the server makes to the TCP sockets of its upgrades. */
-function recordUpgradeWrites (server: import('node:http').Server): string[][] {
-  const writes: string[][] = []
-  server.prependListener('upgrade', (_req, socket: Duplex & { _write: Function, _writev?: Function }) => {
-    const write = socket._write
-    const writev = socket._writev
-    socket._write = function (this: Duplex, chunk: unknown, encoding: unknown, cb: unknown) {
-      writes.push([String(chunk)])
-      return write.call(this, chunk, encoding, cb)
-    }
-    if (writev !== undefined) {
-      socket._writev = function (this: Duplex, chunks: Array<{ chunk: unknown }>, cb: unknown) {
-        writes.push(chunks.map((c) => Buffer.isBuffer(c.chunk) ? c.chunk.toString('latin1') : String(c.chunk)))
-        return writev.call(this, chunks, cb)
-      }
-    }
-  })
-  return writes
 }
 
 t.test('the 101 answer and the open packet leave in one write, with the same bytes', async (t) => {

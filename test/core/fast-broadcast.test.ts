@@ -9,6 +9,7 @@ import { Server, type ServerOptions, type Socket } from 'socket.io'
 import { io as ioClient, type Socket as ClientSocket } from 'socket.io-client'
 import { fastBroadcastStats, installFastBroadcast, messageFrame, testedVersions, type FastBroadcastOptions, type FastBroadcastStats } from '../../src/core/patches/fast-broadcast.js'
 import { eventually, startServer, waitFor, type TestServer } from 'realtime-server/testing'
+import { clientFrame, serverFrames, upgradeRequest } from '../fixtures/raw-ws.js'
 
 // The fast path (src/core/patches/fast-broadcast.ts) must be invisible: every test runs the same scenario on a
 // server with it and on one without it and compares what clients received, byte for byte where a raw
@@ -58,8 +59,7 @@ class RawClient {
   constructor (port: number) {
     this.connected = new Promise((resolve) => { this.#onConnect = resolve })
     this.sock = net.connect(port, '127.0.0.1', () => {
-      this.sock.write('GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
-        'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n')
+      this.sock.write(upgradeRequest())
     })
     this.sock.on('data', (chunk: Buffer) => { this.#data(chunk) })
     this.sock.on('error', () => {})
@@ -77,27 +77,12 @@ class RawClient {
     if (chunk.length === 0) return
     this.bytes.push(Buffer.from(chunk))
     const buf = Buffer.concat([this.#pending, chunk])
-    let off = 0
-    while (off + 2 <= buf.length) {
-      let len = buf[off + 1]! & 0x7f
-      let hdr = 2
-      if (len === 126) {
-        if (off + 4 > buf.length) break
-        len = buf.readUInt16BE(off + 2)
-        hdr = 4
-      } else if (len === 127) {
-        if (off + 10 > buf.length) break
-        len = Number(buf.readBigUInt64BE(off + 2))
-        hdr = 10
-      }
-      if (off + hdr + len > buf.length) break
-      const opcode = buf[off]! & 0x0f
-      const data = buf.subarray(off + hdr, off + hdr + len)
-      off += hdr + len
+    const { frames, used } = serverFrames(buf)
+    for (const { opcode, data } of frames) {
       if (opcode === 1) this.#text(data.toString())
       else if (opcode === 2) this.frames.push(Buffer.from(data))
     }
-    this.#pending = Buffer.from(buf.subarray(off))
+    this.#pending = Buffer.from(buf.subarray(used))
     for (const w of this.#waiters.splice(0)) w()
   }
 
@@ -109,8 +94,7 @@ class RawClient {
   }
 
   send (text: string): void {
-    const data = Buffer.from(text)
-    this.sock.write(Buffer.concat([Buffer.from([0x81, 0x80 | data.length, 0, 0, 0, 0]), data]))
+    this.sock.write(clientFrame(text))
   }
 
   /** Frames after the open packet and the CONNECT ack (which carry random ids). */

@@ -9,6 +9,7 @@ import { kCore, type Core } from '../../src/core/core.js'
 import { installFastBroadcast } from '../../src/core/patches/fast-broadcast.js'
 import { slowConsumerStats } from '../../src/core/slow-consumers.js'
 import { eventually, startServer, type ClientSocket, type TestServer } from 'realtime-server/testing'
+import { clientFrame, serverFrames, upgradeRequest } from '../fixtures/raw-ws.js'
 
 // Slow consumers (src/core/slow-consumers.ts): clients that stop reading are disconnected once more than
 // socketio.maxBufferedBytes wait to be written to them, while the clients that read get every event, and the
@@ -20,14 +21,6 @@ const EVENTS = 10_000
 const BATCH = 50
 const PAYLOAD = { blob: 'x'.repeat(1000) }
 const TENANT = 'slow-t'
-
-/** A client-to-server text frame (zero masking key: valid on the wire, no XOR needed). */
-function maskedFrame (text: string): Buffer {
-  const payload = Buffer.from(text)
-  const len = payload.length
-  const head = len < 126 ? Buffer.from([0x81, 0x80 | len]) : Buffer.from([0x81, 0x80 | 126, len >> 8, len & 0xff])
-  return Buffer.concat([head, Buffer.alloc(4), payload])
-}
 
 /**
  * A websocket client on raw TCP that completes the Engine.IO and Socket.IO handshakes, joins a room, then can
@@ -47,15 +40,14 @@ class PausedClient {
 
   constructor (port: number, token: string) {
     this.sock = net.connect(port, '127.0.0.1', () => {
-      this.sock.write('GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
-        'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n')
+      this.sock.write(upgradeRequest())
     })
     this.closed = new Promise((resolve) => { this.sock.once('close', () => { this.ended = true; resolve() }) })
     this.sock.on('data', (chunk: Buffer) => { this.#data(chunk) })
     this.sock.on('error', () => {})
-    void this.next((p) => p.startsWith('0{')).then(() => { this.sock.write(maskedFrame('40' + JSON.stringify({ token }))) })
+    void this.next((p) => p.startsWith('0{')).then(() => { this.sock.write(clientFrame('40' + JSON.stringify({ token }))) })
     this.connected = this.next((p) => p.startsWith('40{'))
-    this.next((p) => p === '2').then(() => { this.sock.write(maskedFrame('3')) }, () => {})
+    this.next((p) => p === '2').then(() => { this.sock.write(clientFrame('3')) }, () => {})
   }
 
   /** The next Engine.IO packet (text frame) that passes `test`. */
@@ -66,7 +58,7 @@ class PausedClient {
   async joinRoom (room: string): Promise<void> {
     await this.connected
     const ack = this.next((p) => p.startsWith('430'))
-    this.sock.write(maskedFrame(`420${JSON.stringify(['probe:join', { room }])}`))
+    this.sock.write(clientFrame(`420${JSON.stringify(['probe:join', { room }])}`))
     await ack
   }
 
@@ -78,31 +70,16 @@ class PausedClient {
       this.#upgraded = true
       buf = buf.subarray(end + 4)
     }
-    let off = 0
-    while (off + 2 <= buf.length) {
-      let len = buf[off + 1]! & 0x7f
-      let head = 2
-      if (len === 126) {
-        if (off + 4 > buf.length) break
-        len = buf.readUInt16BE(off + 2)
-        head = 4
-      } else if (len === 127) {
-        if (off + 10 > buf.length) break
-        len = Number(buf.readBigUInt64BE(off + 2))
-        head = 10
-      }
-      if (off + head + len > buf.length) break
-      const opcode = buf[off]! & 0x0f
-      const payload = buf.subarray(off + head, off + head + len)
-      off += head + len
+    const { frames, used } = serverFrames(buf)
+    for (const { opcode, data } of frames) {
       if (opcode === 8) this.closeFrame = true
       if (opcode !== 1) continue
-      const text = payload.toString()
+      const text = data.toString()
       if (text.startsWith('42')) this.events++
       const i = this.#waiters.findIndex((w) => w.test(text))
       if (i >= 0) this.#waiters.splice(i, 1)[0]!.resolve(text)
     }
-    this.#pending = buf.subarray(off)
+    this.#pending = buf.subarray(used)
   }
 }
 
