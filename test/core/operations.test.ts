@@ -7,6 +7,8 @@ import { deleteRedisPrefix, eventually, signToken, spawnServer, startServer, TES
 
 const probe = { probe: { from: join(process.cwd(), 'test/fixtures/plugins/probe') } }
 
+t.setTimeout(10 * 60_000) // server processes started from the TypeScript sources, on a loaded machine; nothing here measures time
+
 t.test('health and readiness', async (t) => {
   const server = await startServer({ config: { plugins: probe } })
   t.same((await server.request('GET', '/health')).body, { status: 'ok' })
