@@ -65,21 +65,23 @@ if (args.clientCpu !== 'none') pinSelf(args.clientCpu)
 const cgDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rt-hs-'))
 
 /**
- * A tracer (`strace -c`, `perf stat`) attached to the server after the warm-up, writing its summary to a file;
- * `stop()` detaches it (SIGINT) and returns the summary's counts by name, read with `parse(line)` ([name, count]).
+ * A tracer (`strace -c`, `perf stat`, `perf record`) attached to the server after the warm-up, writing to a file
+ * (`name`, or a fresh one); `stop()` detaches it (SIGINT) and returns its summary's counts by name, read with
+ * `parse(line)` ([name, count]), or, without `parse`, the file itself.
  */
-async function attachTracer (cmd, argv, parse) {
-  const file = path.join(cgDir, `${cmd}.${process.hrtime.bigint()}`)
+async function attachTracer (cmd, argv, parse, name = `${cmd}.${process.hrtime.bigint()}`) {
+  const file = path.join(cgDir, name)
   const tracer = spawn(cmd, [...argv, '-o', file], { stdio: ['ignore', 'ignore', 'pipe'] })
   let err = ''
   tracer.stderr.on('data', (d) => { err += d })
   const exited = new Promise((resolve) => tracer.once('exit', resolve))
-  // strace says when it is attached; perf stat says nothing, and attaches within a few milliseconds.
+  // strace says when it is attached; perf says nothing, and attaches within a few milliseconds.
   await Promise.race([cmd === 'strace' ? new Promise((resolve) => tracer.stderr.on('data', () => { if (/attached/.test(err)) resolve() })) : sleep(500),
     exited.then((code) => { throw new Error(`${cmd} exited (${code}): ${err}`) })])
   return async () => {
     tracer.kill('SIGINT')
     await exited
+    if (parse === undefined) return file
     const counts = {}
     for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
       const entry = parse(line)
@@ -102,23 +104,11 @@ const attachPerf = (pid) => attachTracer('perf', ['stat', '-x,', '-e', 'task-clo
 })
 
 /**
- * `perf record` of the server's CPU clock with call graphs (frame pointers, which V8's code keeps), attached after
- * the warm-up; resolves with the file. Start the server with `--perf-basic-prof` (BENCH_SERVER_NODE_ARGS or
- * PROFILE_NODE_ARGS) so that `perf report` names JavaScript functions.
+ * `perf record` of the server's CPU clock with call graphs (frame pointers, which V8's code keeps); `stop()` resolves
+ * with its file. Start the server with `--perf-prof` so that `perf inject --jit` can name JavaScript functions.
  */
-async function attachPerfRecord (pid, impl) {
-  const file = path.join(cgDir, `perf.${impl.replace(/\W+/g, '_')}.data`)
-  const recorder = spawn('perf', ['record', '-k', '1', '-e', 'cpu-clock', '-F', '4000', '-g', '-p', String(pid), '-o', file], { stdio: ['ignore', 'ignore', 'pipe'] })
-  let err = ''
-  recorder.stderr.on('data', (d) => { err += d })
-  const exited = new Promise((resolve) => recorder.once('exit', resolve))
-  await Promise.race([sleep(500), exited.then((code) => { throw new Error(`perf record exited (${code}): ${err}`) })])
-  return async () => {
-    recorder.kill('SIGINT')
-    await exited
-    return file
-  }
-}
+const attachPerfRecord = (pid, impl) => attachTracer('perf', ['record', '-k', '1', '-e', 'cpu-clock', '-F', '4000', '-g', '-p', String(pid)],
+  undefined, `perf.${impl.replace(/\W+/g, '_')}.data`)
 
 function spawnServer (impl) {
   // product: the product in-process (bench/profile/server.js: dist/ through its public API, JWT auth, core rooms,

@@ -4,7 +4,7 @@
 import t from 'tap'
 import { once } from 'node:events'
 import net from 'node:net'
-import { startServer } from 'realtime-server/testing'
+import { eventually, startServer } from 'realtime-server/testing'
 import { corkedFlush, type FlushingSocket } from '../../src/core/patches/corked-flush.js'
 import { clientFrame, recordUpgradeWrites, textFrames, upgradeRequest } from '../fixtures/raw-ws.js'
 
@@ -23,21 +23,15 @@ t.test('a burst of acknowledged events: every answer, in order, in a few writes'
     if (head < 0 && got.includes('\r\n\r\n')) head = got.indexOf('\r\n\r\n') + 4
   })
   sock.write(upgradeRequest())
-  const until = async (pred: () => boolean, what: string): Promise<void> => {
-    const deadline = Date.now() + 20000
-    while (!pred()) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; frames: ${frames().slice(-3).join(' | ')}`)
-      await new Promise((resolve) => setTimeout(resolve, 10))
-    }
-  }
-  await until(() => frames().some((f) => f.startsWith('0{')), 'the open packet')
+  const deadline = { timeoutMs: 20000, intervalMs: 10 }
+  await eventually('the open packet', () => frames().some((f) => f.startsWith('0{')), deadline)
   sock.write(clientFrame(`40${JSON.stringify({ token: server.token({ sub: 'u1', tenantId: 'acme' }) })}`))
-  await until(() => frames().some((f) => f.startsWith('40{')), 'the CONNECT answer')
+  await eventually('the CONNECT answer', () => frames().some((f) => f.startsWith('40{')), deadline)
   const before = writes.length
   const N = 150 // within the default per-socket burst (twice 100 per second)
   // One TCP write: the server reads them at once, answers the first, and queues the others behind it.
   sock.write(Buffer.concat(Array.from({ length: N }, (_, i) => clientFrame(`42${i + 1}["probe:whoami",{}]`))))
-  await until(() => frames().filter((f) => f.startsWith('43')).length >= N, `${N} answers`)
+  await eventually(`${N} answers`, () => frames().filter((f) => f.startsWith('43')).length >= N, deadline)
   const answers = frames().filter((f) => f.startsWith('43'))
   t.same(answers, Array.from({ length: N }, (_, i) => `43${i + 1}[{"userId":"u1","tenantId":"acme","roles":[]}]`), 'every answer, in order')
   const used = writes.length - before
