@@ -4,6 +4,7 @@
 //              through a plugin (the bench plugin or tenant-broadcast, see ENDPOINTS), JWT auth, tenant rooms
 //   socketio - bare Socket.IO 4 doing the same broadcast, with an equivalent JWT check (servers/baseline.js)
 //   ws-frame - raw `ws`, one pre-encoded frame written to every socket (servers/baseline.js)
+// and the extra variants below (EXTRA_VARIANTS), run only when named.
 import { spawn } from 'node:child_process'
 import fs from 'node:fs'
 import http from 'node:http'
@@ -18,6 +19,7 @@ const here = path.dirname(fileURLToPath(import.meta.url))
 export const benchDir = path.resolve(here, '..')
 export const repoDir = path.resolve(benchDir, '..')
 const probe = path.join(here, 'probe.js')
+const cohost = path.join(here, 'cohost.js')
 // BENCH_DIST: another build of the product to run (e.g. a copy of dist/ from before a change, inside the checkout so
 // that its imports resolve), to compare two commits with the same scripts.
 const distDir = process.env.BENCH_DIST ? path.resolve(process.env.BENCH_DIST) : path.join(repoDir, 'dist')
@@ -29,10 +31,14 @@ export const VARIANTS = ['product', 'socketio', 'ws-frame']
  * Not run unless named in --variants: the product with `socketio.fastBroadcast` off (Socket.IO's own write
  * path), and each of the two with the slow-consumer bound off (`socketio.maxBufferedBytes: 0`), to measure
  * what the bound costs; and the product with `metrics.enabled: false` (`product-nometrics`), to measure what
- * the metrics cost (`product` counts them, as the default config does, without serving them).
+ * the metrics cost (`product` counts them, as the default config does, without serving them). `socketio-cohost`
+ * is bare Socket.IO with the product running in the same process on a port of its own (lib/cohost.js), serving
+ * nobody: what the product's process alone (its code, heap, patches and timers) costs bare Socket.IO's clients.
  */
-export const EXTRA_VARIANTS = ['product-nofast', 'product-nobound', 'product-nofast-nobound', 'product-nometrics']
-const isProduct = (variant) => variant === 'product' || EXTRA_VARIANTS.includes(variant)
+export const EXTRA_VARIANTS = ['product-nofast', 'product-nobound', 'product-nofast-nobound', 'product-nometrics', 'socketio-cohost']
+const isProduct = (variant) => variant === 'product' || (variant.startsWith('product-') && EXTRA_VARIANTS.includes(variant))
+/** Needs dist/: the product, or the product beside bare Socket.IO. */
+const needsDist = (variant) => isProduct(variant) || variant === 'socketio-cohost'
 
 /**
  * The product's publish endpoint. `bench` is the bench's own plugin (bench/product-plugin), used until
@@ -71,7 +77,7 @@ export function clientOptions (variant) {
 /** Fails early when dist/ (or the endpoint's plugin) is missing, and warns when dist/ is older than the sources. */
 export function checkBuild (variants, endpoint = DEFAULT_ENDPOINT) {
   endpointOf(endpoint)
-  if (!variants.some(isProduct)) return
+  if (!variants.some(needsDist)) return
   if (!fs.existsSync(productMain)) throw new Error(`${productMain} is missing: run \`npm run build\` first`)
   if (endpoint === 'tenant-broadcast' && !fs.existsSync(path.join(distDir, 'plugins', 'tenant-broadcast', 'index.js'))) {
     throw new Error('dist/plugins/tenant-broadcast/index.js is missing: run `npm run build` (or use --endpoint=bench)')
@@ -120,6 +126,27 @@ function productConfig ({ port, endpoint, redis, variant, extra = {} }) {
 let tmpCount = 0
 
 /**
+ * Writes the product's config file into `dir` and sets `env` to the same values (the environment overrides the
+ * file: nothing inherited may leak in); returns the file.
+ */
+function writeProductConfig (dir, env, { port, endpoint, redis, variant, extra, logLevel }) {
+  const file = path.join(dir, 'config.json')
+  fs.writeFileSync(file, JSON.stringify(productConfig({ port, endpoint, redis, variant, extra }), null, 2))
+  Object.assign(env, {
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    JWT_SECRET,
+    API_KEYS: API_KEY,
+    LOG_LEVEL: logLevel,
+    REDIS_URL: redis?.url ?? '',
+    CONFIG: '',
+    JWT_PUBLIC_KEY: '',
+    JWKS_URL: ''
+  })
+  return file
+}
+
+/**
  * Starts one server of `variant` and resolves once it answers GET /ready.
  * options: { variant, cpu, endpoint, redis: { url, keyPrefix } | undefined, exposeGc, logLevel, rooms, env,
  *            config (product only: top-level config keys added to the file, `plugins` merged),
@@ -138,23 +165,21 @@ export async function startServer (options) {
   const env = { ...process.env, NODE_ENV: 'production', ...(options.env ?? {}) }
   if (isProduct(variant)) {
     tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), `rt-bench-${process.pid}-${tmpCount++}-`))
-    const file = path.join(tmpDir, 'config.json')
-    fs.writeFileSync(file, JSON.stringify(productConfig({ port, endpoint, redis, variant, extra: options.config }), null, 2))
+    const file = writeProductConfig(tmpDir, env, { port, endpoint, redis, variant, extra: options.config, logLevel })
     argv = [...nodeArgs, productMain, '--config', file]
-    // The environment overrides the file: set it to the same values so that nothing inherited leaks in.
-    Object.assign(env, {
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      JWT_SECRET,
-      API_KEYS: API_KEY,
-      LOG_LEVEL: logLevel,
-      REDIS_URL: redis?.url ?? '',
-      CONFIG: '',
-      JWT_PUBLIC_KEY: '',
-      JWKS_URL: ''
-    })
-  } else if (variant === 'socketio' || variant === 'ws-frame') {
-    argv = [...nodeArgs, baselineMain, `--impl=${variant}`, `--port=${port}`, `--path=${triggerPath}`]
+  } else if (variant === 'socketio' || variant === 'ws-frame' || variant === 'socketio-cohost') {
+    const impl = variant === 'socketio-cohost' ? 'socketio' : variant
+    let preload = []
+    if (variant === 'socketio-cohost') {
+      // The product on a port of its own, with the config `product` gets (its plugin, metrics on; its own Redis
+      // keys), in this process.
+      tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), `rt-bench-${process.pid}-${tmpCount++}-`))
+      const own = redis === undefined ? undefined : { ...redis, keyPrefix: `${redis.keyPrefix}-cohost` }
+      const file = writeProductConfig(tmpDir, env, { port: await freePort(), endpoint, redis: own, variant: 'product', extra: options.config, logLevel })
+      Object.assign(env, { BENCH_COHOST_DIST: distDir, BENCH_COHOST_CONFIG: file })
+      preload = ['--import', cohost]
+    }
+    argv = [...nodeArgs, ...preload, baselineMain, `--impl=${impl}`, `--port=${port}`, `--path=${triggerPath}`]
     if (options.rooms !== undefined) argv.push(`--rooms=${options.rooms}`)
     if (options.events === true) argv.push('--events')
     if (redis !== undefined) argv.push(`--redis=${redis.url}`, `--prefix=${redis.keyPrefix}`)

@@ -16,8 +16,10 @@ import type { Metrics } from './metrics/metrics.js'
 import { Dispatcher } from './namespaces/dispatch.js'
 import { NamespaceRegistry } from './namespaces/registry.js'
 import { installCorkedUpgrade } from './patches/corked-upgrade.js'
+import { installPlainQuery } from './patches/handshake-query.js'
 import { installRequestRelease } from './patches/release-request.js'
 import { installSharedListeners } from './patches/shared-listeners.js'
+import { installHandshakeClock } from './patches/shared-strings.js'
 import { Publisher } from './publish.js'
 import { SocketLog } from './socket-logs.js'
 import type { RealtimeServer, RealtimeSocket } from './socket-types.js'
@@ -68,6 +70,9 @@ export function createSocketCore (options: SocketCoreOptions): SocketCore {
   installCorkedUpgrade(io)
   // The listeners of each connection's transport, Engine.IO socket and decoder: shared functions, not bound copies.
   installSharedListeners(io)
+  // The handshake's query string read without a URL when it is plain, and its time formatted once a second.
+  installPlainQuery(io.engine)
+  installHandshakeClock(io)
   const auth = createAuthenticator(options.verifier)
   const { metrics } = options
   const bus = new ClusterBus({ io, registry, log, countTimeoutMs: options.countTimeoutMs, onPartial: (question) => { metrics.clusterPartial.inc({ question }) } })

@@ -4,7 +4,8 @@ import t from 'tap'
 import { io } from 'socket.io-client'
 import { startServer, waitFor, type ClientSocket } from 'realtime-server/testing'
 import { kCore, type Core } from '../../src/core/core.js'
-import { StringPool } from '../../src/core/patches/shared-strings.js'
+import { Server } from 'socket.io'
+import { SecondClock, StringPool } from '../../src/core/patches/shared-strings.js'
 
 t.test('the pool answers equal strings and stays bounded', async (t) => {
   const pool = new StringPool()
@@ -19,6 +20,22 @@ t.test('the pool answers equal strings and stays bounded', async (t) => {
   t.equal(pool.share('after-full'), 'after-full', 'a full pool returns new values as they came')
   t.equal(pool.size, 1024)
   t.equal(pool.share('__proto__'), '__proto__', 'and still answers for what it holds')
+})
+
+/** The fields of Socket.IO 4.8's handshake, in the order its `buildHandshake` writes them. */
+const HANDSHAKE_KEYS = ['headers', 'time', 'address', 'xdomain', 'secure', 'issued', 'url', 'query', 'auth']
+
+t.test('the clock writes the time as Date does', async (t) => {
+  const clock = new SecondClock()
+  const now = Date.now()
+  const instants = [0, 999, 1000, -1, -1001, now, now + 1, Math.floor(now / 1000) * 1000 - 1, Math.floor(now / 1000) * 1000, 8.64e15, 1e12 + 0.5]
+  for (let i = 0; i < 200; i++) instants.push(Math.floor(Math.random() * 4e12) - 1e12)
+  const wrong = instants.filter((ms) => clock.text(ms) !== String(new Date(ms)))
+  t.same(wrong, [], 'the same text as String(new Date(ms)) at every instant')
+  const second = Math.floor(now / 1000) * 1000
+  const texts = new Set([0, 1, 500, 998, 999].map((ms) => clock.text(second + ms)))
+  t.same([...texts], [String(new Date(second))], 'one text for every millisecond of a second')
+  t.equal(clock.text(second + 1000), String(new Date(second + 1000)), 'and the next second\'s once it starts')
 })
 
 t.test('handshakes read what each client sent', async (t) => {
@@ -47,8 +64,25 @@ t.test('handshakes read what each client sent', async (t) => {
     t.equal(handshake.headers.host, `127.0.0.1:${server.port}`, `client ${i}: the host`)
     t.equal(handshake.query.client, String(i), `client ${i}: its query`)
     t.match(handshake.url, new RegExp(`[?&]client=${i}(&|$)`), `client ${i}: its URL`)
-    t.ok(Math.abs(Date.parse(handshake.time) - handshake.issued) <= 1000, `client ${i}: its time, the second of issued`)
+    t.equal(handshake.time, String(new Date(handshake.issued)), `client ${i}: its time, the second of issued`)
+    t.same(Object.keys(handshake), HANDSHAKE_KEYS, `client ${i}: Socket.IO's handshake fields, in its order`)
     t.equal(byUser.get(`u${i}`)!.request.url, handshake.url, `client ${i}: the request's URL is the handshake's`)
   }
   t.same(await server.emitWithAck(sockets[2]!, 'probe:whoami', {}), { userId: 'u2', tenantId: 'acme', roles: [] }, 'the connections work')
+})
+
+t.test('another Socket.IO server in the process builds its handshakes as before', async (t) => {
+  const server = await startServer()
+  t.teardown(() => server.close())
+  const other = new Server(0, { transports: ['websocket'] })
+  t.teardown(() => { other.close() })
+  const port = (other.httpServer.address() as { port: number }).port
+  const connected = new Promise<{ time: string, issued: number, keys: string[] }>((resolve) => {
+    other.on('connection', (socket) => { resolve({ time: socket.handshake.time, issued: socket.handshake.issued, keys: Object.keys(socket.handshake) }) })
+  })
+  const client = io(`http://127.0.0.1:${port}`, { transports: ['websocket'], reconnection: false })
+  t.teardown(() => { client.disconnect() })
+  const handshake = await connected
+  t.same(handshake.keys, HANDSHAKE_KEYS, 'the same fields')
+  t.ok(Math.abs(Date.parse(handshake.time) - handshake.issued) <= 1000, 'its own time, within the second of issued')
 })

@@ -1,5 +1,5 @@
 // Socket.IO's handshake strings that most connections repeat (header values, the URL, the time): one copy shared.
-import type { Socket } from 'socket.io'
+import { Socket } from 'socket.io'
 
 /**
  * Headers whose values repeat from one client to the next: the same host, upgrade and WebSocket version for
@@ -64,4 +64,73 @@ export class HandshakeStrings {
       else this.#lastTime = time
     }
   }
+}
+
+/**
+ * The current time as `String(new Date())` writes it ("Wed Dec 02 2026 13:20:55 GMT+0000 (Coordinated Universal
+ * Time)", to the second, in the local time zone), formatted once a second: formatting a date reads the time zone's
+ * rules and is one of the dearest steps of Socket.IO's handshake (about 1.5% of bare Socket.IO's CPU per
+ * handshake in a CPU profile, `bench/profile/cpu-by-package.js`), and under a burst every socket of the same second
+ * gets the same text. Time zones are whole minutes from UTC today, so a local second starts with a UTC one.
+ */
+export class SecondClock {
+  #second = Number.NaN
+  #text = ''
+
+  /** `String(new Date(ms))`, the same string for every `ms` of one second. */
+  text (ms: number): string {
+    const second = Math.floor(ms / 1000)
+    if (second !== this.#second) {
+      this.#text = String(new Date(ms))
+      this.#second = second
+    }
+    return this.#text
+  }
+}
+
+const kClock = Symbol('rt.handshakeClock')
+
+/** socket.io 4.8's `buildHandshake`, white space folded: the handshake object, its `time` formatted for every socket. */
+const BUILD_HANDSHAKE = 'buildHandshake(auth) { var _a, _b, _c, _d; return { headers: ((_a = this.request) === null || _a === void 0 ? void 0 : _a.headers) || {}, time: new Date() + "", address: this.conn.remoteAddress, xdomain: !!((_b = this.request) === null || _b === void 0 ? void 0 : _b.headers.origin), // @ts-ignore secure: !this.request || !!this.request.connection.encrypted, issued: +new Date(), url: (_c = this.request) === null || _c === void 0 ? void 0 : _c.url, // @ts-ignore query: ((_d = this.request) === null || _d === void 0 ? void 0 : _d._query) || {}, auth, }; }'
+
+interface HandshakeSource {
+  nsp: { server: { [kClock]?: true } }
+  request: { headers: Record<string, unknown>, connection: { encrypted?: unknown }, url?: string, _query?: Record<string, string> } | undefined
+  conn: { remoteAddress: string }
+}
+
+/**
+ * The handshakes of `io`'s sockets get their `time` from a `SecondClock` instead of formatting `new Date()` each:
+ * the same object, with the same properties in the same order and the same values (`issued` and `time` now read
+ * the clock once, so they name the same millisecond). Socket.IO's `buildHandshake` is replaced on its prototype only
+ * when its source is the one written for; it acts for the servers given here, and builds every other server's
+ * handshakes as before. Answers whether it is installed.
+ */
+export function installHandshakeClock (io: object): boolean {
+  const proto = Socket.prototype as unknown as { buildHandshake?: (this: HandshakeSource, auth: unknown) => unknown, [kClock]?: true }
+  if (proto[kClock] !== true) {
+    const original = proto.buildHandshake
+    if (typeof original !== 'function' || String(original).replace(/\s+/g, ' ') !== BUILD_HANDSHAKE) return false
+    const clock = new SecondClock()
+    proto.buildHandshake = function buildHandshake (this: HandshakeSource, auth: unknown): unknown {
+      if (this.nsp.server[kClock] !== true) return original.call(this, auth)
+      const request = this.request
+      const now = Date.now()
+      return {
+        // `||` as Socket.IO writes them.
+        headers: request?.headers || {},
+        time: clock.text(now),
+        address: this.conn.remoteAddress,
+        xdomain: Boolean(request?.headers.origin),
+        secure: !request || Boolean(request.connection.encrypted),
+        issued: now,
+        url: request?.url,
+        query: request?._query || {},
+        auth
+      }
+    }
+    proto[kClock] = true
+  }
+  (io as { [kClock]?: true })[kClock] = true
+  return true
 }
