@@ -14,6 +14,7 @@
 // --files: the product's own code by file instead of one `product` line.
 import fs from 'node:fs'
 import { helpRequested, list, numbers, parseArgs, usageError } from '../lib/cli.js'
+import { table } from '../lib/report.js'
 
 const usage = `
 node bench/profile/cpu-by-package.js <file.cpuprofile>... [--names=a,b] [--scale=<us>,<us>] [--from=0.4] [--top=25] [--files]
@@ -67,14 +68,13 @@ const value = (i, g) => {
 const all = [...new Set(profiles.flatMap((p) => [...p.groups.keys()]))]
 all.sort((a, b) => Math.max(...profiles.map((_, i) => value(i, b))) - Math.max(...profiles.map((_, i) => value(i, a))))
 const unit = scales.length > 0 ? 'µs' : '%'
-const header = ['group', ...names.map((n) => `${n} (${unit})`), ...(files.length === 2 ? [`${names[0]} - ${names[1]}`] : [])]
+const cols = ['group', ...names.map((n) => `${n} (${unit})`), ...(files.length === 2 ? [`${names[0]} - ${names[1]}`] : [])]
 const rows = all.slice(0, Number(args.top)).map((g) => {
   const v = profiles.map((_, i) => value(i, g))
-  return [g, ...v.map((x) => x.toFixed(1)), ...(files.length === 2 ? [(v[0] - v[1]).toFixed(1)] : [])]
+  const row = { group: g }
+  v.forEach((x, i) => { row[cols[i + 1]] = x.toFixed(1) })
+  if (files.length === 2) row[cols[3]] = (v[0] - v[1]).toFixed(1)
+  return row
 })
-const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)))
-const line = (r) => r.map((x, c) => (c === 0 ? x.padEnd(widths[c]) : x.padStart(widths[c]))).join(' | ')
 console.log(`self time of the busy samples after ${Math.round(Number(args.from) * 100)}% of each profile (${profiles.map((p, i) => `${names[i]}: ${p.busy} samples`).join(', ')})`)
-console.log(line(header))
-console.log(widths.map((w) => '-'.repeat(w)).join('-|-'))
-for (const r of rows) console.log(line(r))
+process.stdout.write(table(rows, cols))
