@@ -2,10 +2,14 @@
 // most --concurrency handshakes in flight. A connection counts once it is usable: for Socket.IO (the
 // product and bare) when the namespace CONNECT ack "40{sid}" arrives, i.e. after the JWT middleware
 // ran; for raw ws when the 101 arrives (the JWT, in the query string, is verified before the upgrade).
-// Reported: handshakes per second, and server CPU microseconds per connection (all threads, and the main thread's). Each run first opens
-// and closes --warmup connections (JIT warm-up), which are not measured.
-//   node bench/connect-rate.js           # full: K=5000, 5 reps
+// Reported: handshakes per second, and server CPU microseconds per connection (all threads, and the main thread's).
+// Every server first opens and closes --warmup connections (JIT warm-up), which are not measured. By default
+// (--interleave) every variant's server runs for the whole invocation and each repetition is a block of K
+// handshakes to each variant in turn, the connections kept open up to --hold per server (see runInterleaved);
+// --interleave=false starts a server per variant and repetition instead (the method before 2026-12-02).
+//   node bench/connect-rate.js           # full: 20 blocks of K=1000 per variant, 5,000 held, 3,000 warm-up
 //   node bench/connect-rate.js --quick   # smoke check
+//   node bench/connect-rate.js --interleave=false --k=5000 --warmup=500 --reps=5   # a process per repetition
 import { closeAll, connectClients } from './lib/clients.js'
 import { helpRequested, list, parseArgs, runMain } from './lib/cli.js'
 import { tokenFor } from './lib/credentials.js'
@@ -14,86 +18,102 @@ import { fmt, range, ratios, Recorder, rotate, table, targetLine } from './lib/r
 import { checkBuild, DEFAULT_ENDPOINT, serversCpuMs, startServer } from './lib/servers.js'
 
 const usage = `
-node bench/connect-rate.js [--variants=product,socketio,ws-frame] [--k=5000] [--warmup=500] [--concurrency=100] [--reps=5]
-  [--server-cpu=0] [--client-cpu=1] [--endpoint=bench|tenant-broadcast] [--quick]
+node bench/connect-rate.js [--variants=product,socketio,ws-frame] [--k=1000] [--warmup=3000] [--concurrency=100] [--reps=20]
+  [--server-cpu=0] [--client-cpu=1] [--endpoint=bench|tenant-broadcast] [--interleave=false] [--hold=5000] [--quick]
 `
 const args = parseArgs(process.argv.slice(2), {
   variants: 'product,socketio,ws-frame',
-  k: 5000,
-  warmup: 500,
+  k: 1000,
+  warmup: 3000,
   concurrency: 100,
-  reps: 5,
+  reps: 20,
   serverCpu: 0,
   clientCpu: 1,
-  endpoint: DEFAULT_ENDPOINT
+  endpoint: DEFAULT_ENDPOINT,
+  interleave: true,
+  hold: 5000
 }, { k: 300, warmup: 100, reps: 1 })
 helpRequested(args, usage)
 const variants = list(args.variants)
 
+/** Starts a variant's server and opens and closes --warmup connections (JIT warm-up), which are not measured. */
+async function startWarm (variant, invalid) {
+  const server = await startServer({ variant, cpu: args.serverCpu, endpoint: args.endpoint })
+  if (args.warmup > 0) {
+    const w = await connectClients({ variant, servers: [server], n: args.warmup, concurrency: args.concurrency, first: args.k * args.reps })
+    if (w.failed > 0) invalid.push(`${w.failed} of ${args.warmup} warm-up connections failed (${w.errors.slice(0, 2).join('; ')})`)
+    closeAll(w.conns)
+    await sleep(500)
+  }
+  return server
+}
+
+/**
+ * Opens --k connections to a running server (clients `first`..) and measures them; they stay open, in `conns`.
+ * `invalid` may hold the warm-up's findings.
+ */
+async function measure (variant, server, first, conns, invalid = []) {
+  const warnings = []
+  await sleep(200)
+  const s1 = await server.stats()
+  const t1 = threadCpu(server.pid)
+  const c1 = process.cpuUsage()
+  const p1 = readCpuStat()
+  const r = await connectClients({ variant, servers: [server], n: args.k, concurrency: args.concurrency, first })
+  const c2 = process.cpuUsage()
+  const p2 = readCpuStat()
+  const s2 = await server.stats()
+  const t2 = threadCpu(server.pid)
+  conns.push(...r.conns)
+  if (r.failed > 0) invalid.push(`${r.failed} of ${args.k} connections failed (${r.errors.slice(0, 2).join('; ')})`)
+  if (r.timedOut) invalid.push('timed out')
+  const sockets = s2.fds - s1.fds
+  if (sockets < r.ok) invalid.push(`the server holds ${sockets} sockets more, ${r.ok} more clients are connected`)
+  await sleep(200)
+  const lost = r.conns.filter((c) => c !== undefined && c.lostAt > 0).length
+  if (lost > 0) invalid.push(`${lost} clients lost their connection`)
+  if (server.crashed) invalid.push(`server exited (${server.exitCode})`)
+  const cpuMs = serversCpuMs([s1], [s2])
+  const serverCpuPct = (cpuMs / (s2.now - s1.now)) * 100
+  const clientCpuPct = ((c2.user - c1.user + c2.system - c1.system) / 1000 / r.ms) * 100
+  const cores = cpuStatDelta(p1, p2)
+  const res = {
+    variant,
+    k: args.k,
+    concurrency: args.concurrency,
+    open: first, // connections already open on this server when the block started
+    ok: r.ok,
+    failed: r.failed,
+    ms: r.ms,
+    connPerSec: (r.ok / r.ms) * 1000,
+    serverUsPerConn: (cpuMs * 1000) / r.ok,
+    // The event loop's share; the rest is V8's GC and compiler threads (and libuv's pool), on the same pinned core.
+    serverMainUsPerConn: (t2.main - t1.main) / r.ok,
+    serverCpuPct,
+    clientCpuPct,
+    clientUsPerConn: ((c2.user - c1.user + c2.system - c1.system) / r.ok),
+    cores,
+    foreignPct: foreignLoad(cores, args.serverCpu, serverCpuPct, args.clientCpu, clientCpuPct),
+    invalid,
+    warnings
+  }
+  if (res.foreignPct > 10) warnings.push(`foreign load ${Math.round(res.foreignPct)}% of a core on the bench's CPUs`)
+  if (clientCpuPct > 90) warnings.push(`load generator at ${Math.round(clientCpuPct)}% CPU: the rate may be the client's limit`)
+  res.valid = invalid.length === 0
+  return res
+}
+
+/** One repetition of one variant: its own server, warmed, K connections measured, then stopped. */
 async function runOne (variant) {
   const invalid = []
-  const warnings = []
   let server
-  let conns = []
+  const conns = []
   try {
-    server = await startServer({ variant, cpu: args.serverCpu, endpoint: args.endpoint })
-    const s0 = await server.stats()
-    if (args.warmup > 0) {
-      // Warm the handshake path (JIT) with connections that are closed before the measurement.
-      const w = await connectClients({ variant, servers: [server], n: args.warmup, concurrency: args.concurrency, first: args.k })
-      if (w.failed > 0) invalid.push(`${w.failed} of ${args.warmup} warm-up connections failed (${w.errors.slice(0, 2).join('; ')})`)
-      closeAll(w.conns)
-      await sleep(500)
-    }
-    await sleep(200)
-    const s1 = await server.stats()
-    const t1 = threadCpu(server.pid)
-    const c1 = process.cpuUsage()
-    const p1 = readCpuStat()
-    const r = await connectClients({ variant, servers: [server], n: args.k, concurrency: args.concurrency })
-    const c2 = process.cpuUsage()
-    const p2 = readCpuStat()
-    const s2 = await server.stats()
-    const t2 = threadCpu(server.pid)
-    conns = r.conns
-    if (r.failed > 0) invalid.push(`${r.failed} of ${args.k} connections failed (${r.errors.slice(0, 2).join('; ')})`)
-    if (r.timedOut) invalid.push('timed out')
-    const sockets = s2.fds - s0.fds
-    if (sockets < r.ok) invalid.push(`the server holds ${sockets} sockets, ${r.ok} clients are connected`)
-    await sleep(200)
-    const lost = conns.filter((c) => c !== undefined && c.lostAt > 0).length
-    if (lost > 0) invalid.push(`${lost} clients lost their connection`)
-    if (server.crashed) invalid.push(`server exited (${server.exitCode})`)
-    const cpuMs = serversCpuMs([s1], [s2])
-    const serverCpuPct = (cpuMs / (s2.now - s1.now)) * 100
-    const clientCpuPct = ((c2.user - c1.user + c2.system - c1.system) / 1000 / r.ms) * 100
-    const cores = cpuStatDelta(p1, p2)
-    const res = {
-      variant,
-      k: args.k,
-      concurrency: args.concurrency,
-      ok: r.ok,
-      failed: r.failed,
-      ms: r.ms,
-      connPerSec: (r.ok / r.ms) * 1000,
-      serverUsPerConn: (cpuMs * 1000) / r.ok,
-      // The event loop's share; the rest is V8's GC and compiler threads (and libuv's pool), on the same pinned core.
-      serverMainUsPerConn: (t2.main - t1.main) / r.ok,
-      serverCpuPct,
-      clientCpuPct,
-      clientUsPerConn: ((c2.user - c1.user + c2.system - c1.system) / r.ok),
-      cores,
-      foreignPct: foreignLoad(cores, args.serverCpu, serverCpuPct, args.clientCpu, clientCpuPct),
-      invalid,
-      warnings
-    }
-    if (res.foreignPct > 10) warnings.push(`foreign load ${Math.round(res.foreignPct)}% of a core on the bench's CPUs`)
-    if (clientCpuPct > 90) warnings.push(`load generator at ${Math.round(clientCpuPct)}% CPU: the rate may be the client's limit`)
-    res.valid = invalid.length === 0
-    return res
+    server = await startWarm(variant, invalid)
+    return await measure(variant, server, 0, conns, invalid)
   } catch (err) {
     invalid.push(`error: ${err.message}`)
-    return { variant, valid: false, invalid, warnings }
+    return { variant, valid: false, invalid, warnings: [] }
   } finally {
     await server?.stop() // the server closes first: TIME_WAIT lands on its side
     closeAll(conns)
@@ -101,20 +121,81 @@ async function runOne (variant) {
   }
 }
 
+/**
+ * --interleave: every variant's server started and warmed once, side by side on the server core; each repetition
+ * then opens K more connections to each variant in turn (rotated), which stay open, up to --hold per server (the
+ * oldest block is closed, untimed, before a block that would pass it). Drift of a shared machine (the same server's
+ * rate moves 2x within minutes here) then falls on both variants of a repetition alike: a repetition's ratio
+ * compares two blocks a second apart, instead of two processes a minute apart.
+ */
+async function runInterleaved (rec) {
+  const servers = new Map()
+  const base = new Map()
+  const blocks = new Map(variants.map((v) => [v, []]))
+  const warm = new Map(variants.map((v) => [v, []]))
+  try {
+    for (const v of variants) {
+      const server = await startWarm(v, warm.get(v))
+      servers.set(v, server)
+      base.set(v, (await server.stats()).fds)
+    }
+    for (let rep = 1; rep <= args.reps; rep++) {
+      for (const v of rotate(variants, rep)) {
+        const invalid = rep === 1 ? warm.get(v) : []
+        const held = blocks.get(v)
+        let r
+        try {
+          while (held.length > 0 && (held.length + 1) * args.k > args.hold) closeAll(held.shift())
+          await settle(servers.get(v), base.get(v) + held.length * args.k, invalid)
+          const conns = []
+          held.push(conns)
+          r = await measure(v, servers.get(v), (rep - 1) * args.k, conns, invalid)
+          r.open = (held.length - 1) * args.k
+        } catch (err) {
+          invalid.push(`error: ${err.message}`)
+          r = { variant: v, valid: false, invalid, warnings: [] }
+        }
+        record(rec, r, rep)
+      }
+    }
+  } finally {
+    for (const s of servers.values()) await s.stop()
+    for (const held of blocks.values()) for (const conns of held) closeAll(conns)
+    await sleep(1000)
+  }
+}
+
+/** Waits (10 s at most) until the server holds no more than `fds` descriptors: the closed block is gone. */
+async function settle (server, fds, invalid) {
+  const deadline = Date.now() + 10000
+  while ((await server.stats()).fds > fds + 20) {
+    if (Date.now() > deadline) {
+      invalid.push(`the server still held the closed connections after 10 s (${(await server.stats()).fds} descriptors, ${fds} expected)`)
+      return
+    }
+    await sleep(50)
+  }
+}
+
+function record (rec, r, rep) {
+  r.rep = rep
+  rec.add(r, `rep ${rep} ${r.variant.padEnd(8)}: ` + (r.connPerSec === undefined
+    ? 'no measurement'
+    : `${fmt(r.connPerSec)} conn/s (${r.ok} ok, ${r.failed} failed, ${fmt(r.ms)} ms), server ${fmt(r.serverCpuPct)}% cpu ${fmt(r.serverUsPerConn)} us/conn (main thread ${fmt(r.serverMainUsPerConn)}), ` +
+      `client ${fmt(r.clientCpuPct)}% ${fmt(r.clientUsPerConn)} us/conn, foreign ${fmt(r.foreignPct)}%`))
+}
+
 runMain(async () => {
   checkBuild(variants, args.endpoint)
-  requireOpenFiles(args.k + 1000)
+  requireOpenFiles(args.interleave ? Math.min(args.k * args.reps, Math.max(args.hold, args.k)) * variants.length + 1000 : args.k + 1000)
   pinSelf(args.clientCpu)
-  for (let i = 0; i < args.k + args.warmup; i++) tokenFor(i) // signed before anything is timed
+  for (let i = 0; i < args.k * args.reps + args.warmup; i++) tokenFor(i) // signed before anything is timed
   const rec = new Recorder('connect-rate', args)
-  for (let rep = 1; rep <= args.reps; rep++) {
-    for (const v of rotate(variants, rep)) {
-      const r = await runOne(v)
-      r.rep = rep
-      rec.add(r, `rep ${rep} ${v.padEnd(8)}: ` + (r.connPerSec === undefined
-        ? 'no measurement'
-        : `${fmt(r.connPerSec)} conn/s (${r.ok} ok, ${r.failed} failed, ${fmt(r.ms)} ms), server ${fmt(r.serverCpuPct)}% cpu ${fmt(r.serverUsPerConn)} us/conn (main thread ${fmt(r.serverMainUsPerConn)}), ` +
-          `client ${fmt(r.clientCpuPct)}% ${fmt(r.clientUsPerConn)} us/conn, foreign ${fmt(r.foreignPct)}%`))
+  if (args.interleave) {
+    await runInterleaved(rec)
+  } else {
+    for (let rep = 1; rep <= args.reps; rep++) {
+      for (const v of rotate(variants, rep)) record(rec, await runOne(v), rep)
     }
   }
   rec.finish(summary(rec.runs))
@@ -122,6 +203,7 @@ runMain(async () => {
 
 function summary (runs) {
   let out = `endpoint: ${args.endpoint}; K=${args.k} connections (after ${args.warmup} warm-up ones), ${args.concurrency} handshakes in flight, every client with its own HS256 JWT; ${args.reps} reps\n`
+  if (args.interleave) out += `interleaved: every server started once, each repetition K more connections to each variant in turn (at most ${Math.max(args.hold, args.k)} open on each: the oldest block closed first)\n`
   out += 'median [min..max] over valid runs; ratios per repetition\n\n'
   const rows = variants.map((v) => {
     const rs = runs.filter((r) => r.variant === v)

@@ -69,10 +69,17 @@ export function createSocketCore (options: SocketCoreOptions): SocketCore {
   // The 101 answer and the open packet of a websocket handshake in one write.
   installCorkedUpgrade(io)
   // The listeners of each connection's transport, Engine.IO socket and decoder: shared functions, not bound copies.
-  installSharedListeners(io)
-  // The handshake's query string read without a URL when it is plain, and its time formatted once a second.
-  installPlainQuery(io.engine)
-  installHandshakeClock(io)
+  const listeners = installSharedListeners(io)
+  // A patch that does not find the code it was written for steps aside: one warning each, saying what runs instead.
+  const patches: Array<[installed: boolean, patch: string, off: string]> = [
+    [listeners.transport, 'shared-listeners', "off for transports, and corked-flush with them: Engine.IO's Socket.setTransport is not the code they were written for; Engine.IO's own listeners and flush are used"],
+    [listeners.client, 'shared-listeners', "off for clients: Socket.IO's Client.setup and destroy are not the code they were written for; Socket.IO's own listeners are used"],
+    [listeners.websocket, 'shared-listeners', "off for websocket transports: Engine.IO's websocket transport is not the code it was written for; Engine.IO's own constructor is used"],
+    // The handshake's query string read without a URL when it is plain, and its time formatted once a second.
+    [installPlainQuery(io.engine), 'handshake-query', "off: Engine.IO's prepare not found; Engine.IO reads each handshake's query with URL"],
+    [installHandshakeClock(io), 'shared-strings', "handshake clock off: Socket.IO's buildHandshake is not the code it was written for; Socket.IO formats each handshake's time"]
+  ]
+  for (const [installed, patch, off] of patches) if (!installed) log.warn({ patch }, `${patch} ${off}`)
   const auth = createAuthenticator(options.verifier)
   const { metrics } = options
   const bus = new ClusterBus({ io, registry, log, countTimeoutMs: options.countTimeoutMs, onPartial: (question) => { metrics.clusterPartial.inc({ question }) } })

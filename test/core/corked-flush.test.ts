@@ -6,23 +6,13 @@ import { once } from 'node:events'
 import net from 'node:net'
 import { eventually, startServer } from 'realtime-server/testing'
 import { corkedFlush, type FlushingSocket } from '../../src/core/patches/corked-flush.js'
-import { clientFrame, recordUpgradeWrites, textFrames, upgradeRequest } from '../fixtures/raw-ws.js'
+import { clientFrame, rawSocket, recordUpgradeWrites } from '../fixtures/raw-ws.js'
 
 t.test('a burst of acknowledged events: every answer, in order, in a few writes', async (t) => {
   const server = await startServer({ config: { plugins: { probe: { from: './test/fixtures/plugins/probe' } } } })
   t.teardown(() => server.close())
   const writes = recordUpgradeWrites(server.app.server)
-  const sock = net.connect(server.port, '127.0.0.1')
-  t.teardown(() => { sock.destroy() })
-  await once(sock, 'connect')
-  let got = Buffer.alloc(0)
-  let head = -1
-  const frames = (): string[] => head < 0 ? [] : textFrames(got.subarray(head))
-  sock.on('data', (d: Buffer) => {
-    got = Buffer.concat([got, d])
-    if (head < 0 && got.includes('\r\n\r\n')) head = got.indexOf('\r\n\r\n') + 4
-  })
-  sock.write(upgradeRequest())
+  const { socket: sock, frames } = rawSocket(t, server.port)
   const deadline = { timeoutMs: 20000, intervalMs: 10 }
   await eventually('the open packet', () => frames().some((f) => f.startsWith('0{')), deadline)
   sock.write(clientFrame(`40${JSON.stringify({ token: server.token({ sub: 'u1', tenantId: 'acme' }) })}`))

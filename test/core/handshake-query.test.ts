@@ -1,13 +1,11 @@
 // Engine.IO's query of a handshake read without a URL when it is plain (src/core/patches/handshake-query.ts): the
 // same object as `URL` gives for every request target, hostile ones included, and what each client sent.
-import { once } from 'node:events'
-import net from 'node:net'
 import t from 'tap'
 import { io } from 'socket.io-client'
 import { eventually, startServer, waitFor, type ClientSocket } from 'realtime-server/testing'
 import { kCore, type Core } from '../../src/core/core.js'
 import { plainQuery } from '../../src/core/patches/handshake-query.js'
-import { clientFrame, textFrames, upgradeRequest } from '../fixtures/raw-ws.js'
+import { clientFrame, rawSocket } from '../fixtures/raw-ws.js'
 
 /** What Engine.IO's own `prepare` makes of a request target. */
 const reference = (url: string): Record<string, string> => Object.fromEntries(new URL(url, 'https://socket.io').searchParams.entries())
@@ -70,16 +68,10 @@ t.test('each client finds its own query in its handshake', async (t) => {
     await waitFor(socket, 'connect')
   }
   // A hostile query, in raw bytes (socket.io-client would not send an own `__proto__` key).
-  const raw = net.connect(server.port, '127.0.0.1')
-  t.teardown(() => { raw.destroy() })
-  await once(raw, 'connect')
-  let got = Buffer.alloc(0)
-  raw.on('data', (d: Buffer) => { got = Buffer.concat([got, d]) })
-  const frames = (): string[] => got.includes('\r\n\r\n') ? textFrames(got.subarray(got.indexOf('\r\n\r\n') + 4)) : []
-  raw.write(upgradeRequest('EIO=4&transport=websocket&__proto__=polluted&client=2&toString=3'))
-  await eventually('the open packet', () => frames().some((f) => f.startsWith('0{')), { timeoutMs: 20000 })
-  raw.write(clientFrame(`40${JSON.stringify({ token: server.token({ sub: 'u2', tenantId: 'acme' }) })}`))
-  await eventually('the CONNECT answer', () => frames().some((f) => f.startsWith('40{')), { timeoutMs: 20000 })
+  const raw = rawSocket(t, server.port, 'EIO=4&transport=websocket&__proto__=polluted&client=2&toString=3')
+  await eventually('the open packet', () => raw.frames().some((f) => f.startsWith('0{')), { timeoutMs: 20000 })
+  raw.socket.write(clientFrame(`40${JSON.stringify({ token: server.token({ sub: 'u2', tenantId: 'acme' }) })}`))
+  await eventually('the CONNECT answer', () => raw.frames().some((f) => f.startsWith('40{')), { timeoutMs: 20000 })
 
   const byUser = new Map([...core.io.of('/').sockets.values()].map((s) => [s.data.user.userId, s]))
   for (const [i, query] of queries.entries()) {

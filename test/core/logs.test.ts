@@ -174,3 +174,13 @@ t.test('server.logPretty writes pino-pretty lines instead of JSON', async (t) =>
   t.match(text, /code: "RT_ERR_NOT_FOUND"/)
   t.notOk(text.split('\n').some((l) => l.startsWith('{')), 'no JSON line')
 })
+
+t.test('on the pinned Socket.IO, Engine.IO and ws every patch of their internals is on: no warning at start-up or at the first connection', async (t) => {
+  const logs = captureLogs()
+  const server = await startServer({ config: { plugins: probe, server: { logLevel: 'info' } }, logStream: logs.stream })
+  t.teardown(() => server.close())
+  const socket = await server.connect('/', { token: server.token({ sub: 'u1', tenantId: 'acme' }) })
+  t.match(await server.emitWithAck(socket, 'probe:whoami', {}), { userId: 'u1' }, 'the connection works')
+  const warnings = logs.lines.filter((l) => l.level >= 40)
+  t.same(warnings.map((l) => l.msg), [], 'a patch that steps aside names itself here (shared-listeners, handshake-query, shared-strings, event-table, fast broadcast)')
+})

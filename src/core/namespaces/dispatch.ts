@@ -103,6 +103,7 @@ export class Dispatcher {
       dispatcher.#onUnknown(this, event, arguments.length > 1 ? arguments[arguments.length - 1] : undefined)
     }
     this.#tables = installEventTable()
+    if (!this.#tables) this.#o.log.warn({ patch: 'event-table' }, "event-table off: Socket.IO's Socket.dispatch is not the code it was written for; each socket gets a listener per handled event")
   }
 
   /** Handles the connections of a namespace. */
