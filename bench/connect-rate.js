@@ -49,7 +49,8 @@ async function startWarm (variant, invalid) {
 }
 
 /**
- * Opens --k connections to a running server (clients `first`..) and measures them; they stay open, in `conns`.
+ * Opens --k connections to a running server (clients numbered `first`.., each its own token) and measures them;
+ * they stay open, in `conns`.
  * `invalid` may hold the warm-up's findings.
  */
 async function measure (variant, server, first, conns, invalid = []) {
@@ -81,7 +82,6 @@ async function measure (variant, server, first, conns, invalid = []) {
     variant,
     k: args.k,
     concurrency: args.concurrency,
-    open: first, // connections already open on this server when the block started
     ok: r.ok,
     failed: r.failed,
     ms: r.ms,
@@ -150,7 +150,7 @@ async function runInterleaved (rec) {
           const conns = []
           held.push(conns)
           r = await measure(v, servers.get(v), (rep - 1) * args.k, conns, invalid)
-          r.open = (held.length - 1) * args.k
+          r.open = (held.length - 1) * args.k // connections already open on this server when the block started
         } catch (err) {
           invalid.push(`error: ${err.message}`)
           r = { variant: v, valid: false, invalid, warnings: [] }
