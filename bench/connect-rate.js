@@ -129,28 +129,27 @@ async function runOne (variant) {
  * compares two blocks a second apart, instead of two processes a minute apart.
  */
 async function runInterleaved (rec) {
-  const servers = new Map()
-  const base = new Map()
-  const blocks = new Map(variants.map((v) => [v, []]))
-  const warm = new Map(variants.map((v) => [v, []]))
+  // Per variant: its server, its descriptors after the warm-up, its open blocks (oldest first), the warm-up's findings.
+  const lanes = new Map()
   try {
     for (const v of variants) {
-      const server = await startWarm(v, warm.get(v))
-      servers.set(v, server)
-      base.set(v, (await server.stats()).fds)
+      const warmInvalid = []
+      const server = await startWarm(v, warmInvalid)
+      lanes.set(v, { server, fds: (await server.stats()).fds, blocks: [], warmInvalid })
     }
     for (let rep = 1; rep <= args.reps; rep++) {
       for (const v of rotate(variants, rep)) {
-        const invalid = rep === 1 ? warm.get(v) : []
-        const held = blocks.get(v)
+        const { server, fds, blocks, warmInvalid } = lanes.get(v)
+        const invalid = rep === 1 ? warmInvalid : []
         let r
         try {
-          while (held.length > 0 && (held.length + 1) * args.k > args.hold) closeAll(held.shift())
-          await settle(servers.get(v), base.get(v) + held.length * args.k, invalid)
+          while (blocks.length > 0 && (blocks.length + 1) * args.k > args.hold) closeAll(blocks.shift())
+          const open = blocks.length * args.k
+          await settle(server, fds + open, invalid)
           const conns = []
-          held.push(conns)
-          r = await measure(v, servers.get(v), (rep - 1) * args.k, conns, invalid)
-          r.open = (held.length - 1) * args.k // connections already open on this server when the block started
+          blocks.push(conns)
+          r = await measure(v, server, (rep - 1) * args.k, conns, invalid)
+          r.open = open // connections already open on this server when the block started
         } catch (err) {
           invalid.push(`error: ${err.message}`)
           r = { variant: v, valid: false, invalid, warnings: [] }
@@ -159,8 +158,8 @@ async function runInterleaved (rec) {
       }
     }
   } finally {
-    for (const s of servers.values()) await s.stop()
-    for (const held of blocks.values()) for (const conns of held) closeAll(conns)
+    for (const { server } of lanes.values()) await server.stop()
+    for (const { blocks } of lanes.values()) for (const conns of blocks) closeAll(conns)
     await sleep(1000)
   }
 }
@@ -168,9 +167,11 @@ async function runInterleaved (rec) {
 /** Waits (10 s at most) until the server holds no more than `fds` descriptors: the closed block is gone. */
 async function settle (server, fds, invalid) {
   const deadline = Date.now() + 10000
-  while ((await server.stats()).fds > fds + 20) {
+  for (;;) {
+    const held = (await server.stats()).fds
+    if (held <= fds + 20) return
     if (Date.now() > deadline) {
-      invalid.push(`the server still held the closed connections after 10 s (${(await server.stats()).fds} descriptors, ${fds} expected)`)
+      invalid.push(`the server still held the closed connections after 10 s (${held} descriptors, ${fds} expected)`)
       return
     }
     await sleep(50)
